@@ -1,0 +1,10 @@
+/**
+ * @ocne/capi: typed Cluster API objects, the OCI cluster template, CAPI provider install and move.
+ *
+ * This entry point is intentionally empty: the package exists so that the workspace,
+ * its build and its API report are in place. Its API arrives with the issue that
+ * implements it; nothing here pretends to work before then.
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,100 @@
+/**
+ * @ocne/config: the OCNE cluster configuration (`capi.yaml`, `byo.yaml`, ...) and defaults file
+ * (`~/.ocne/defaults.yaml`) as typed data, layered exactly as the upstream `ocne` CLI layers them,
+ * with provenance for every value and errors that name the file, line, column and YAML path.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from '@ocne/config';
+ * const { cluster, provenance } = await loadConfig({ configPath: 'byo.yaml' });
+ * console.log(cluster.virtualIp, provenance.sourceOf('virtualIp'));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type {
+  Application,
+  ByoProvider,
+  Catalog,
+  CertificateInformation,
+  ClusterConfig,
+  CommonConfig,
+  DefaultsConfig,
+  EphemeralClusterConfig,
+  Images,
+  LibvirtProvider,
+  NamespacedName,
+  Node,
+  OciLoadBalancer,
+  OciProvider,
+  OlvmCpu,
+  OlvmCpuTopology,
+  OlvmIpv4,
+  OlvmIpv6,
+  OlvmLocalApiEndpoint,
+  OlvmMachine,
+  OlvmNetwork,
+  OlvmOck,
+  OlvmOvirtApiServer,
+  OlvmProvider,
+  OlvmVirtualMachine,
+  OlvmVmNetwork,
+  OvirtCsiDriver,
+  Providers,
+  Proxy,
+  Shape,
+} from './types.js';
+export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
+export {
+  ConfigError,
+  ConfigErrorCode,
+  formatIssue,
+  isOcneError,
+  OcneError,
+} from './errors.js';
+export type { ConfigIssue, OcneErrorCode, OcneErrorOptions, SourceLocation } from './errors.js';
+export { LayerKind } from './layers.js';
+export type { ConfigLayer, DerivedOrigin, Provenance, ValueSource } from './layers.js';
+export type { JsonSchema, Position } from './schema-walk.js';
+export { loadConfig } from './load.js';
+export type { LoadConfigOptions } from './load.js';
+export { layerFromObject, parseClusterConfig, parseDefaultsConfig } from './parse.js';
+export type { ParsedLayer, ParseOptions } from './parse.js';
+export { resolveConfig } from './resolve.js';
+export type { ResolveOptions } from './resolve.js';
+export { validateResolved } from './validate.js';
+export type { ValidateInput } from './validate.js';
+export {
+  builtinDefaults,
+  DEFAULT_BOOT_IMAGE,
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_OS_REGISTRY,
+  DEFAULT_REGISTRY,
+  DEFAULTS_ENV,
+  PROVIDERS,
+} from './defaults.js';
+export {
+  DEFAULT_KUBERNETES_VERSION,
+  isSupportedKubernetesVersion,
+  kubernetesVersionInfo,
+  supportedKubernetesVersions,
+} from './kubernetes-versions.js';
+export type { KubernetesVersionInfo } from './kubernetes-versions.js';
+export {
+  ensureBootImageVersion,
+  imageTransport,
+  makeOstreeReference,
+  parseOstreeReference,
+  splitImage,
+} from './images.js';
+export type { ImageReference, OstreeReference } from './images.js';
+export {
+  ARM_SHAPES,
+  architectureFromShape,
+  checkSubnetList,
+  parseCidr,
+  parseCompartment,
+  parseOcid,
+} from './values.js';
+export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
+export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';

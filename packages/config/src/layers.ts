@@ -1,0 +1,222 @@
+/**
+ * Layering with provenance. Pure: layers in, merged data and a record of where each value
+ * came from out.
+ *
+ * Upstream merges field by field (`MergeConfig`, `MergeClusterConfig`, `OverlayConfig` and one
+ * `Merge*` per section in `pkg/config/types/types.go`), and every one of those functions applies
+ * one rule per Go type:
+ *
+ * | Go type | rule (`base`, `override`) |
+ * |---|---|
+ * | `string` (`ies`) | the override wins when it is not `""`; `""` can never clear a value |
+ * | `uint16`/`int` (`ieu`/`iei`) | the override wins when it is not `0` |
+ * | `*bool` (`iebp`) | the override wins when it is set, `false` included |
+ * | slices (`MergeApplications`, `MergeCatalogs`) | concatenated, base first, no de-duplication |
+ * | structs | merged field by field with the same rules |
+ *
+ * So the merge here applies those rules per schema type, walking the generated schema, which
+ * makes it complete for every field by construction. The exceptions upstream codes are applied
+ * by the caller (`resolve.ts`): `ephemeralCluster.preserve` is dropped, and the fields that exist
+ * in only one of the two formats come only from layers of that format (the schemas guarantee it).
+ * Any-typed values (`applications[].config`) are taken whole.
+ */
+import type { Position } from './schema-walk.js';
+import { joinPath, type JsonSchema } from './schema-walk.js';
+
+/** The layers, from lowest to highest precedence. */
+export const LayerKind = {
+  /** Built-in defaults. */
+  Builtin: 'builtin',
+  /** `~/.ocne/defaults.yaml` or `$OCNE_DEFAULTS`. */
+  DefaultsFile: 'defaults-file',
+  /** Programmatic overrides of defaults-level settings (the CLI's `-s`, `-i`, `-o`, `-k`, `-u`). */
+  ConfigOverrides: 'config-overrides',
+  /** The cluster configuration file or object. */
+  ClusterFile: 'cluster-file',
+  /** Programmatic overrides of cluster-level settings (the CLI's `-C`, `-P`, `-n`, `-w`, `-v`, `--virtual-ip`, `--load-balancer`). */
+  ClusterOverrides: 'cluster-overrides',
+} as const;
+
+/** A layer kind. */
+export type LayerKind = (typeof LayerKind)[keyof typeof LayerKind];
+
+/** One source of configuration values. */
+export interface ConfigLayer {
+  kind: LayerKind;
+  /** File path, or a label such as `<overrides>`. */
+  source: string;
+  data: Record<string, unknown>;
+  /** Positions of values in the source file, by YAML path. */
+  positions?: ReadonlyMap<string, Position>;
+}
+
+/** Where a resolved value came from. */
+export interface ValueSource {
+  /** The layer that set it, or `derived` for values computed from others (see `note`). */
+  layer: LayerKind | 'derived';
+  /** File path or label of that layer. */
+  source: string;
+  /** The value's path inside that layer (differs for list items, which are concatenated). */
+  path: string;
+  line?: number;
+  column?: number;
+  /** For derived values: the rule that computed it. */
+  note?: string;
+}
+
+/** Where each resolved value came from. */
+export interface Provenance {
+  /**
+   * Where the value at `path` (such as `providers.oci.compartment` or `applications[0].name`)
+   * came from, or `undefined` when no layer set it (the value is the zero value).
+   */
+  sourceOf(path: string): ValueSource | undefined;
+  /** Every path a layer set or a rule derived, with its source. */
+  entries(): Array<[string, ValueSource]>;
+}
+
+/** Records, for each value path, the layer that set it. Internal: callers see {@link Provenance}. */
+export class ProvenanceRecorder implements Provenance {
+  readonly #entries = new Map<string, { layer: ConfigLayer | DerivedOrigin; path: string }>();
+
+  set(path: string, layer: ConfigLayer | DerivedOrigin, layerPath: string): void {
+    this.#entries.set(path, { layer, path: layerPath });
+  }
+
+  delete(path: string): void {
+    for (const key of [...this.#entries.keys()]) {
+      if (key === path || key.startsWith(`${path}.`) || key.startsWith(`${path}[`)) this.#entries.delete(key);
+    }
+  }
+
+  sourceOf(path: string): ValueSource | undefined {
+    let prefix = path;
+    for (;;) {
+      const entry = this.#entries.get(prefix);
+      if (entry !== undefined) {
+        const layerPath = entry.path + path.slice(prefix.length);
+        const { layer } = entry;
+        if ('derived' in layer) {
+          return { layer: 'derived', source: layer.source, path: layerPath, note: layer.note };
+        }
+        const at = layer.positions?.get(layerPath) ?? layer.positions?.get(entry.path);
+        return {
+          layer: layer.kind,
+          source: layer.source,
+          path: layerPath,
+          ...(at ? { line: at.line, column: at.column } : {}),
+        };
+      }
+      const cut = Math.max(prefix.lastIndexOf('.'), prefix.lastIndexOf('['));
+      if (cut <= 0) return undefined;
+      prefix = prefix.slice(0, cut);
+    }
+  }
+
+  entries(): Array<[string, ValueSource]> {
+    return [...this.#entries.keys()].map((p) => [p, this.sourceOf(p)!]);
+  }
+}
+
+/** Origin of a derived value. */
+export interface DerivedOrigin {
+  derived: true;
+  source: string;
+  note: string;
+}
+
+function resolveRef(root: JsonSchema, schema: JsonSchema): JsonSchema {
+  let s = schema;
+  while (s.$ref !== undefined) {
+    const name = decodeURIComponent(s.$ref.replace(/^#\/definitions\//, ''));
+    const next = root.definitions?.[name];
+    if (next === undefined) throw new Error(`schema has no definition ${name}`);
+    s = next;
+  }
+  return s;
+}
+
+function isSet(type: string | string[] | undefined, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (type === 'string') return value !== '';
+  if (type === 'integer' || type === 'number') return value !== 0;
+  return true;
+}
+
+/** The zero value of a schema type, as Go's zero values. */
+function zero(root: JsonSchema, schema: JsonSchema): unknown {
+  const s = resolveRef(root, schema);
+  switch (s.type) {
+    case 'string':
+      return '';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'array':
+      return [];
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(s.properties ?? {})) out[k] = zero(root, v);
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+/** A layer's value at one path, and that path inside the layer. */
+interface Contribution {
+  layer: ConfigLayer;
+  value: unknown;
+  at: string;
+}
+
+/**
+ * Merges layers (lowest precedence first) by upstream's rules into a fully populated object:
+ * fields no layer sets hold their zero value. Records in `provenance` which layer set each value.
+ */
+export function mergeLayers(
+  root: JsonSchema,
+  layers: readonly ConfigLayer[],
+  provenance: ProvenanceRecorder,
+): Record<string, unknown> {
+  const walk = (schemaIn: JsonSchema, values: Contribution[], path: string): unknown => {
+    const schema = resolveRef(root, schemaIn);
+    if (schema.type === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(schema.properties ?? {})) {
+        const childValues: Contribution[] = [];
+        for (const { layer, value, at } of values) {
+          if (value !== null && typeof value === 'object' && !Array.isArray(value) && key in value) {
+            childValues.push({ layer, value: (value as Record<string, unknown>)[key], at: joinPath(at, key) });
+          }
+        }
+        out[key] = walk(child, childValues, joinPath(path, key));
+      }
+      return out;
+    }
+    if (schema.type === 'array') {
+      const out: unknown[] = [];
+      for (const { layer, value, at } of values) {
+        if (!Array.isArray(value)) continue;
+        value.forEach((item, index) => {
+          const itemPath = joinPath(path, out.length);
+          const itemAt = joinPath(at, index);
+          provenance.set(itemPath, layer, itemAt);
+          out.push(walk(schema.items ?? {}, [{ layer, value: item, at: itemAt }], itemPath));
+        });
+      }
+      return out;
+    }
+    let result: unknown = zero(root, schema);
+    for (const { layer, value, at } of values) {
+      if (!isSet(schema.type, value)) continue;
+      result = schema.type === undefined ? structuredClone(value) : value;
+      provenance.set(path, layer, at);
+    }
+    return result;
+  };
+  return walk(root, layers.map((layer) => ({ layer, value: layer.data, at: '' })), '') as Record<string, unknown>;
+}

@@ -1,0 +1,351 @@
+/**
+ * Reads a YAML document against one of the generated JSON Schemas: converts it to plain
+ * data, remembers where each value stands in the file, and reports unknown keys and wrong
+ * types with their line, column and YAML path. Pure: text in, data and issues out.
+ */
+import {
+  Alias,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node as YamlNode,
+  parseAllDocuments,
+  type Document,
+  Scalar,
+} from 'yaml';
+import { ConfigErrorCode, type ConfigIssue } from './errors.js';
+
+/** The part of JSON Schema (draft-07) that the generated schemas use. */
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  $ref?: string;
+  title?: string;
+  description?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  definitions?: Record<string, JsonSchema>;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  [keyword: string]: unknown;
+}
+
+/** A 1-based line and column. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** What {@link readYaml} returns. */
+export interface ReadResult {
+  /** The data; `undefined` when the text could not be parsed at all. */
+  value: Record<string, unknown> | undefined;
+  /** Position of every value (and, with a `#key` suffix, every key) by YAML path. */
+  positions: Map<string, Position>;
+  issues: ConfigIssue[];
+}
+
+/** Options of {@link readYaml}. */
+export interface ReadOptions {
+  /** Name used in issues: the file's path or a label. */
+  file: string;
+  schema: JsonSchema;
+  /** How unknown keys are reported: strict formats make them errors. */
+  unknownKeys: 'error' | 'warning';
+  /** Keys that are accepted anywhere with a warning that they have no effect. */
+  ignoredKeys?: ReadonlySet<string>;
+}
+
+/** Joins a YAML path: `a.b`, `a[0]`. */
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base === '' ? key : `${base}.${key}`;
+}
+
+function describeNode(node: unknown): string {
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null) return 'null';
+    if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+    return `${typeof v === 'number' ? 'the number' : 'the boolean'} ${String(v)}`;
+  }
+  return 'an unsupported value';
+}
+
+function expected(schema: JsonSchema): string {
+  switch (schema.type) {
+    case 'string':
+      return 'a string';
+    case 'integer':
+      return schema.minimum !== undefined && schema.maximum !== undefined
+        ? `a whole number from ${schema.minimum} to ${schema.maximum}`
+        : 'a whole number';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
+    case 'object':
+      return 'a mapping';
+    default:
+      return 'a value';
+  }
+}
+
+/** Levenshtein distance, for "did you mean" hints on unknown keys. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggestion(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const score = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
+    if (score < bestScore) {
+      best = k;
+      bestScore = score;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
+}
+
+class Reader {
+  readonly positions = new Map<string, Position>();
+  readonly issues: ConfigIssue[] = [];
+  readonly #lines: LineCounter;
+  readonly #doc: Document;
+  readonly #text: string;
+  readonly #options: ReadOptions;
+
+  constructor(text: string, doc: Document, lines: LineCounter, options: ReadOptions) {
+    this.#text = text;
+    this.#doc = doc;
+    this.#lines = lines;
+    this.#options = options;
+  }
+
+  position(node: { range?: [number, number, number] | null | undefined } | null | undefined): Position | undefined {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return undefined;
+    const { line, col } = this.#lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  issue(code: ConfigErrorCode, path: string, at: Position | undefined, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.issues.push({
+      code,
+      message,
+      severity,
+      file: this.#options.file,
+      ...(at ? { line: at.line, column: at.column } : {}),
+      ...(path ? { path } : {}),
+    });
+  }
+
+  resolve(schema: JsonSchema): JsonSchema {
+    let s = schema;
+    for (let depth = 0; s.$ref !== undefined && depth < 32; depth++) {
+      const name = decodeURIComponent(s.$ref.replace(/^#\/definitions\//, ''));
+      const target = this.#options.schema.definitions?.[name];
+      if (target === undefined) throw new Error(`schema has no definition ${name}`);
+      s = target;
+    }
+    return s;
+  }
+
+  /** Returns the converted value, or `undefined` for an unset or rejected value. */
+  read(node: unknown, schemaIn: JsonSchema, path: string): unknown {
+    let current = node;
+    if (isAlias(current)) current = (current as Alias).resolve(this.#doc);
+    const schema = this.resolve(schemaIn);
+    const at = this.position(current as YamlNode);
+    if (at && path) this.positions.set(path, at);
+    if (current === null || current === undefined) return undefined;
+    // An explicit null (`key:` or `key: ~`) leaves a field unset, as Go's decoders do.
+    if (isScalar(current) && current.value === null) return undefined;
+
+    const type = schema.type;
+    if (type === undefined) {
+      // Any YAML value (application `config`).
+      return (current as YamlNode).toJSON?.() ?? null;
+    }
+    if (type === 'object') {
+      if (!isMap(current)) {
+        this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+        return undefined;
+      }
+      const out: Record<string, unknown> = {};
+      const props = schema.properties ?? {};
+      const known = Object.keys(props);
+      for (const pair of current.items) {
+        const keyNode = isAlias(pair.key) ? (pair.key as Alias).resolve(this.#doc) : pair.key;
+        const keyAt = this.position(keyNode as YamlNode) ?? at;
+        if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
+          this.issue(ConfigErrorCode.Type, path, keyAt, `expected a plain key, found ${describeNode(keyNode)}`);
+          continue;
+        }
+        const key = String(keyNode.value);
+        const childPath = joinPath(path, key);
+        if (keyAt) this.positions.set(`${childPath}#key`, keyAt);
+        const child = props[key];
+        if (child === undefined && this.#options.ignoredKeys?.has(key)) {
+          this.issue(
+            ConfigErrorCode.UnknownKey,
+            childPath,
+            keyAt,
+            `"${key}" is an internal key of upstream's Go structs and has no effect (ignored)`,
+            'warning',
+          );
+          continue;
+        }
+        if (child === undefined) {
+          const severity = this.#options.unknownKeys;
+          this.issue(
+            ConfigErrorCode.UnknownKey,
+            childPath,
+            keyAt,
+            `unknown key "${key}"${suggestion(key, known)}${severity === 'warning' ? ' (ignored)' : ''}`,
+            severity,
+          );
+          continue;
+        }
+        const value = this.read(pair.value, child, childPath);
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    }
+    if (type === 'array') {
+      if (!isSeq(current)) {
+        this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+        return undefined;
+      }
+      const items = schema.items ?? {};
+      return current.items.map((item, index) => this.read(item, items, joinPath(path, index)) ?? null);
+    }
+    if (!isScalar(current)) {
+      this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+      return undefined;
+    }
+    const value = current.value;
+    switch (type) {
+      case 'string': {
+        if (typeof value === 'string') return value;
+        if (typeof value === 'number' || typeof value === 'boolean') {
+          // A plain scalar such as `kubernetesVersion: 1.30` or `bootVolumeSizeInGBs: 50` is meant
+          // as text: keep it exactly as written (not `1.3`), as Go's YAML decoders do.
+          const range = current.range;
+          return range ? this.#text.slice(range[0], range[1]).trim() : String(value);
+        }
+        break;
+      }
+      case 'integer': {
+        if (typeof value === 'number' && Number.isInteger(value)) {
+          if (
+            (schema.minimum !== undefined && value < schema.minimum) ||
+            (schema.maximum !== undefined && value > schema.maximum)
+          ) {
+            this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${value}`);
+            return undefined;
+          }
+          return value;
+        }
+        break;
+      }
+      case 'boolean': {
+        if (typeof value === 'boolean') return value;
+        break;
+      }
+    }
+    this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Parses YAML text and reads it against a schema. Syntax errors, more than one document, a
+ * top level that is not a mapping, wrong types and unknown keys all become issues; nothing throws.
+ */
+export function readYaml(text: string, options: ReadOptions): ReadResult {
+  const lines = new LineCounter();
+  const positions = new Map<string, Position>();
+  let docs: Document[];
+  try {
+    docs = parseAllDocuments(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      strict: true,
+    }) as Document[];
+  } catch (error) {
+    return {
+      value: undefined,
+      positions,
+      issues: [
+        {
+          code: ConfigErrorCode.Syntax,
+          message: `not valid YAML: ${(error as Error).message}`,
+          severity: 'error',
+          file: options.file,
+        },
+      ],
+    };
+  }
+  const issues: ConfigIssue[] = [];
+  for (const doc of docs) {
+    for (const error of doc.errors) {
+      const { line, col } = lines.linePos(error.pos[0]);
+      issues.push({
+        code: ConfigErrorCode.Syntax,
+        message: `not valid YAML: ${error.message.split('\n')[0]}`,
+        severity: 'error',
+        file: options.file,
+        line,
+        column: col,
+      });
+    }
+  }
+  if (issues.length > 0) return { value: undefined, positions, issues };
+  if (docs.length > 1) {
+    const { line, col } = lines.linePos(docs[1]?.range?.[0] ?? 0);
+    issues.push({
+      code: ConfigErrorCode.Syntax,
+      message: 'expected one YAML document, found more (upstream would silently read only the first)',
+      severity: 'error',
+      file: options.file,
+      line,
+      column: col,
+    });
+    return { value: undefined, positions, issues };
+  }
+  const doc = docs[0];
+  const reader = new Reader(text, doc ?? (undefined as unknown as Document), lines, options);
+  const contents = doc?.contents ?? null;
+  if (contents === null || (contents instanceof Scalar && contents.value === null)) {
+    return { value: {}, positions: reader.positions, issues: reader.issues };
+  }
+  const value = reader.read(contents, options.schema, '');
+  return {
+    value: (value as Record<string, unknown> | undefined) ?? (reader.issues.length > 0 ? undefined : {}),
+    positions: reader.positions,
+    issues: reader.issues,
+  };
+}
