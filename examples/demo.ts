@@ -30,7 +30,10 @@ try {
       const rows = entries
         .filter(([, source]) => source.layer !== 'builtin')
         .map(([path, source]) => {
-          const value = path.split(/\.|\[|\]/).filter(Boolean).reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], resolved.cluster);
+          const value = path
+            .split(/\.|\[|\]/)
+            .filter(Boolean)
+            .reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], resolved.cluster);
           return [path, JSON.stringify(value), where(source)] as const;
         });
       const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -40,10 +43,14 @@ try {
       }
       process.stdout.write(`  … and ${builtins} more values from the built-in defaults\n`);
       for (const warning of resolved.warnings) process.stdout.write(`  warning: ${formatIssue(warning)}\n`);
-      process.stdout.write(`  valid: provider ${resolved.cluster.provider}, Kubernetes ${resolved.cluster.kubernetesVersion}\n`);
+      process.stdout.write(
+        `  valid: provider ${resolved.cluster.provider}, Kubernetes ${resolved.cluster.kubernetesVersion}\n`,
+      );
     } catch (error) {
       failed = true;
-      process.stdout.write(`  invalid: ${isOcneError(error) ? `${error.code} ${error.message}` : String(error)}\n`);
+      process.stdout.write(
+        `  invalid: ${isOcneError(error) ? `${error.code} ${error.message}` : String(error)}\n`,
+      );
     }
   }
 } finally {

@@ -2,7 +2,7 @@
 // API differs from its committed report (packages/<p>/review/<p>.api.md); with --local it
 // rewrites the reports, to be reviewed and committed with the change that caused them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const local = process.argv.includes('--local');
@@ -10,6 +10,7 @@ const failed: string[] = [];
 for (const name of readdirSync('packages').sort()) {
   const dir = join('packages', name);
   if (!existsSync(join(dir, 'api-extractor.json'))) continue;
+  mkdirSync(join(dir, 'review'), { recursive: true });
   const args = ['exec', 'api-extractor', 'run', '--config', 'api-extractor.json'];
   if (local) args.push('--local');
   const result = spawnSync('pnpm', args, { cwd: dir, encoding: 'utf8' });

@@ -21,7 +21,7 @@ function step(title: string, command: string, args: string[]): void {
 }
 
 step('generated files are current', 'pnpm', ['run', '--silent', 'generate', '--check']);
-step('lint and format (biome)', 'pnpm', ['exec', 'biome', 'ci', '.']);
+step('lint and format (biome)', 'pnpm', ['exec', 'biome', 'ci', '--colors=off', '.']);
 step('types (tsc)', 'pnpm', ['exec', 'tsc', '-p', 'tsconfig.json', '--noEmit']);
 step('build (tsup)', 'pnpm', ['run', '--silent', 'build']);
 step('API reports (api-extractor)', 'node', ['scripts/api-report.ts']);

@@ -6,5 +6,6 @@
  *
  * @packageDocumentation
  */
-export { main } from './main.js';
+
 export type { MainOptions } from './main.js';
+export { main } from './main.js';

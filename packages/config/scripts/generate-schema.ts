@@ -2,7 +2,7 @@
 // of the types: schema/*.schema.json (published, for editors) and src/generated/schemas.ts
 // (the same schemas as data, used by the loader). With --check it changes nothing and fails
 // when a committed file differs from what it would write.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGenerator } from 'ts-json-schema-generator';
@@ -11,8 +11,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 
 const targets = [
-  { type: 'ClusterConfig', file: 'cluster-config', id: 'clusterConfigSchema', title: 'OCNE cluster configuration' },
-  { type: 'DefaultsConfig', file: 'defaults', id: 'defaultsConfigSchema', title: 'OCNE defaults (~/.ocne/defaults.yaml)' },
+  {
+    type: 'ClusterConfig',
+    file: 'cluster-config',
+    id: 'clusterConfigSchema',
+    title: 'OCNE cluster configuration',
+  },
+  {
+    type: 'DefaultsConfig',
+    file: 'defaults',
+    id: 'defaultsConfigSchema',
+    title: 'OCNE defaults (~/.ocne/defaults.yaml)',
+  },
 ] as const;
 
 const outputs = new Map<string, string>();

@@ -10,7 +10,8 @@ export const PROVIDERS: readonly string[] = ['libvirt', 'oci', 'byo', 'none', 'o
 /** Default cluster name. */
 export const DEFAULT_CLUSTER_NAME = 'ocne';
 /** Default OSTree registry of OCK updates. */
-export const DEFAULT_OS_REGISTRY = 'ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree';
+export const DEFAULT_OS_REGISTRY =
+  'ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree';
 /** Default OCK boot image, untagged (the Kubernetes version becomes its tag). */
 export const DEFAULT_BOOT_IMAGE = 'docker://container-registry.oracle.com/olcne/ock';
 /** Default container registry of the core images. */
@@ -55,8 +56,12 @@ export function builtinDefaults(): DefaultsConfig {
         namespace: 'ocne',
         selfManaged: false,
         olvmOvirtAPIServer: { insecureSkipTLSVerify: false },
-        controlPlaneMachine: { virtualMachine: { memory: '7GB', network: { interface: 'enp1s0', ipv6: { autoConf: false } } } },
-        workerMachine: { virtualMachine: { memory: '16GB', network: { interface: 'enp1s0', ipv6: { autoConf: false } } } },
+        controlPlaneMachine: {
+          virtualMachine: { memory: '7GB', network: { interface: 'enp1s0', ipv6: { autoConf: false } } },
+        },
+        workerMachine: {
+          virtualMachine: { memory: '16GB', network: { interface: 'enp1s0', ipv6: { autoConf: false } } },
+        },
         localAPIEndpoint: { bindPort: 6444 },
         ovirtCsiDriver: {
           install: true,

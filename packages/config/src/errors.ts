@@ -83,7 +83,8 @@ export interface ConfigIssue extends Partial<SourceLocation> {
 /** Formats an issue as `file:line:column: path: message`. */
 export function formatIssue(issue: ConfigIssue): string {
   let where = issue.file ?? '';
-  if (issue.line !== undefined) where += `:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}`;
+  if (issue.line !== undefined)
+    where += `:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}`;
   const path = issue.path ? `${issue.path}: ` : '';
   return `${where ? `${where}: ` : ''}${path}${issue.message}`;
 }

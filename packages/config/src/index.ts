@@ -12,6 +12,50 @@
  *
  * @packageDocumentation
  */
+
+export {
+  builtinDefaults,
+  DEFAULT_BOOT_IMAGE,
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_OS_REGISTRY,
+  DEFAULT_REGISTRY,
+  DEFAULTS_ENV,
+  PROVIDERS,
+} from './defaults.js';
+export type { ConfigIssue, OcneErrorCode, OcneErrorOptions, SourceLocation } from './errors.js';
+export {
+  ConfigError,
+  ConfigErrorCode,
+  formatIssue,
+  isOcneError,
+  OcneError,
+} from './errors.js';
+export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
+export type { ImageReference, OstreeReference } from './images.js';
+export {
+  ensureBootImageVersion,
+  imageTransport,
+  makeOstreeReference,
+  parseOstreeReference,
+  splitImage,
+} from './images.js';
+export type { KubernetesVersionInfo } from './kubernetes-versions.js';
+export {
+  DEFAULT_KUBERNETES_VERSION,
+  isSupportedKubernetesVersion,
+  kubernetesVersionInfo,
+  supportedKubernetesVersions,
+} from './kubernetes-versions.js';
+export type { ConfigLayer, DerivedOrigin, Provenance, ValueSource } from './layers.js';
+export { LAYER_ORDER, LayerKind } from './layers.js';
+export type { LoadConfigOptions } from './load.js';
+export { loadConfig } from './load.js';
+export type { ParsedLayer, ParseOptions } from './parse.js';
+export { layerFromObject, parseClusterConfig, parseDefaultsConfig } from './parse.js';
+export type { ResolveOptions } from './resolve.js';
+export { resolveConfig } from './resolve.js';
+export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
+export type { JsonSchema, Position } from './schema-walk.js';
 export type {
   Application,
   ByoProvider,
@@ -44,50 +88,9 @@ export type {
   Proxy,
   Shape,
 } from './types.js';
-export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
-export {
-  ConfigError,
-  ConfigErrorCode,
-  formatIssue,
-  isOcneError,
-  OcneError,
-} from './errors.js';
-export type { ConfigIssue, OcneErrorCode, OcneErrorOptions, SourceLocation } from './errors.js';
-export { LayerKind } from './layers.js';
-export type { ConfigLayer, DerivedOrigin, Provenance, ValueSource } from './layers.js';
-export type { JsonSchema, Position } from './schema-walk.js';
-export { loadConfig } from './load.js';
-export type { LoadConfigOptions } from './load.js';
-export { layerFromObject, parseClusterConfig, parseDefaultsConfig } from './parse.js';
-export type { ParsedLayer, ParseOptions } from './parse.js';
-export { resolveConfig } from './resolve.js';
-export type { ResolveOptions } from './resolve.js';
-export { validateResolved } from './validate.js';
 export type { ValidateInput } from './validate.js';
-export {
-  builtinDefaults,
-  DEFAULT_BOOT_IMAGE,
-  DEFAULT_CLUSTER_NAME,
-  DEFAULT_OS_REGISTRY,
-  DEFAULT_REGISTRY,
-  DEFAULTS_ENV,
-  PROVIDERS,
-} from './defaults.js';
-export {
-  DEFAULT_KUBERNETES_VERSION,
-  isSupportedKubernetesVersion,
-  kubernetesVersionInfo,
-  supportedKubernetesVersions,
-} from './kubernetes-versions.js';
-export type { KubernetesVersionInfo } from './kubernetes-versions.js';
-export {
-  ensureBootImageVersion,
-  imageTransport,
-  makeOstreeReference,
-  parseOstreeReference,
-  splitImage,
-} from './images.js';
-export type { ImageReference, OstreeReference } from './images.js';
+export { validateResolved } from './validate.js';
+export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
 export {
   ARM_SHAPES,
   architectureFromShape,
@@ -96,5 +99,3 @@ export {
   parseCompartment,
   parseOcid,
 } from './values.js';
-export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
-export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';

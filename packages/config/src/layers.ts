@@ -21,7 +21,7 @@
  * Any-typed values (`applications[].config`) are taken whole.
  */
 import type { Position } from './schema-walk.js';
-import { joinPath, type JsonSchema } from './schema-walk.js';
+import { type JsonSchema, joinPath } from './schema-walk.js';
 
 /** The layers, from lowest to highest precedence. */
 export const LayerKind = {
@@ -39,6 +39,15 @@ export const LayerKind = {
 
 /** A layer kind. */
 export type LayerKind = (typeof LayerKind)[keyof typeof LayerKind];
+
+/** The layer kinds from lowest to highest precedence. */
+export const LAYER_ORDER: readonly LayerKind[] = [
+  LayerKind.Builtin,
+  LayerKind.DefaultsFile,
+  LayerKind.ConfigOverrides,
+  LayerKind.ClusterFile,
+  LayerKind.ClusterOverrides,
+];
 
 /** One source of configuration values. */
 export interface ConfigLayer {
@@ -97,7 +106,14 @@ export class ProvenanceRecorder implements Provenance {
         const layerPath = entry.path + path.slice(prefix.length);
         const { layer } = entry;
         if ('derived' in layer) {
-          return { layer: 'derived', source: layer.source, path: layerPath, note: layer.note };
+          const from = layer.from;
+          return {
+            layer: 'derived',
+            source: layer.source,
+            path: from?.path ?? layerPath,
+            note: layer.note,
+            ...(from?.line !== undefined ? { line: from.line, column: from.column } : {}),
+          };
         }
         const at = layer.positions?.get(layerPath) ?? layer.positions?.get(entry.path);
         return {
@@ -118,11 +134,13 @@ export class ProvenanceRecorder implements Provenance {
   }
 }
 
-/** Origin of a derived value. */
+/** Origin of a derived value: the rule, and where the value it was derived from stands. */
 export interface DerivedOrigin {
   derived: true;
   source: string;
   note: string;
+  /** The value the rule started from, when a layer set it. */
+  from?: ValueSource;
 }
 
 function resolveRef(root: JsonSchema, schema: JsonSchema): JsonSchema {
@@ -190,7 +208,11 @@ export function mergeLayers(
         const childValues: Contribution[] = [];
         for (const { layer, value, at } of values) {
           if (value !== null && typeof value === 'object' && !Array.isArray(value) && key in value) {
-            childValues.push({ layer, value: (value as Record<string, unknown>)[key], at: joinPath(at, key) });
+            childValues.push({
+              layer,
+              value: (value as Record<string, unknown>)[key],
+              at: joinPath(at, key),
+            });
           }
         }
         out[key] = walk(child, childValues, joinPath(path, key));
@@ -218,5 +240,9 @@ export function mergeLayers(
     }
     return result;
   };
-  return walk(root, layers.map((layer) => ({ layer, value: layer.data, at: '' })), '') as Record<string, unknown>;
+  return walk(
+    root,
+    layers.map((layer) => ({ layer, value: layer.data, at: '' })),
+    '',
+  ) as Record<string, unknown>;
 }

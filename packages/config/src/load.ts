@@ -9,8 +9,8 @@ import { builtinDefaults, DEFAULTS_ENV } from './defaults.js';
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
 import { layerFromObject, type ParsedLayer, parseClusterConfig, parseDefaultsConfig } from './parse.js';
-import type { ResolvedConfig } from './resolved.js';
 import { resolveConfig } from './resolve.js';
+import type { ResolvedConfig } from './resolved.js';
 import type { ClusterConfig, DefaultsConfig } from './types.js';
 
 /** Options of {@link loadConfig}. */
@@ -41,7 +41,11 @@ export interface LoadConfigOptions {
   signal?: AbortSignal;
 }
 
-async function readText(path: string, what: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+async function readText(
+  path: string,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   try {
     return await readFile(path, { encoding: 'utf8', signal });
   } catch (error) {
@@ -56,7 +60,14 @@ async function readText(path: string, what: string, signal: AbortSignal | undefi
             ? 'permission denied'
             : ((error as Error).message ?? String(error));
     throw new ConfigError(
-      [{ code: ConfigErrorCode.ReadFailed, message: `cannot read ${what}: ${reason}`, severity: 'error', file: path }],
+      [
+        {
+          code: ConfigErrorCode.ReadFailed,
+          message: `cannot read ${what}: ${reason}`,
+          severity: 'error',
+          file: path,
+        },
+      ],
       { cause: error },
     );
   }
@@ -86,7 +97,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const builtin = builtinDefaults();
   const sshKey = join(home, '.ssh', 'id_rsa.pub');
   if (await exists(sshKey)) builtin.sshPublicKeyPath = sshKey;
-  parsed.push({ layer: { kind: LayerKind.Builtin, source: '<built-in defaults>', data: builtin as Record<string, unknown> }, warnings: [] });
+  parsed.push({
+    layer: {
+      kind: LayerKind.Builtin,
+      source: '<built-in defaults>',
+      data: builtin as Record<string, unknown>,
+    },
+    warnings: [],
+  });
 
   // The defaults file.
   const defaults = options.defaults;
@@ -98,7 +116,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     parsed.push(parseDefaultsConfig(text ?? '', { file: path }));
   } else if (defaults === undefined) {
     const fromEnv = env[DEFAULTS_ENV];
-    const path = resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(home, '.ocne', 'defaults.yaml'));
+    const path = resolve(
+      fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(home, '.ocne', 'defaults.yaml'),
+    );
     // Upstream silently uses the built-ins when the file is missing.
     if (await exists(path)) {
       const text = await readText(path, 'the defaults file', signal);

@@ -42,7 +42,8 @@ type Format = 'cluster' | 'defaults';
 
 function finish(kind: LayerKind, file: string, result: ReturnType<typeof readYaml>): ParsedLayer {
   const errors = result.issues.filter((i) => i.severity === 'error');
-  if (errors.length > 0 || result.value === undefined) throw new ConfigError(errors.length > 0 ? errors : result.issues);
+  if (errors.length > 0 || result.value === undefined)
+    throw new ConfigError(errors.length > 0 ? errors : result.issues);
   return {
     layer: { kind, source: file, data: result.value, positions: result.positions },
     warnings: result.issues.filter((i) => i.severity === 'warning'),
@@ -65,7 +66,11 @@ function readOptions(format: Format, file: string) {
  * syntax errors and wrong types throw a {@link ConfigError} with file, line and column.
  */
 export function parseClusterConfig(text: string, options: ParseOptions): ParsedLayer {
-  return finish(options.kind ?? LayerKind.ClusterFile, options.file, readYaml(stripBom(text), readOptions('cluster', options.file)));
+  return finish(
+    options.kind ?? LayerKind.ClusterFile,
+    options.file,
+    readYaml(stripBom(text), readOptions('cluster', options.file)),
+  );
 }
 
 /**
@@ -89,10 +94,16 @@ export function layerFromObject(
   object: ClusterConfig | DefaultsConfig,
   source: string,
 ): ParsedLayer {
-  const format: Format = kind === LayerKind.ClusterFile || kind === LayerKind.ClusterOverrides ? 'cluster' : 'defaults';
+  const format: Format =
+    kind === LayerKind.ClusterFile || kind === LayerKind.ClusterOverrides ? 'cluster' : 'defaults';
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new ConfigError([
-      { code: 'OCNE_CONFIG_TYPE', message: `expected an object, found ${Array.isArray(object) ? 'an array' : typeof object}`, severity: 'error', file: source },
+      {
+        code: 'OCNE_CONFIG_TYPE',
+        message: `expected an object, found ${Array.isArray(object) ? 'an array' : typeof object}`,
+        severity: 'error',
+        file: source,
+      },
     ]);
   }
   const doc = new Document(object);

@@ -3,23 +3,20 @@
  * defaulting of `ocne cluster start`. Pure: layers in, resolved configuration out.
  */
 import { isAbsolute, join } from 'node:path';
-import { DEFAULT_CLUSTER_NAME } from './defaults.js';
+import { builtinDefaults, DEFAULT_CLUSTER_NAME } from './defaults.js';
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { ensureBootImageVersion, makeOstreeReference } from './images.js';
 import { DEFAULT_KUBERNETES_VERSION } from './kubernetes-versions.js';
-import { type ConfigLayer, LayerKind, mergeLayers, ProvenanceRecorder } from './layers.js';
+import { type ConfigLayer, LAYER_ORDER, LayerKind, mergeLayers, ProvenanceRecorder } from './layers.js';
 import type { ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
 import { validateResolved } from './validate.js';
 
-const ORDER: readonly LayerKind[] = [
+const DEFAULTS_LEVEL: ReadonlySet<LayerKind> = new Set([
   LayerKind.Builtin,
   LayerKind.DefaultsFile,
   LayerKind.ConfigOverrides,
-  LayerKind.ClusterFile,
-  LayerKind.ClusterOverrides,
-];
-const DEFAULTS_LEVEL: ReadonlySet<LayerKind> = new Set([LayerKind.Builtin, LayerKind.DefaultsFile, LayerKind.ConfigOverrides]);
+]);
 
 /** Options of {@link resolveConfig}. */
 export interface ResolveOptions {
@@ -36,11 +33,13 @@ export interface ResolveOptions {
 
 /**
  * Merges the layers by upstream's rules, derives the computed defaults, validates, and returns
- * the result with provenance. Layers may come in any order; at most one of each kind. Warnings
+ * the result with provenance. Layers may come in any order; at most one of each kind; without a
+ * `builtin` layer, {@link builtinDefaults} is used. Warnings
  * are returned in `warnings`; errors throw one {@link ConfigError} listing all of them.
  *
  * Rules, in upstream's order (`GetFullConfig`, then `cmd/cluster/start`):
- * 1. built-ins < defaults file < defaults-level overrides < cluster file < cluster-level overrides,
+ * 1. built-ins, then the defaults file, defaults-level overrides, the cluster file and cluster-level
+ *    overrides (each beats the ones before),
  *    where an empty string or 0 never overrides, tri-state booleans override when set, and lists
  *    concatenate. Fields of only one format come only from its layers.
  * 2. `ephemeralCluster.preserve` is always false afterwards: upstream's merge drops it (a
@@ -54,7 +53,17 @@ export interface ResolveOptions {
  *    `extraIgnition` resolve against it.
  */
 export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOptions = {}): ResolvedConfig {
-  const sorted = [...layers].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const all = layers.some((l) => l.kind === LayerKind.Builtin)
+    ? layers
+    : [
+        {
+          kind: LayerKind.Builtin,
+          source: '<built-in defaults>',
+          data: builtinDefaults() as Record<string, unknown>,
+        },
+        ...layers,
+      ];
+  const sorted = [...all].sort((a, b) => LAYER_ORDER.indexOf(a.kind) - LAYER_ORDER.indexOf(b.kind));
   const warnings: ConfigIssue[] = [];
 
   const defaultsProvenance = new ProvenanceRecorder();
@@ -66,37 +75,44 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
   const provenance = new ProvenanceRecorder();
   const cluster = mergeLayers(clusterConfigSchema, sorted, provenance) as ResolvedClusterConfig;
 
-  const derive = (
-    recorder: ProvenanceRecorder,
-    path: string,
-    note: string,
-    apply: () => void,
-  ): void => {
+  const derive = (recorder: ProvenanceRecorder, path: string, note: string, apply: () => void): void => {
     const from = recorder.sourceOf(path);
     apply();
     recorder.delete(path);
-    recorder.set(path, { derived: true, source: from?.source ?? '<built-in>', note }, path);
+    recorder.set(
+      path,
+      { derived: true, source: from?.source ?? '<built-in defaults>', note, ...(from ? { from } : {}) },
+      path,
+    );
   };
 
   // 2. preserve is dropped by every upstream merge.
   if (defaults.ephemeralCluster.preserve) {
     const setBy = sorted.find(
-      (l) => l.kind !== LayerKind.Builtin && (l.data.ephemeralCluster as { preserve?: unknown } | undefined)?.preserve === true,
+      (l) =>
+        l.kind !== LayerKind.Builtin &&
+        (l.data.ephemeralCluster as { preserve?: unknown } | undefined)?.preserve === true,
     );
     if (setBy) {
       const at = setBy.positions?.get('ephemeralCluster.preserve');
       warnings.push({
         code: ConfigErrorCode.InvalidValue,
         severity: 'warning',
-        message: 'ephemeralCluster.preserve has no effect: upstream drops it when merging, so the ephemeral cluster is deleted',
+        message:
+          'ephemeralCluster.preserve has no effect: upstream drops it when merging, so the ephemeral cluster is deleted',
         file: setBy.source,
         path: 'ephemeralCluster.preserve',
         ...(at ? { line: at.line, column: at.column } : {}),
       });
     }
-    derive(defaultsProvenance, 'ephemeralCluster.preserve', 'upstream merges drop preserve: always false', () => {
-      defaults.ephemeralCluster.preserve = false;
-    });
+    derive(
+      defaultsProvenance,
+      'ephemeralCluster.preserve',
+      'upstream merges drop preserve: always false',
+      () => {
+        defaults.ephemeralCluster.preserve = false;
+      },
+    );
   }
 
   // 3. Command-level defaults.
@@ -124,13 +140,21 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
   // 4. Boot image transport and tag.
   const image = ensureBootImageVersion(cluster.kubernetesVersion, cluster.bootVolumeContainerImage);
   if (image !== cluster.bootVolumeContainerImage) {
-    derive(provenance, 'bootVolumeContainerImage', 'docker:// transport and the Kubernetes version as tag', () => {
-      cluster.bootVolumeContainerImage = image;
-    });
+    derive(
+      provenance,
+      'bootVolumeContainerImage',
+      'docker:// transport and the Kubernetes version as tag',
+      () => {
+        cluster.bootVolumeContainerImage = image;
+      },
+    );
   }
 
   // 5. osTag follows kubernetesVersion while it has the default value.
-  if (cluster.osTag === DEFAULT_KUBERNETES_VERSION && cluster.kubernetesVersion !== DEFAULT_KUBERNETES_VERSION) {
+  if (
+    cluster.osTag === DEFAULT_KUBERNETES_VERSION &&
+    cluster.kubernetesVersion !== DEFAULT_KUBERNETES_VERSION
+  ) {
     derive(provenance, 'osTag', 'follows kubernetesVersion while osTag is the default', () => {
       cluster.osTag = cluster.kubernetesVersion;
     });

@@ -4,16 +4,19 @@
  * types with their line, column and YAML path. Pure: text in, data and issues out.
  */
 import {
-  Alias,
+  type Alias,
+  type Document,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
-  type Node as YamlNode,
+  Parser,
   parseAllDocuments,
-  type Document,
   Scalar,
+  type YAMLError,
+  type YAMLMap,
+  type Node as YamlNode,
 } from 'yaml';
 import { ConfigErrorCode, type ConfigIssue } from './errors.js';
 
@@ -73,7 +76,8 @@ function describeNode(node: unknown): string {
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'null';
-    if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+    if (typeof v === 'string')
+      return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
     return `${typeof v === 'number' ? 'the number' : 'the boolean'} ${String(v)}`;
   }
   return 'an unsupported value';
@@ -125,7 +129,63 @@ function suggestion(key: string, known: readonly string[]): string {
       bestScore = score;
     }
   }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3))
+    ? `; did you mean "${best}"?`
+    : '';
+}
+
+/** Every CST token that has a type and an offset, in document order. */
+function cstTokens(text: string): Array<{ type: string; offset: number; end?: unknown[] }> {
+  const out: Array<{ type: string; offset: number; end?: unknown[] }> = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 200 || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, depth + 1);
+      return;
+    }
+    const token = value as { type?: unknown; offset?: unknown };
+    if (typeof token.type === 'string' && typeof token.offset === 'number') {
+      out.push(token as { type: string; offset: number });
+    }
+    for (const v of Object.values(value)) if (typeof v === 'object') visit(v, depth + 1);
+  };
+  try {
+    for (const token of new Parser().parse(text)) visit(token, 0);
+  } catch {
+    // Positions are best effort; the error itself is reported anyway.
+  }
+  return out;
+}
+
+/**
+ * Where a syntax error really is. The YAML parser reports unclosed quotes and brackets where
+ * it gave up (often the end of the file) and indentation errors at the start of the line; a
+ * user wants the opening quote or bracket, and the first character of the misplaced line.
+ */
+function syntaxErrorOffset(text: string, error: YAMLError): number {
+  const offset = error.pos[0];
+  const quote = /Missing closing (["'])quote/.exec(error.message)?.[1];
+  const flow = /Flow (sequence|map)/.exec(error.message)?.[1];
+  if (quote !== undefined || flow !== undefined) {
+    const type =
+      quote === '"' ? 'double-quoted-scalar' : quote === "'" ? 'single-quoted-scalar' : 'flow-collection';
+    const opening = cstTokens(text)
+      .filter((t) => t.type === type && t.offset <= offset)
+      .filter(
+        (t) =>
+          type !== 'flow-collection' ||
+          !(t.end ?? []).some((e) => /^[\]}]$/.test((e as { source?: string }).source ?? '')),
+      )
+      .at(-1);
+    if (opening !== undefined) return opening.offset;
+  }
+  // At the start of a line: point at its first character instead.
+  if (offset === 0 || text[offset - 1] === '\n') {
+    let i = offset;
+    while (text[i] === ' ') i++;
+    if (i < text.length && text[i] !== '\n' && text[i] !== '\r') return i;
+  }
+  return offset;
 }
 
 class Reader {
@@ -135,6 +195,8 @@ class Reader {
   readonly #doc: Document;
   readonly #text: string;
   readonly #options: ReadOptions;
+  /** Collections being read, to stop at an alias that refers to its own ancestor. */
+  readonly #reading = new Set<unknown>();
 
   constructor(text: string, doc: Document, lines: LineCounter, options: ReadOptions) {
     this.#text = text;
@@ -143,14 +205,22 @@ class Reader {
     this.#options = options;
   }
 
-  position(node: { range?: [number, number, number] | null | undefined } | null | undefined): Position | undefined {
+  position(
+    node: { range?: [number, number, number] | null | undefined } | null | undefined,
+  ): Position | undefined {
     const offset = node?.range?.[0];
     if (offset === undefined) return undefined;
     const { line, col } = this.#lines.linePos(offset);
     return { line, column: col };
   }
 
-  issue(code: ConfigErrorCode, path: string, at: Position | undefined, message: string, severity: 'error' | 'warning' = 'error'): void {
+  issue(
+    code: ConfigErrorCode,
+    path: string,
+    at: Position | undefined,
+    message: string,
+    severity: 'error' | 'warning' = 'error',
+  ): void {
     this.issues.push({
       code,
       message,
@@ -172,35 +242,121 @@ class Reader {
     return s;
   }
 
+  recordPositions(node: unknown, path: string): void {
+    const at = this.position(node as YamlNode);
+    if (at && path) this.positions.set(path, at);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) this.recordPositions(pair.value, joinPath(path, String(pair.key.value)));
+      }
+    } else if (isSeq(node)) {
+      for (const [index, item] of node.items.entries()) this.recordPositions(item, joinPath(path, index));
+    }
+  }
+
   /** Returns the converted value, or `undefined` for an unset or rejected value. */
   read(node: unknown, schemaIn: JsonSchema, path: string): unknown {
-    let current = node;
-    if (isAlias(current)) current = (current as Alias).resolve(this.#doc);
-    const schema = this.resolve(schemaIn);
-    const at = this.position(current as YamlNode);
+    // A value reached through an alias is reported where the alias stands.
+    const at = this.position(node as YamlNode);
     if (at && path) this.positions.set(path, at);
+    const current = this.deref(node, path, at);
     if (current === null || current === undefined) return undefined;
+    if (this.#reading.has(current)) {
+      this.issue(ConfigErrorCode.Syntax, path, at, 'an alias refers to a collection that contains it');
+      return undefined;
+    }
+    this.#reading.add(current);
+    try {
+      return this.readValue(current, this.resolve(schemaIn), path, at);
+    } finally {
+      this.#reading.delete(current);
+    }
+  }
+
+  /** Resolves an alias; an alias without its anchor is an error (as in Go's YAML decoders). */
+  deref(node: unknown, path: string, at: Position | undefined): unknown {
+    if (!isAlias(node)) return node;
+    const target = (node as Alias).resolve(this.#doc);
+    if (target === undefined) {
+      this.issue(
+        ConfigErrorCode.Syntax,
+        path,
+        at,
+        `unknown alias *${(node as Alias).source}: no anchor &${(node as Alias).source} before it`,
+      );
+      return null;
+    }
+    return target;
+  }
+
+  /** The key/value pairs of a mapping, with `<<` merge keys expanded (explicit keys win). */
+  pairs(map: YAMLMap, path: string): Array<{ key: unknown; value: unknown }> {
+    const merged: Array<{ key: unknown; value: unknown }> = [];
+    const explicit: Array<{ key: unknown; value: unknown }> = [];
+    for (const pair of map.items) {
+      const key = isAlias(pair.key)
+        ? this.deref(pair.key, path, this.position(pair.key as YamlNode))
+        : pair.key;
+      if (
+        isScalar(key) &&
+        (key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<'))
+      ) {
+        const at = this.position(pair.value as YamlNode);
+        const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+        // Earlier sources win over later ones, so collect them in reverse.
+        for (const source of [...sources].reverse()) {
+          const target = this.deref(source, path, at);
+          if (!isMap(target)) {
+            this.issue(
+              ConfigErrorCode.Type,
+              path,
+              at,
+              `expected a merge key ("<<") to name mappings, found ${describeNode(target)}`,
+            );
+            continue;
+          }
+          merged.push(...this.pairs(target, path));
+        }
+        continue;
+      }
+      explicit.push({ key, value: pair.value });
+    }
+    return [...merged, ...explicit];
+  }
+
+  readValue(current: unknown, schema: JsonSchema, path: string, at: Position | undefined): unknown {
     // An explicit null (`key:` or `key: ~`) leaves a field unset, as Go's decoders do.
     if (isScalar(current) && current.value === null) return undefined;
 
     const type = schema.type;
     if (type === undefined) {
-      // Any YAML value (application `config`).
+      // Any YAML value (application `config`): taken whole, with the positions of its parts.
+      this.recordPositions(current, path);
       return (current as YamlNode).toJSON?.() ?? null;
     }
     if (type === 'object') {
       if (!isMap(current)) {
-        this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+        this.issue(
+          ConfigErrorCode.Type,
+          path,
+          at,
+          `expected ${expected(schema)}, found ${describeNode(current)}`,
+        );
         return undefined;
       }
       const out: Record<string, unknown> = {};
       const props = schema.properties ?? {};
       const known = Object.keys(props);
-      for (const pair of current.items) {
-        const keyNode = isAlias(pair.key) ? (pair.key as Alias).resolve(this.#doc) : pair.key;
+      for (const pair of this.pairs(current, path)) {
+        const keyNode = pair.key;
         const keyAt = this.position(keyNode as YamlNode) ?? at;
         if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
-          this.issue(ConfigErrorCode.Type, path, keyAt, `expected a plain key, found ${describeNode(keyNode)}`);
+          this.issue(
+            ConfigErrorCode.Type,
+            path,
+            keyAt,
+            `expected a plain key, found ${describeNode(keyNode)}`,
+          );
           continue;
         }
         const key = String(keyNode.value);
@@ -235,25 +391,37 @@ class Reader {
     }
     if (type === 'array') {
       if (!isSeq(current)) {
-        this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+        this.issue(
+          ConfigErrorCode.Type,
+          path,
+          at,
+          `expected ${expected(schema)}, found ${describeNode(current)}`,
+        );
         return undefined;
       }
       const items = schema.items ?? {};
       return current.items.map((item, index) => this.read(item, items, joinPath(path, index)) ?? null);
     }
     if (!isScalar(current)) {
-      this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+      this.issue(
+        ConfigErrorCode.Type,
+        path,
+        at,
+        `expected ${expected(schema)}, found ${describeNode(current)}`,
+      );
       return undefined;
     }
     const value = current.value;
     switch (type) {
       case 'string': {
         if (typeof value === 'string') return value;
-        if (typeof value === 'number' || typeof value === 'boolean') {
-          // A plain scalar such as `kubernetesVersion: 1.30` or `bootVolumeSizeInGBs: 50` is meant
-          // as text: keep it exactly as written (not `1.3`), as Go's YAML decoders do.
+        // An untagged scalar that YAML read as a number, boolean or date, such as
+        // `kubernetesVersion: 1.30`, is meant as text: keep it exactly as written (not `1.3`), as
+        // Go's YAML decoders do. An explicitly tagged one (`!!binary ...`) is a type error.
+        if (current.tag === undefined) {
           const range = current.range;
-          return range ? this.#text.slice(range[0], range[1]).trim() : String(value);
+          if (range) return this.#text.slice(range[0], range[1]).trim();
+          if (typeof value === 'number' || typeof value === 'boolean') return String(value);
         }
         break;
       }
@@ -275,7 +443,12 @@ class Reader {
         break;
       }
     }
-    this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
+    this.issue(
+      ConfigErrorCode.Type,
+      path,
+      at,
+      `expected ${expected(schema)}, found ${describeNode(current)}`,
+    );
     return undefined;
   }
 }
@@ -312,7 +485,7 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
   const issues: ConfigIssue[] = [];
   for (const doc of docs) {
     for (const error of doc.errors) {
-      const { line, col } = lines.linePos(error.pos[0]);
+      const { line, col } = lines.linePos(syntaxErrorOffset(text, error));
       issues.push({
         code: ConfigErrorCode.Syntax,
         message: `not valid YAML: ${error.message.split('\n')[0]}`,

@@ -2,11 +2,16 @@
  * Checks a resolved configuration. Pure: every problem becomes an issue located in the layer
  * that set the value (file, line, column, YAML path), and all of them are reported at once.
  */
-import { ConfigErrorCode, type ConfigIssue } from './errors.js';
+
 import { PROVIDERS } from './defaults.js';
+import { ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { parseOstreeReference } from './images.js';
-import { isSupportedKubernetesVersion, kubernetesVersionInfo, supportedKubernetesVersions } from './kubernetes-versions.js';
-import type { Provenance } from './layers.js';
+import {
+  isSupportedKubernetesVersion,
+  kubernetesVersionInfo,
+  supportedKubernetesVersions,
+} from './kubernetes-versions.js';
+import { LAYER_ORDER, type Provenance } from './layers.js';
 import type { ResolvedClusterConfig, ResolvedDefaultsConfig } from './resolved.js';
 import {
   checkHost,
@@ -49,10 +54,15 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
       severity: options.severity ?? 'error',
       file: source?.source ?? input.clusterSource,
       ...(source?.line !== undefined ? { line: source.line, column: source.column } : {}),
-      path: source && source.layer !== 'derived' ? source.path : path,
+      path: source?.path ?? path,
     });
   };
-  const check = (path: string, value: string, problem: (v: string) => string | undefined, defaultsLevel = false): void => {
+  const check = (
+    path: string,
+    value: string,
+    problem: (v: string) => string | undefined,
+    defaultsLevel = false,
+  ): void => {
     if (value === '') return;
     const message = problem(value);
     if (message !== undefined) add(ConfigErrorCode.InvalidValue, path, message, { defaultsLevel });
@@ -67,11 +77,18 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     );
   }
   if (!PROVIDERS.includes(c.provider)) {
-    add(ConfigErrorCode.InvalidValue, 'provider', `expected one of ${PROVIDERS.join(', ')}, found "${c.provider}"`);
+    add(
+      ConfigErrorCode.InvalidValue,
+      'provider',
+      `expected one of ${PROVIDERS.join(', ')}, found "${c.provider}"`,
+    );
   }
 
   // Kubernetes version and the values derived from it.
-  if (!isSupportedKubernetesVersion(c.kubernetesVersion) || kubernetesVersionInfo(c.kubernetesVersion) === undefined) {
+  if (
+    !isSupportedKubernetesVersion(c.kubernetesVersion) ||
+    kubernetesVersionInfo(c.kubernetesVersion) === undefined
+  ) {
     const known = supportedKubernetesVersions().map((v) => v.minor);
     const hint = c.kubernetesVersion.startsWith('v') ? ` (write it without the leading "v")` : '';
     add(
@@ -87,28 +104,54 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   check('virtualIp', c.virtualIp, checkIp);
   check('loadBalancer', c.loadBalancer, checkHost);
   if (c.virtualIp !== '' && c.loadBalancer !== '') {
-    add(ConfigErrorCode.Conflict, 'loadBalancer', 'Can not specify both virtual IP and load balancer: set virtualIp or loadBalancer, not both');
-  }
-  if (c.kubeApiServerBindPort === c.kubeApiServerBindPortAlt) {
     add(
       ConfigErrorCode.Conflict,
-      'kubeApiServerBindPortAlt',
+      'loadBalancer',
+      'Can not specify both virtual IP and load balancer: set virtualIp or loadBalancer, not both',
+    );
+  }
+  if (c.kubeApiServerBindPort === c.kubeApiServerBindPortAlt) {
+    // Blame the one a user set (the higher layer when both were).
+    const rank = (p: string) => {
+      const layer = input.provenance.sourceOf(p)?.layer;
+      return layer === undefined || layer === 'derived' ? -1 : LAYER_ORDER.indexOf(layer);
+    };
+    const blamed =
+      rank('kubeApiServerBindPort') > rank('kubeApiServerBindPortAlt')
+        ? 'kubeApiServerBindPort'
+        : 'kubeApiServerBindPortAlt';
+    add(
+      ConfigErrorCode.Conflict,
+      blamed,
       `expected kubeApiServerBindPortAlt to differ from kubeApiServerBindPort (${c.kubeApiServerBindPort}): with a virtual IP, nginx listens on one and kube-apiserver on the other`,
     );
   }
   if (!KUBE_PROXY_MODES.includes(c.kubeProxyMode)) {
-    add(ConfigErrorCode.InvalidValue, 'kubeProxyMode', `expected one of ${KUBE_PROXY_MODES.join(', ')}, found "${c.kubeProxyMode}"`);
+    add(
+      ConfigErrorCode.InvalidValue,
+      'kubeProxyMode',
+      `expected one of ${KUBE_PROXY_MODES.join(', ')}, found "${c.kubeProxyMode}"`,
+    );
   }
   if (!CNIS.includes(c.cni)) {
-    add(ConfigErrorCode.InvalidValue, 'cni', `unknown CNI "${c.cni}": no CNI will be installed (upstream knows flannel and none)`, {
-      severity: 'warning',
-    });
+    add(
+      ConfigErrorCode.InvalidValue,
+      'cni',
+      `unknown CNI "${c.cni}": no CNI will be installed (upstream knows flannel and none)`,
+      {
+        severity: 'warning',
+      },
+    );
   }
 
   // Images.
   const ostree = parseOstreeReference(c.osRegistry);
   if (ostree === undefined) {
-    add(ConfigErrorCode.InvalidValue, 'osRegistry', `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}"`);
+    add(
+      ConfigErrorCode.InvalidValue,
+      'osRegistry',
+      `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}"`,
+    );
   } else if (ostree.tag !== '') {
     add(
       ConfigErrorCode.InvalidValue,
@@ -125,8 +168,15 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
       'expected a password hash such as the output of `openssl passwd -6` ($6$...), found something else (a plain password cannot be used and is not shown here)',
     );
   }
-  if (c.sshPublicKey !== '' && !/^(ssh-|ecdsa-|sk-)[a-z0-9@.-]+ [A-Za-z0-9+/=]+/.test(c.sshPublicKey.trim())) {
-    add(ConfigErrorCode.InvalidValue, 'sshPublicKey', 'expected an OpenSSH public key line such as "ssh-ed25519 AAAA... comment"');
+  if (
+    c.sshPublicKey !== '' &&
+    !/^(ssh-|ecdsa-|sk-)[a-z0-9@.-]+ [A-Za-z0-9+/=]+/.test(c.sshPublicKey.trim())
+  ) {
+    add(
+      ConfigErrorCode.InvalidValue,
+      'sshPublicKey',
+      'expected an OpenSSH public key line such as "ssh-ed25519 AAAA... comment"',
+    );
   }
 
   // Cluster definitions.
@@ -151,7 +201,9 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   check('ephemeralCluster.node.memory', eph.memory, checkSize, true);
   check('ephemeralCluster.node.storage', eph.storage, checkSize, true);
   if (d.autoStartUI !== 'true' && d.autoStartUI !== 'false') {
-    add(ConfigErrorCode.InvalidValue, 'autoStartUI', `expected "true" or "false", found "${d.autoStartUI}"`, { defaultsLevel: true });
+    add(ConfigErrorCode.InvalidValue, 'autoStartUI', `expected "true" or "false", found "${d.autoStartUI}"`, {
+      defaultsLevel: true,
+    });
   }
 
   // OCI values are checked whatever the provider (they are wrong either way); requirements only for oci.
@@ -169,7 +221,12 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   });
   for (const shape of ['controlPlaneShape', 'workerShape'] as const) {
     const s = oci[shape];
-    if (s.ocpus < 0) add(ConfigErrorCode.InvalidValue, `providers.oci.${shape}.ocpus`, `expected a positive number of OCPUs, found ${s.ocpus}`);
+    if (s.ocpus < 0)
+      add(
+        ConfigErrorCode.InvalidValue,
+        `providers.oci.${shape}.ocpus`,
+        `expected a positive number of OCPUs, found ${s.ocpus}`,
+      );
     check(`providers.oci.${shape}.bootVolumeSizeInGBs`, s.bootVolumeSizeInGBs, (v) =>
       /^[1-9]\d*$/.test(v) ? undefined : `expected a whole number of GB such as "50", found "${v}"`,
     );
@@ -195,10 +252,18 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
       break;
     case 'byo':
       if (c.providers.byo.networkInterface === '') {
-        add(ConfigErrorCode.Missing, 'providers.byo.networkInterface', 'A network interface must be provided: set providers.byo.networkInterface (for example enp1s0)');
+        add(
+          ConfigErrorCode.Missing,
+          'providers.byo.networkInterface',
+          'A network interface must be provided: set providers.byo.networkInterface (for example enp1s0)',
+        );
       }
       if (c.virtualIp === '' && c.loadBalancer === '') {
-        add(ConfigErrorCode.Missing, 'virtualIp', 'A virtual IP or load balancer is required: set virtualIp or loadBalancer');
+        add(
+          ConfigErrorCode.Missing,
+          'virtualIp',
+          'A virtual IP or load balancer is required: set virtualIp or loadBalancer',
+        );
       }
       break;
   }

@@ -36,9 +36,11 @@ export function checkSubnetList(value: string): string | undefined {
   const seen = new Set<IpFamily>();
   for (const raw of value.split(',')) {
     const entry = raw.trim();
-    if (entry === '') return `expected a CIDR or a comma-separated IPv4,IPv6 pair, found an empty entry in "${value}"`;
+    if (entry === '')
+      return `expected a CIDR or a comma-separated IPv4,IPv6 pair, found an empty entry in "${value}"`;
     const cidr = parseCidr(entry);
-    if (cidr === undefined) return `expected a CIDR such as 10.244.0.0/16 or fd00:10:244::/56, found "${entry}"`;
+    if (cidr === undefined)
+      return `expected a CIDR such as 10.244.0.0/16 or fd00:10:244::/56, found "${entry}"`;
     if (seen.has(cidr.family)) {
       return `expected at most one ${cidr.family === 'ipv4' ? 'IPv4' : 'IPv6'} CIDR (dual stack is one of each), found a second one: "${entry}"`;
     }
@@ -109,7 +111,11 @@ export function parseCompartment(value: string): CompartmentRef | string {
 export type Architecture = 'amd64' | 'arm64';
 
 /** Shapes upstream treats as arm64 (`OciArmCompatibleShapes`); every other shape is amd64. */
-export const ARM_SHAPES: readonly string[] = ['VM.Standard.A1.Flex', 'BM.Standard.A1.160', 'VM.Standard.A2.Flex'];
+export const ARM_SHAPES: readonly string[] = [
+  'VM.Standard.A1.Flex',
+  'BM.Standard.A1.160',
+  'VM.Standard.A2.Flex',
+];
 
 /** The architecture of an OCI shape, as upstream decides it (an exact match on the arm list). */
 export function architectureFromShape(shape: string): Architecture {
