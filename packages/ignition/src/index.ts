@@ -1,10 +1,87 @@
 /**
  * @ocne/ignition: Ignition 3.4 configs, Butane translation, kubeadm configuration and PKI.
  *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
- *
  * @packageDocumentation
  */
-export {};
+
+export type { FileOptions, Owner, UnitOptions } from './builder.js';
+export { emptyIgnition, IgnitionBuilder, serializeIgnition } from './builder.js';
+// Butane (fcos 1.5.0, the subset users put in extra Ignition) to Ignition 3.4.0.
+export type { ButaneOptions } from './butane.js';
+export { BUTANE_VARIANT, BUTANE_VERSION, isButane, translateButane } from './butane.js';
+export type { DataUrl, DataUrlOptions } from './data-url.js';
+export { decodeDataUrl, decodeDataUrlText, makeDataUrl } from './data-url.js';
+export type { IgnitionErrorLocation } from './errors.js';
+export { IgnitionError, IgnitionErrorCode } from './errors.js';
+
+// Extra Ignition from the cluster configuration (Ignition or Butane; file, folder or inline).
+export type { ExtraSource, LoadExtraOptions, ParseExtraOptions } from './extra.js';
+export { EXTRA_IGNITION_EXTENSIONS, loadExtraIgnition, mergeSiblings, parseExtraIgnition } from './extra.js';
+// kubeadm configuration and the Ignition of OCK nodes (init, join, virtual-IP stack, proxy).
+export type { KubeadmClusterInput, KubeadmInitInput, KubeadmJoinInput, NodeRole } from './kubeadm.js';
+export {
+  hostPort,
+  KUBEADM_IMAGE_REPOSITORY,
+  KUBEADM_PATCHES_DIRECTORY,
+  kubeadmInitConfig,
+  kubeadmJoinConfig,
+  NODE_IP,
+} from './kubeadm.js';
+export { mergeIgnition } from './merge.js';
+export type {
+  ClusterNodeInput,
+  ClusterNodeInputOptions,
+  InitNodeInput,
+  JoinNodeInput,
+  NodeCommonInput,
+  NodeProxy,
+  VirtualIpInput,
+} from './node.js';
+export {
+  apiServerUrl,
+  clusterNodeInput,
+  initNodeIgnition,
+  joinNodeIgnition,
+  NGINX_IMAGE,
+  proxyDropin,
+  virtualIpIgnition,
+} from './node.js';
+export { parseIgnition, READABLE_IGNITION_VERSIONS } from './parse.js';
+// PKI: bootstrap tokens, certificate keys, the cluster CA and admin kubeconfig, CA pins.
+export type {
+  CertificateSubjectInfo,
+  ClusterPki,
+  GenerateRsaKeyPairOptions,
+  PkiInput,
+  RandomSource,
+} from './pki.js';
+export {
+  caCertHash,
+  caCertHashesFromKubeconfig,
+  cryptoRandom,
+  generateBootstrapToken,
+  generateCertificateKey,
+  generateClusterPki,
+  generateRsaKeyPair,
+  PkiErrorCode,
+} from './pki.js';
+// The Ignition 3.4.0 model: types, building, Ignition's merge, data URLs, reading 3.0-3.4.
+export type {
+  IgnitionConfig,
+  IgnitionDirectory,
+  IgnitionDisk,
+  IgnitionDropin,
+  IgnitionFile,
+  IgnitionFilesystem,
+  IgnitionGroup,
+  IgnitionLink,
+  IgnitionLuks,
+  IgnitionMeta,
+  IgnitionNode,
+  IgnitionRaid,
+  IgnitionResource,
+  IgnitionStorage,
+  IgnitionUnit,
+  IgnitionUser,
+} from './spec.js';
+export { IGNITION_VERSION } from './spec.js';

@@ -1,0 +1,103 @@
+// Extra Ignition from the cluster configuration: a file, a folder of Ignition and Butane files,
+// inline text; bad input names the source and the location.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isOcneError } from '@ocne/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadExtraIgnition } from '../src/extra.js';
+import { decoded } from './helpers.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ocne-extra-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ign = (files: Array<[string, string]>, version = '3.4.0') =>
+  JSON.stringify({
+    ignition: { version },
+    storage: {
+      files: files.map(([path, text]) => ({
+        path,
+        contents: { source: `data:,${encodeURIComponent(text)}` },
+      })),
+    },
+  });
+const bu = (path: string, text: string) =>
+  `variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: ${path}\n      contents:\n        inline: ${text}\n`;
+
+describe('loadExtraIgnition', () => {
+  it('reads a folder (Ignition and Butane, by name, other files skipped), then inline text, which wins', async () => {
+    const folder = join(dir, 'ign.d');
+    mkdirSync(folder);
+    writeFileSync(join(folder, '10-hostname.bu'), bu('/etc/hostname', 'node-a'));
+    writeFileSync(join(folder, '20-motd.ign'), ign([['/etc/motd', 'hello']], '3.2.0'));
+    writeFileSync(join(folder, 'README.md'), '# not a config');
+    const config = await loadExtraIgnition({
+      path: 'ign.d',
+      directory: dir,
+      inline: ign([['/etc/hostname', 'node-b']]),
+    });
+    expect(config?.ignition.version).toBe('3.4.0');
+    expect(decoded(config)).toMatchObject({
+      storage: {
+        files: [
+          { path: '/etc/hostname', contents: { decoded: 'node-b' } },
+          { path: '/etc/motd', contents: { decoded: 'hello' } },
+        ],
+      },
+    });
+  });
+
+  it('nothing set: undefined', async () => {
+    expect(await loadExtraIgnition({})).toBeUndefined();
+  });
+
+  it('two files of a folder that disagree about a path are a conflict naming both', async () => {
+    const folder = join(dir, 'conflict.d');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.ign'), ign([['/etc/hostname', 'one']]));
+    writeFileSync(join(folder, 'b.bu'), bu('/etc/hostname', 'two'));
+    const error = await loadExtraIgnition({ path: folder }).catch((e) => e);
+    expect(isOcneError(error) && error.code).toBe('OCNE_IGNITION_CONFLICT');
+    expect(error.message).toContain('a.ign');
+    expect(error.message).toContain('b.bu');
+  });
+
+  it.each([
+    ['not JSON or YAML', '{"ignition": {"version": "3.4.0"', 'OCNE_IGNITION_INVALID'],
+    [
+      'an unknown spec version',
+      '{"ignition": {"version": "3.6.0-experimental"}}',
+      'OCNE_IGNITION_UNSUPPORTED_VERSION',
+    ],
+    ['neither Ignition nor Butane', 'hello: world\n', 'OCNE_IGNITION_INVALID'],
+  ])('%s in a file is an error naming the file and line', async (_, text, code) => {
+    const file = join(dir, `bad-${code}-${text.length}.ign`);
+    writeFileSync(file, text);
+    const error = await loadExtraIgnition({ path: file }).catch((e) => e);
+    expect(isOcneError(error)).toBe(true);
+    expect(error).toMatchObject({ code, source: file });
+    expect(error.line).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a missing file is a read error', async () => {
+    const error = await loadExtraIgnition({ path: join(dir, 'absent.ign') }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'OCNE_IGNITION_READ_FAILED' });
+  });
+
+  it('inline Butane reads local files from the configuration directory, and not outside it', async () => {
+    writeFileSync(join(dir, 'motd.txt'), 'from a file\n');
+    const inline =
+      'variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        local: motd.txt\n';
+    const config = await loadExtraIgnition({ inline, directory: dir });
+    expect(decoded(config)).toMatchObject({
+      storage: { files: [{ path: '/etc/motd', contents: { decoded: 'from a file\n' } }] },
+    });
+    const outside = inline.replace('motd.txt', '../../etc/passwd');
+    await expect(loadExtraIgnition({ inline: outside, directory: dir })).rejects.toMatchObject({
+      code: 'OCNE_IGNITION_READ_FAILED',
+    });
+  });
+});
