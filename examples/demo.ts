@@ -1,11 +1,17 @@
-// The SDK's main job on the bundled examples. For now that is configuration: load every
-// example cluster file over examples/defaults.yaml, validate it, and print each resolved value
-// with the layer, file and line it came from. Run with `npm run demo` from the repository root.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The SDK's main job on the bundled examples (`npm run demo` from the repository root):
+// 1. load every example cluster file over examples/defaults.yaml, validate it, and print each
+//    value that does not come from the built-in defaults with the layer, file and line it came from;
+// 2. run the BYO flow on examples/byo/byo.yaml: the first control-plane node's Ignition, a worker's
+//    and a control-plane node's join Ignition and the admin kubeconfig, written to out/byo/ and
+//    checked (the Ignition reader, and the real ignition-validate when scripts/test-tools.sh built it).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cluster } from '@ocne/cluster';
 import { formatIssue, isOcneError, loadConfig, type ValueSource } from '@ocne/config';
+import { parseIgnition } from '@ocne/ignition';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -55,5 +61,55 @@ try {
   }
 } finally {
   rmSync(home, { recursive: true, force: true });
+}
+
+// 2. The BYO flow, with its own home under out/ so that reruns start afresh.
+const out = join(root, 'out', 'byo');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const validator = join(
+  process.env.OCNE_TEST_CACHE ?? join(homedir(), '.cache', 'ocne-test'),
+  'bin',
+  'ignition-validate-v2.23.0',
+);
+process.stdout.write(`\n# BYO flow on examples/byo/byo.yaml -> ${relative(root, out)}/\n`);
+try {
+  const cluster = await Cluster.open({
+    configPath: join(here, 'byo/byo.yaml'),
+    home: join(out, 'home'),
+    defaults: false,
+  });
+  const start = await cluster.start();
+  const worker = await cluster.join({ workerNodes: 1 });
+  const controlPlane = await cluster.join({
+    controlPlaneNodes: 1,
+    firstControlPlaneNode: 'demo-byo-control-plane-1',
+  });
+  const files: Array<[string, string]> = [
+    ['cluster-init.ign', start.ignition ?? ''],
+    ['cluster-join-worker.ign', worker.ignition ?? ''],
+    ['cluster-join-control-plane.ign', controlPlane.ignition ?? ''],
+  ];
+  for (const [name, json] of files) {
+    const path = join(out, name);
+    writeFileSync(path, json);
+    const config = parseIgnition(json, { source: path });
+    let checked = '';
+    if (existsSync(validator)) {
+      execFileSync(validator, [path], { encoding: 'utf8' });
+      checked = ', ignition-validate: ok';
+    }
+    process.stdout.write(
+      `  ${name.padEnd(32)} ${String(json.length).padStart(6)} bytes, ${config.storage?.files?.length ?? 0} files, ${config.systemd?.units?.length ?? 0} units${checked}\n`,
+    );
+  }
+  process.stdout.write(`  ${'kubeconfig'.padEnd(32)} ${relative(root, start.kubeconfigPath)} (mode 0600)\n`);
+  process.stdout.write(`  before booting the worker:        ${worker.commands.join('; ')}\n`);
+  process.stdout.write(`  before booting the control plane: ${controlPlane.commands.join('; ')}\n`);
+} catch (error) {
+  failed = true;
+  process.stdout.write(
+    `  failed: ${isOcneError(error) ? `${error.code} ${error.message}` : String(error)}\n`,
+  );
 }
 process.exitCode = failed ? 1 : 0;

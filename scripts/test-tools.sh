@@ -3,27 +3,123 @@
 # once per version, into a cache outside the repository:
 #   $OCNE_TEST_CACHE/bin/<name>-<version>   (default cache: ~/.cache/ocne-test)
 # Prints nothing when everything is cached. Needs Go and the Go module proxy.
+# A cold build of everything takes long on 2 cores (kube-apiserver alone is the bulk of it): each
+# build prints its wall time, and the sizes of the bin folder and Go caches follow.
 set -euo pipefail
 cache="${OCNE_TEST_CACHE:-$HOME/.cache/ocne-test}"
 mkdir -p "$cache/bin"
 
-build() { # name package version
-  local name=$1 pkg=$2 version=$3
+# What a build in progress leaves behind, removed however the script ends: a failed build leaves
+# no binary (the binary gets its final name only once it is complete).
+work='' partial='' built=0
+cleanup() {
+  if [ -n "$partial" ]; then rm -f "$partial"; fi
+  if [ -n "$work" ]; then chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# mod_field MODULE VERSION FIELD: a field (GoMod, Info, Dir…) of `go mod download -json`.
+mod_field() {
+  go mod download -json "$1@$2" | sed -n "s/^[[:space:]]*\"$3\": \"\(.*\)\",\{0,1\}\$/\1/p"
+}
+
+# go_directives GOMOD: the `godebug` settings of a go.mod, one key=value a line; when it has none,
+# `default=go1.N` from its `go` line. A tool built as a dependency of a scratch module would
+# otherwise run with the GODEBUG defaults of the Go toolchain here, not those its authors chose.
+go_directives() {
+  local settings
+  settings=$(awk '/^godebug[[:space:]]*\(/ { block = 1; next }
+                  block && /^\)/ { block = 0; next }
+                  block && NF { print $1; next }
+                  /^godebug[[:space:]]/ { print $2 }' "$1")
+  if [ -n "$settings" ]; then
+    printf '%s\n' "$settings"
+  else
+    awk '$1 == "go" { split($2, v, "."); print "default=go" v[1] "." v[2]; exit }' "$1"
+  fi
+}
+
+# build NAME VERSION PACKAGE MODULE [PREPARE]
+# Builds PACKAGE (a main package of MODULE at VERSION) into $cache/bin/NAME-VERSION, in a scratch
+# module. PREPARE, a function, runs in the scratch module before `go get` (to add replace lines)
+# and may set `ldflags` (extra -X flags).
+build() {
+  local name=$1 version=$2 pkg=$3 module=$4 prepare=${5:-}
   local out="$cache/bin/$name-$version"
   [ -x "$out" ] && return 0
   command -v go >/dev/null 2>&1 || { echo "test-tools: Go is needed to build $name" >&2; exit 1; }
   echo "test-tools: building $name $version from $pkg (once; cached in $cache)" >&2
-  local work
+  local started=$SECONDS
   work=$(mktemp -d)
+  partial="$out.partial.$$"
+  ldflags=''
   (
     cd "$work"
     go mod init "ocne-test-tools/$name" >/dev/null 2>&1
+    if [ -n "$prepare" ]; then "$prepare" "$version"; fi
     go get "$pkg@$version" >/dev/null 2>&1 || go get "$pkg@$version"
-    go build -trimpath -o "$out.partial" "$pkg"
+    local setting
+    for setting in $(go_directives "$(mod_field "$module" "$version" GoMod)"); do
+      go mod edit -godebug="$setting"
+    done
+    go build -trimpath -ldflags="-s -w $ldflags" -o "$partial" "$pkg"
   )
-  mv "$out.partial" "$out"
-  rm -rf "$work"
+  mv "$partial" "$out"
+  partial=''
+  cleanup
+  work=''
+  built=1
+  echo "test-tools: built $name $version in $((SECONDS - started)) s ($(du -h "$out" | cut -f1))" >&2
 }
 
-build ignition-validate github.com/coreos/ignition/v2/validate v2.23.0
-build butane github.com/coreos/butane/internal v0.25.1
+# k8s.io/kubernetes is not meant to be a dependency: its go.mod requires its staging modules
+# (k8s.io/api, k8s.io/client-go, …) at v0.0.0 and replaces them with folders of its own tree. The
+# same modules are published as k8s.io/<name> v0.<minor>.<patch>: pin each to that release.
+prepare_kubernetes() {
+  local version=$1 gomod staging info built_at semver=${1#v}
+  gomod=$(mod_field k8s.io/kubernetes "$version" GoMod)
+  staging=$(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$gomod")
+  [ -n "$staging" ] || { echo "test-tools: no staging modules found in $gomod" >&2; exit 1; }
+  local module args=()
+  for module in $staging; do args+=("-replace=$module=$module@v0.${semver#*.}"); done
+  go mod edit "${args[@]}"
+  info=$(mod_field k8s.io/kubernetes "$version" Info)
+  built_at=$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")
+  local major=${semver%%.*} rest=${semver#*.} pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=${rest%%.*}"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=${built_at:-1970-01-01T00:00:00Z}"
+  done
+}
+
+# etcd reports its version from a constant; only the commit is left to set, and it is unknown here.
+prepare_etcd() { :; }
+
+# helm's release build sets its version, and the Kubernetes version it assumes when no cluster is
+# asked (`.Capabilities.KubeVersion` in `helm template`, deprecation lint), from its client-go minor.
+prepare_helm() {
+  local version=$1 client_go minor
+  client_go=$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$(mod_field helm.sh/helm/v3 "$version" GoMod)")
+  minor=$(echo "$client_go" | cut -d. -f2)
+  ldflags="-X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  if [ -n "$minor" ]; then
+    local pkg
+    for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+      ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+    done
+  fi
+}
+
+build ignition-validate v2.23.0 github.com/coreos/ignition/v2/validate github.com/coreos/ignition/v2
+build butane v0.25.1 github.com/coreos/butane/internal github.com/coreos/butane
+# etcd at the release k8s.io/kubernetes v1.33.5 requires (go.etcd.io/etcd/server/v3 v3.5.21); the
+# etcd server's main package is the root of that module.
+build etcd v3.5.21 go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3 prepare_etcd
+build kube-apiserver v1.33.5 k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
+build helm v3.19.2 helm.sh/helm/v3/cmd/helm helm.sh/helm/v3 prepare_helm
+
+if [ "$built" = 1 ]; then
+  echo "test-tools: sizes: bin $(du -sh "$cache/bin" | cut -f1)," \
+    "Go module cache $(du -sh "$(go env GOMODCACHE)" 2>/dev/null | cut -f1)," \
+    "Go build cache $(du -sh "$(go env GOCACHE)" 2>/dev/null | cut -f1)" >&2
+fi

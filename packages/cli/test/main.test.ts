@@ -33,7 +33,7 @@ describe('ocne CLI', () => {
     const err = capture();
     expect(await main({ argv: ['frobnicate'], stdout: out.stream, stderr: err.stream })).toBe(2);
     expect(out.text()).toBe('');
-    expect(err.text()).toContain('unknown command "frobnicate"');
+    expect(err.text()).toContain("unknown command 'frobnicate'");
   });
 
   it('bin/ocne runs the CLI from the checkout', () => {

@@ -1,10 +1,38 @@
 /**
- * @ocne/cluster: the Cluster facade, operations, events and the cluster cache.
+ * @ocne/cluster: the typed `Cluster` facade over the OCNE providers, the operations and events
+ * it reports, the provider registry, and the upstream-compatible cluster cache.
  *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * @example
+ * ```ts
+ * import { Cluster } from '@ocne/cluster';
+ * const cluster = await Cluster.open({ configPath: 'byo.yaml' });
+ * const start = cluster.start();
+ * for await (const event of start) console.error(event.type, event);
+ * const { ignition } = await start;
+ * ```
  *
  * @packageDocumentation
  */
-export {};
+
+export type {
+  CachedCluster,
+  ClusterCacheCallOptions,
+  ClusterCacheOptions,
+  NewCachedCluster,
+} from './cache.js';
+export { CLUSTER_CACHE_FILE, ClusterCache, PID_LOCK_FILE } from './cache.js';
+export type { ClusterInfo, ClusterOpenOptions, JoinOptions, JoinResult, StartResult } from './cluster.js';
+export { Cluster } from './cluster.js';
+export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
+export { acquirePidLock, writeFileAtomic } from './fs.js';
+export type { Operation, OperationContext, OperationOptions } from './operation.js';
+export { startOperation } from './operation.js';
+export type {
+  ClusterProvider,
+  ProviderContext,
+  ProviderJoinRequest,
+  ProviderJoinResult,
+  ProviderLoader,
+  ProviderStartResult,
+} from './provider.js';
+export { registeredProviders, registerProvider, unavailableProvider } from './provider.js';

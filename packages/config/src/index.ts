@@ -30,6 +30,19 @@ export {
   isOcneError,
   OcneError,
 } from './errors.js';
+export type {
+  DoneEvent,
+  EventBase,
+  EventInput,
+  EventSink,
+  InstructionsEvent,
+  LogEvent,
+  OcneEvent,
+  ProgressEvent,
+  StepEvent,
+  WarningEvent,
+} from './events.js';
+export { runStep } from './events.js';
 export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 export type { ImageReference, OstreeReference } from './images.js';
 export {
@@ -56,6 +69,7 @@ export type { ResolveOptions } from './resolve.js';
 export { resolveConfig } from './resolve.js';
 export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
 export type { JsonSchema, Position } from './schema-walk.js';
+export { resolveSchemaRef } from './schema-walk.js';
 export type {
   Application,
   ByoProvider,

@@ -21,7 +21,7 @@
  * Any-typed values (`applications[].config`) are taken whole.
  */
 import type { Position } from './schema-walk.js';
-import { type JsonSchema, joinPath } from './schema-walk.js';
+import { type JsonSchema, joinPath, resolveSchemaRef } from './schema-walk.js';
 
 /** The layers, from lowest to highest precedence. */
 export const LayerKind = {
@@ -143,17 +143,6 @@ export interface DerivedOrigin {
   from?: ValueSource;
 }
 
-function resolveRef(root: JsonSchema, schema: JsonSchema): JsonSchema {
-  let s = schema;
-  while (s.$ref !== undefined) {
-    const name = decodeURIComponent(s.$ref.replace(/^#\/definitions\//, ''));
-    const next = root.definitions?.[name];
-    if (next === undefined) throw new Error(`schema has no definition ${name}`);
-    s = next;
-  }
-  return s;
-}
-
 function isSet(type: string | string[] | undefined, value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (type === 'string') return value !== '';
@@ -163,7 +152,7 @@ function isSet(type: string | string[] | undefined, value: unknown): boolean {
 
 /** The zero value of a schema type, as Go's zero values. */
 function zero(root: JsonSchema, schema: JsonSchema): unknown {
-  const s = resolveRef(root, schema);
+  const s = resolveSchemaRef(root, schema);
   switch (s.type) {
     case 'string':
       return '';
@@ -201,7 +190,7 @@ export function mergeLayers(
   provenance: ProvenanceRecorder,
 ): Record<string, unknown> {
   const walk = (schemaIn: JsonSchema, values: Contribution[], path: string): unknown => {
-    const schema = resolveRef(root, schemaIn);
+    const schema = resolveSchemaRef(root, schemaIn);
     if (schema.type === 'object') {
       const out: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(schema.properties ?? {})) {

@@ -39,6 +39,8 @@ export interface LoadConfigOptions {
   defaultProvider?: string;
   /** Cancels reading files. */
   signal?: AbortSignal;
+  /** Provider names accepted besides upstream's (providers an embedder registered). */
+  extraProviders?: readonly string[];
 }
 
 async function readText(
@@ -160,6 +162,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const result = resolveConfig(layers, {
     ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
     ...(clusterFileDirectory !== undefined ? { clusterFileDirectory } : {}),
+    ...(options.extraProviders !== undefined ? { extraProviders: options.extraProviders } : {}),
   });
   return { ...result, warnings: [...warnings, ...result.warnings] };
 }

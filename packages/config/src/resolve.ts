@@ -29,6 +29,8 @@ export interface ResolveOptions {
   clusterFileDirectory?: string;
   /** Skip {@link validateResolved}: layering and derivation only. @defaultValue false */
   skipValidation?: boolean;
+  /** Provider names accepted besides upstream's (providers an embedder registered). */
+  extraProviders?: readonly string[];
 }
 
 /**
@@ -197,6 +199,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
       provenance,
       defaultsProvenance,
       clusterSource: clusterLayer?.source ?? '<cluster config>',
+      ...(options.extraProviders ? { extraProviders: options.extraProviders } : {}),
     });
     warnings.push(...issues.filter((i) => i.severity === 'warning'));
     const errors = issues.filter((i) => i.severity === 'error');

@@ -64,6 +64,18 @@ export interface ReadOptions {
   ignoredKeys?: ReadonlySet<string>;
 }
 
+/** Follows `$ref`s (to `#/definitions/...` of `root`) until a schema that is not a reference. */
+export function resolveSchemaRef(root: JsonSchema, schema: JsonSchema): JsonSchema {
+  let s = schema;
+  for (let depth = 0; s.$ref !== undefined && depth < 32; depth++) {
+    const name = decodeURIComponent(s.$ref.replace(/^#\/definitions\//, ''));
+    const target = root.definitions?.[name];
+    if (target === undefined) throw new Error(`schema has no definition ${name}`);
+    s = target;
+  }
+  return s;
+}
+
 /** Joins a YAML path: `a.b`, `a[0]`. */
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
@@ -232,14 +244,7 @@ class Reader {
   }
 
   resolve(schema: JsonSchema): JsonSchema {
-    let s = schema;
-    for (let depth = 0; s.$ref !== undefined && depth < 32; depth++) {
-      const name = decodeURIComponent(s.$ref.replace(/^#\/definitions\//, ''));
-      const target = this.#options.schema.definitions?.[name];
-      if (target === undefined) throw new Error(`schema has no definition ${name}`);
-      s = target;
-    }
-    return s;
+    return resolveSchemaRef(this.#options.schema, schema);
   }
 
   recordPositions(node: unknown, path: string): void {

@@ -35,6 +35,8 @@ export interface ValidateInput {
   defaultsProvenance: Provenance;
   /** Label used for problems with no source (a required value nobody set). */
   clusterSource: string;
+  /** Provider names accepted besides upstream's (providers an embedder registered). */
+  extraProviders?: readonly string[];
 }
 
 /** Checks a resolved configuration and returns its problems (errors and warnings). */
@@ -76,11 +78,12 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
       `expected a cluster name of at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit (it names files, VMs and Kubernetes objects), found "${c.name}"`,
     );
   }
-  if (!PROVIDERS.includes(c.provider)) {
+  const providers = [...PROVIDERS, ...(input.extraProviders ?? [])];
+  if (!providers.includes(c.provider)) {
     add(
       ConfigErrorCode.InvalidValue,
       'provider',
-      `expected one of ${PROVIDERS.join(', ')}, found "${c.provider}"`,
+      `expected one of ${providers.join(', ')}, found "${c.provider}"`,
     );
   }
 

@@ -1,10 +1,16 @@
 /**
- * @ocne/provider-byo: the bring-your-own provider.
- *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * @ocne/provider-byo: clusters on machines you bring. `byoStart` makes the PKI and the first
+ * control-plane node's Ignition; `byoJoin` makes the Ignition of more nodes and the commands that
+ * admit them. The `Cluster` facade of `@ocne/cluster` drives these; they also work on their own.
  *
  * @packageDocumentation
  */
-export {};
+export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
+export {
+  ByoErrorCode,
+  byoApiAddress,
+  byoJoin,
+  byoStart,
+  FIRST_CONTROL_PLANE_PLACEHOLDER,
+  validateByoConfig,
+} from './byo.js';

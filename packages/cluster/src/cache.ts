@@ -1,0 +1,594 @@
+/**
+ * The cluster cache, `~/.ocne/clusters.yaml`, in upstream's format (`pkg/cluster/cache`), so that
+ * the Go `ocne` CLI and this SDK see the same clusters.
+ *
+ * Upstream writes it with yaml.v3 (4-space indentation, every field of its `ClusterConfig`
+ * struct, including the plain-bool companions of the tri-state booleans under their dummy keys
+ * such as `headlessfake`) and guards it with the PID lock file `~/.ocne/ocne.pid`. This module
+ * reads that format tolerantly, writes it atomically, and holds the lock for the whole
+ * read-modify-write (upstream locks the read and the write separately, so two CLIs can lose an
+ * update).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  builtinDefaults,
+  ConfigError,
+  type ConfigIssue,
+  clusterConfigSchema,
+  formatIssue,
+  isOcneError,
+  type JsonSchema,
+  LayerKind,
+  OcneError,
+  parseClusterConfig,
+  type ResolvedClusterConfig,
+  resolveConfig,
+  resolveSchemaRef,
+} from '@ocne/config';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  parse as parseYaml,
+  Scalar,
+  visit,
+  YAMLMap,
+  type Node as YamlNode,
+} from 'yaml';
+import { acquirePidLock, writeFileAtomic } from './fs.js';
+
+/** A cluster in the cache. */
+export interface CachedCluster {
+  /** The cache key: the cluster's name. */
+  name: string;
+  /** The cluster's configuration as it was when the cluster was started. */
+  config: ResolvedClusterConfig;
+  /** Path of the cluster's kubeconfig. */
+  kubeconfig: string;
+}
+
+/** Options of {@link ClusterCache}. */
+export interface ClusterCacheOptions {
+  /** The home folder that holds `.ocne/`. */
+  home: string;
+  /** Aborts every operation of this cache (combined with each call's own signal). */
+  signal?: AbortSignal | undefined;
+  /** How long an operation waits for the lock another process holds. @defaultValue `10000` (upstream's 10 s) */
+  lockTimeoutMs?: number;
+}
+
+/** Options of each {@link ClusterCache} operation. */
+export interface ClusterCacheCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** What {@link ClusterCache.add} stores. */
+export interface NewCachedCluster {
+  /** The configuration; its `name` is the cache key. */
+  config: ResolvedClusterConfig;
+  /** Path of the cluster's kubeconfig. */
+  kubeconfig: string;
+}
+
+/** File name of the cache inside `~/.ocne` (upstream's `ClusterCacheFilename`). */
+export const CLUSTER_CACHE_FILE = 'clusters.yaml';
+/** File name of the lock inside `~/.ocne` (upstream's `pidlock.PidFile`). */
+export const PID_LOCK_FILE = 'ocne.pid';
+
+/**
+ * The tri-state booleans (paths inside a cluster config) and the YAML key of the plain `bool`
+ * that upstream's structs keep next to each one. Upstream code reads the plain bool, which
+ * yaml.v3 fills from that dummy key, so the cache must carry it.
+ */
+const TRI_STATES: ReadonlyMap<string, string> = new Map([
+  ['headless', 'headlessfake'],
+  ['catalog', 'catalogfake'],
+  ['communityCatalog', 'communityCatalogFake'],
+  ['providers.oci.selfManaged', 'selfmanagedfake'],
+  ['providers.byo.automaticTokenCreation', 'automaticTokenCreationfake'],
+  ['providers.olvm.selfManaged', 'selfmanagedfake'],
+  ['providers.olvm.ovirtCsiDriver.install', 'installFake'],
+  ['providers.olvm.olvmOvirtAPIServer.insecureSkipTLSVerify', 'insecureSkipTLSVerifyFake'],
+  ['providers.olvm.controlPlaneMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
+  ['providers.olvm.workerMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
+]);
+
+/** yaml.v3's layout: 4-space indentation, no folding of long strings. */
+const TO_STRING_OPTIONS = { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0 } as const;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+// ---------------------------------------------------------------------------------------------
+// Writing: a resolved config as upstream's struct would marshal it.
+
+const deref = (schema: JsonSchema): JsonSchema => resolveSchemaRef(clusterConfigSchema, schema);
+
+/**
+ * Every field of the schema, in schema order, with zero values for missing ones (the resolved
+ * shape), and each tri-state's dummy key just before it, as upstream's structs order them.
+ */
+function encode(schemaIn: JsonSchema, value: unknown, path: string): unknown {
+  const schema = deref(schemaIn);
+  switch (schema.type) {
+    case 'object': {
+      const source = isRecord(value) ? value : {};
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(schema.properties ?? {})) {
+        const childPath = path === '' ? key : `${path}.${key}`;
+        const encoded = encode(child, source[key], childPath);
+        const fake = TRI_STATES.get(childPath);
+        if (fake !== undefined) out[fake] = encoded;
+        out[key] = encoded;
+      }
+      return out;
+    }
+    case 'array':
+      return Array.isArray(value) ? value.map((item) => encode(schema.items ?? {}, item, `${path}[]`)) : [];
+    case 'string':
+      return typeof value === 'string' ? value : '';
+    case 'integer':
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : schema.default === true;
+    default:
+      // Any YAML (application `config`): a nil interface is `null` upstream.
+      return value === undefined ? null : value;
+  }
+}
+
+/** The cache entry of a cluster, in upstream's layout. */
+function encodeEntry(cluster: NewCachedCluster): Record<string, unknown> {
+  return { config: encode(clusterConfigSchema, cluster.config, ''), kubeconfig: cluster.kubeconfig };
+}
+
+/**
+ * Quotes strings that a YAML 1.1 reader (yaml.v3 for `interface{}` values, many other tools)
+ * would take for something else (`yes`, `on`, `1_000`, `2024-01-01`), as yaml.v3 itself does.
+ * Multi-line strings are written as block scalars, which no reader misreads.
+ */
+function quoteAmbiguous(node: YamlNode): void {
+  visit(node, {
+    Scalar(_, scalar) {
+      if (typeof scalar.value !== 'string' || scalar.value.includes('\n')) return;
+      let read: unknown;
+      try {
+        read = parseYaml(scalar.value, { version: '1.1', logLevel: 'silent' });
+      } catch {
+        read = undefined;
+      }
+      if (read !== scalar.value) scalar.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: tolerant like yaml.v3 (unknown keys ignored), but never a raw exception.
+
+interface ParsedCache {
+  /** The document, kept to edit it in place: entries we do not touch stay as they are. */
+  doc: Document;
+  /** The clusters by name. */
+  clusters: Map<string, CachedCluster>;
+  /** The `clusters` mapping, when the file has one. */
+  map: YAMLMap | undefined;
+  /** The name of each item of `map`, by index. */
+  names: string[];
+}
+
+/** The cache is not valid: an `OcneError` whose cause is a `ConfigError` with the location. */
+function invalid(file: string, issue: Omit<ConfigIssue, 'file' | 'severity'>, cause?: unknown): OcneError {
+  const located: ConfigIssue = { ...issue, file, severity: 'error' };
+  return new OcneError('OCNE_CACHE_INVALID', `The cluster cache is not valid: ${formatIssue(located)}`, {
+    cause: cause ?? new ConfigError([located]),
+  });
+}
+
+function getPath(data: Record<string, unknown>, segments: readonly string[]): unknown {
+  let current: unknown = data;
+  for (const segment of segments) {
+    if (!isRecord(current)) return undefined;
+    current = current[segment];
+  }
+  return current;
+}
+
+function setPath(data: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+  let current = data;
+  for (const segment of segments.slice(0, -1)) {
+    const next = current[segment];
+    if (isRecord(next)) {
+      current = next;
+    } else {
+      const created: Record<string, unknown> = {};
+      current[segment] = created;
+      current = created;
+    }
+  }
+  current[segments[segments.length - 1] as string] = value;
+}
+
+/**
+ * Sets every value the cache holds over the resolved config, exactly (an empty string or 0
+ * included, which a merge would not let override a default), so that what was written is what
+ * is read. Lists are already the cache's own (no default layer has list items).
+ */
+function overlay(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (!(key in target)) continue;
+    const current = target[key];
+    if (isRecord(value) && isRecord(current)) overlay(current, value);
+    else if (!Array.isArray(value) && !isRecord(value)) target[key] = value;
+  }
+}
+
+/** The text of a scalar as written (a key such as `1.10` is the string `1.10`, as in Go). */
+function scalarText(text: string, node: Scalar): string {
+  if (typeof node.value === 'string') return node.value;
+  if (node.range) return text.slice(node.range[0], node.range[1]).trim();
+  return String(node.value);
+}
+
+function readEntryConfig(
+  text: string,
+  file: string,
+  lines: LineCounter,
+  doc: Document,
+  name: string,
+  entry: YAMLMap,
+): ResolvedClusterConfig {
+  const configIn = entry.get('config', true);
+  const yamlPath = `clusters.${name}.config`;
+  const node = isAlias(configIn) ? configIn.resolve(doc) : configIn;
+  const range = (node as YamlNode | undefined)?.range;
+  if (!isMap(node) || !range) {
+    const at = ((configIn ?? entry) as YamlNode | undefined)?.range;
+    const pos = at ? lines.linePos(at[0]) : undefined;
+    const found =
+      configIn === undefined
+        ? 'no "config"'
+        : isScalar(node) && node.value === null
+          ? 'null'
+          : 'another value';
+    throw invalid(file, {
+      code: 'OCNE_CONFIG_TYPE',
+      path: yamlPath,
+      message: `expected the cluster configuration as a mapping, found ${found}`,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+    });
+  }
+  // Parse the entry's own text, so the config gets exactly the cluster-file rules (types,
+  // unknown keys ignored), with the text before it on its first line blanked to keep columns.
+  const lineStart = text.lastIndexOf('\n', range[0] - 1) + 1;
+  const snippet = ' '.repeat(range[0] - lineStart) + text.slice(range[0], range[1]);
+  const firstLine = lines.linePos(range[0]).line;
+  let data: Record<string, unknown>;
+  try {
+    data = parseClusterConfig(snippet, { file }).layer.data;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const issues = error.issues.map((i) => ({
+      ...i,
+      path: i.path ? `${yamlPath}.${i.path}` : yamlPath,
+      ...(i.line !== undefined ? { line: i.line + firstLine - 1 } : {}),
+    }));
+    const first = issues[0] as ConfigIssue;
+    throw invalid(file, first, new ConfigError(issues, { cause: error }));
+  }
+  // A tri-state upstream left unset (its pointer key omitted or null) has its value in the dummy key.
+  for (const [path, fake] of TRI_STATES) {
+    const segments = path.split('.');
+    if (typeof getPath(data, segments) === 'boolean') continue;
+    const fakeNode = node.getIn([...segments.slice(0, -1), fake], true);
+    if (isScalar(fakeNode) && typeof fakeNode.value === 'boolean') setPath(data, segments, fakeNode.value);
+  }
+  // Built-in defaults under the cached values fill what a hand-written or older entry lacks;
+  // the cached values themselves are then set exactly (resolution would re-derive some).
+  const { cluster } = resolveConfig(
+    [
+      {
+        kind: LayerKind.Builtin,
+        source: '<built-in defaults>',
+        data: builtinDefaults() as Record<string, unknown>,
+      },
+      { kind: LayerKind.ClusterFile, source: file, data },
+    ],
+    { skipValidation: true },
+  );
+  overlay(cluster as unknown as Record<string, unknown>, data);
+  return cluster;
+}
+
+/** Parses the cache text. Throws `OCNE_CACHE_INVALID` for anything upstream could not read or we could not keep. */
+function parseCache(text: string, file: string): ParsedCache {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const { line, col } = lines.linePos(syntax.pos[0]);
+    throw invalid(
+      file,
+      {
+        code: 'OCNE_CONFIG_SYNTAX',
+        line,
+        column: col,
+        message: `not valid YAML: ${syntax.message.split('\n')[0]}`,
+      },
+      syntax,
+    );
+  }
+  const clusters = new Map<string, CachedCluster>();
+  const names: string[] = [];
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null))
+    return { doc, clusters, map: undefined, names };
+  const where = (node: unknown): { line?: number; column?: number } => {
+    const at = (node as YamlNode | undefined)?.range;
+    if (!at) return {};
+    const { line, col } = lines.linePos(at[0]);
+    return { line, column: col };
+  };
+  if (!isMap(root)) {
+    throw invalid(file, {
+      code: 'OCNE_CONFIG_TYPE',
+      message: 'expected a mapping with a "clusters" key',
+      ...where(root),
+    });
+  }
+  const map = root.get('clusters', true);
+  if (map === undefined || (isScalar(map) && map.value === null))
+    return { doc, clusters, map: undefined, names };
+  if (!isMap(map)) {
+    throw invalid(file, {
+      code: 'OCNE_CONFIG_TYPE',
+      path: 'clusters',
+      message: 'expected a mapping of clusters by name',
+      ...where(map),
+    });
+  }
+  for (const pair of map.items) {
+    const key = pair.key;
+    if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+      throw invalid(file, {
+        code: 'OCNE_CONFIG_TYPE',
+        path: 'clusters',
+        message: 'expected a cluster name as key',
+        ...where(key),
+      });
+    }
+    const name = scalarText(text, key);
+    names.push(name);
+    const entry = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
+    if (!isMap(entry)) {
+      throw invalid(file, {
+        code: 'OCNE_CONFIG_TYPE',
+        path: `clusters.${name}`,
+        message: 'expected a mapping with "config" and "kubeconfig"',
+        ...where(pair.value ?? key),
+      });
+    }
+    const kubeconfigNode = entry.get('kubeconfig', true);
+    let kubeconfig = '';
+    if (isScalar(kubeconfigNode)) {
+      if (kubeconfigNode.value !== null) kubeconfig = scalarText(text, kubeconfigNode);
+    } else if (kubeconfigNode !== undefined) {
+      throw invalid(file, {
+        code: 'OCNE_CONFIG_TYPE',
+        path: `clusters.${name}.kubeconfig`,
+        message: 'expected a path',
+        ...where(kubeconfigNode),
+      });
+    }
+    const config = readEntryConfig(text, file, lines, doc, name, entry);
+    clusters.set(name, { name, config, kubeconfig });
+  }
+  return { doc, clusters, map, names };
+}
+
+const byName = (a: CachedCluster, b: CachedCluster): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The cluster cache of a home folder, `<home>/.ocne/clusters.yaml`, shared with upstream's Go
+ * CLI. Every operation holds the PID lock `<home>/.ocne/ocne.pid` from the read to the write,
+ * writes atomically with mode 0600, and creates `<home>/.ocne` with 0700. A missing file is an
+ * empty cache. A malformed file is never overwritten: every operation fails with
+ * `OCNE_CACHE_INVALID`, naming the file and line, until someone repairs or removes it.
+ *
+ * @example
+ * ```ts
+ * const cache = new ClusterCache({ home: os.homedir() });
+ * for (const c of await cache.list()) console.log(c.name, c.config.provider, c.kubeconfig);
+ * ```
+ */
+export class ClusterCache {
+  /** `<home>/.ocne/clusters.yaml`. */
+  readonly path: string;
+  /** `<home>/.ocne/ocne.pid`. */
+  readonly lockPath: string;
+  readonly #folder: string;
+  readonly #signal: AbortSignal | undefined;
+  readonly #lockTimeoutMs: number;
+
+  constructor(options: ClusterCacheOptions) {
+    this.#folder = join(resolve(options.home), '.ocne');
+    this.path = join(this.#folder, CLUSTER_CACHE_FILE);
+    this.lockPath = join(this.#folder, PID_LOCK_FILE);
+    this.#signal = options.signal;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+  }
+
+  /** Every cached cluster, sorted by name. */
+  async list(options: ClusterCacheCallOptions = {}): Promise<CachedCluster[]> {
+    const parsed = await this.#readOnly(options);
+    return [...(parsed?.clusters.values() ?? [])].sort(byName);
+  }
+
+  /** The cached cluster of that name, or `undefined`. */
+  async get(name: string, options: ClusterCacheCallOptions = {}): Promise<CachedCluster | undefined> {
+    const parsed = await this.#readOnly(options);
+    return parsed?.clusters.get(name);
+  }
+
+  /**
+   * Adds a cluster under `config.name`.
+   *
+   * @throws `OcneError` `OCNE_CLUSTER_EXISTS` (`A cluster named <name> already exists`);
+   *   `OCNE_CACHE_INVALID` when the file is malformed (it is left as it is);
+   *   `OCNE_LOCK_TIMEOUT`; `OCNE_FILE_WRITE_FAILED`.
+   */
+  async add(cluster: NewCachedCluster, options: ClusterCacheCallOptions = {}): Promise<void> {
+    const name = cluster.config.name;
+    if (typeof name !== 'string' || name === '') {
+      throw new OcneError('OCNE_CLUSTER_NAME_REQUIRED', 'A cluster needs a name to be cached');
+    }
+    if (typeof cluster.kubeconfig !== 'string') {
+      throw new OcneError(
+        'OCNE_CACHE_INVALID_INPUT',
+        'The kubeconfig path of a cached cluster must be a string',
+      );
+    }
+    const signal = this.#combine(options.signal);
+    await this.#locked(signal, async () => {
+      const parsed = await this.#read(signal);
+      if (parsed.clusters.has(name)) {
+        throw new OcneError('OCNE_CLUSTER_EXISTS', `A cluster named ${name} already exists`);
+      }
+      const { doc } = parsed;
+      if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as YAMLMap as typeof doc.contents;
+      const root = doc.contents as unknown as YAMLMap;
+      let map = parsed.map;
+      if (map === undefined) {
+        map = new YAMLMap();
+        root.set('clusters', map);
+      }
+      const key = doc.createNode(name);
+      const value = doc.createNode(encodeEntry(cluster), { aliasDuplicateObjects: false });
+      quoteAmbiguous(key);
+      quoteAmbiguous(value);
+      map.add(doc.createPair(key, value));
+      // yaml.v3 writes Go maps sorted by key.
+      const names = new Map(
+        map.items.map((pair, i) => [pair, i === map.items.length - 1 ? name : parsed.names[i]]),
+      );
+      map.items.sort((a, b) => {
+        const x = names.get(a) ?? '';
+        const y = names.get(b) ?? '';
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+      await this.#write(doc, signal);
+    });
+  }
+
+  /**
+   * Removes a cluster. Returns false (and writes nothing) when there is none of that name.
+   *
+   * @throws `OcneError` `OCNE_CACHE_INVALID` when the file is malformed (it is left as it
+   *   is); `OCNE_LOCK_TIMEOUT`; `OCNE_FILE_WRITE_FAILED`.
+   */
+  async delete(name: string, options: ClusterCacheCallOptions = {}): Promise<boolean> {
+    const signal = this.#combine(options.signal);
+    signal?.throwIfAborted();
+    if (!(await this.#folderExists())) return false;
+    return this.#locked(signal, async () => {
+      const parsed = await this.#read(signal);
+      const index = parsed.names.indexOf(name);
+      if (index < 0 || parsed.map === undefined) return false;
+      parsed.map.items.splice(index, 1);
+      await this.#write(parsed.doc, signal);
+      return true;
+    });
+  }
+
+  #combine(signal: AbortSignal | undefined): AbortSignal | undefined {
+    if (signal === undefined) return this.#signal;
+    if (this.#signal === undefined) return signal;
+    return AbortSignal.any([this.#signal, signal]);
+  }
+
+  async #folderExists(): Promise<boolean> {
+    try {
+      return (await stat(this.#folder)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads under the lock; without a `.ocne` folder there is no cache, and nothing is created. */
+  async #readOnly(options: ClusterCacheCallOptions): Promise<ParsedCache | undefined> {
+    const signal = this.#combine(options.signal);
+    signal?.throwIfAborted();
+    if (!(await this.#folderExists())) return undefined;
+    return this.#locked(signal, () => this.#read(signal));
+  }
+
+  async #locked<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    const lock = await acquirePidLock(this.lockPath, { timeoutMs: this.#lockTimeoutMs, signal });
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      await lock.release().catch(() => {});
+      throw error;
+    }
+    await lock.release();
+    return result;
+  }
+
+  async #read(signal: AbortSignal | undefined): Promise<ParsedCache> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(this.path, signal ? { signal } : {});
+    } catch (error) {
+      signal?.throwIfAborted();
+      if ((error as { code?: unknown }).code === 'ENOENT') return parseCache('', this.path);
+      throw new OcneError(
+        'OCNE_CACHE_READ_FAILED',
+        `Could not read the cluster cache ${this.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch (error) {
+      throw invalid(this.path, { code: 'OCNE_CONFIG_SYNTAX', message: 'not valid UTF-8' }, error);
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    try {
+      return parseCache(text, this.path);
+    } catch (error) {
+      if (isOcneError(error)) throw error;
+      throw new OcneError(
+        'OCNE_CACHE_INVALID',
+        `The cluster cache is not valid: ${this.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async #write(doc: Document, signal: AbortSignal | undefined): Promise<void> {
+    const text = doc.toString(TO_STRING_OPTIONS);
+    // Never replace a readable file with one we could not read back.
+    parseCache(text, this.path);
+    await writeFileAtomic(this.path, text, { mode: 0o600, signal });
+  }
+}

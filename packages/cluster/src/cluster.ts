@@ -1,0 +1,302 @@
+/**
+ * The `Cluster` facade: one typed object over every provider, as the `ocne cluster` commands
+ * use them. It never prompts, never opens a browser and never writes to the terminal: long
+ * calls return an {@link Operation} whose events say what happens.
+ */
+import { access, readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type LoadConfigOptions,
+  loadConfig,
+  OcneError,
+  type ResolvedClusterConfig,
+  type ResolvedConfig,
+  runStep,
+} from '@ocne/config';
+import { type CachedCluster, ClusterCache } from './cache.js';
+import { writeFileAtomic } from './fs.js';
+import { type Operation, type OperationOptions, startOperation } from './operation.js';
+import {
+  type ClusterProvider,
+  loadProvider,
+  type ProviderContext,
+  registeredProviders,
+  registerProvider,
+  unavailableProvider,
+} from './provider.js';
+
+registerProvider('byo', async () => (await import('./providers/byo.js')).byoProvider);
+for (const [name, reason] of [
+  ['oci', 'it arrives with the Cluster API support'],
+  ['libvirt', 'it arrives with the libvirt support'],
+  ['none', 'it installs applications into an existing cluster, which arrives with the Kubernetes support'],
+  ['olvm', 'it is not planned yet'],
+] as const) {
+  registerProvider(name, async () => unavailableProvider(name, reason));
+}
+
+/**
+ * Options of {@link Cluster.open}: where the configuration comes from, as for `loadConfig`
+ * (`configPath` or `config`, `overrides`, `configOverrides`, `defaults`, `env`,
+ * `defaultProvider`, `signal`), and the home folder holding `.ocne/` and `.kube/`.
+ */
+export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProviders'> {}
+
+/** What {@link Cluster.start} returns. */
+export interface StartResult {
+  /** True when the cluster existed already (a second start). */
+  alreadyRunning: boolean;
+  /** For providers whose nodes the user boots (byo): the first node's Ignition, as JSON. */
+  ignition?: string;
+  /** Where the admin kubeconfig is. */
+  kubeconfigPath: string;
+}
+
+/** Options of {@link Cluster.join}. */
+export interface JoinOptions extends OperationOptions {
+  /** How many worker nodes. Without either count: one worker. */
+  workerNodes?: number;
+  /** How many control-plane nodes. */
+  controlPlaneNodes?: number;
+  /** The cluster's kubeconfig. @defaultValue the cached one, `~/.kube/kubeconfig.<name>` */
+  kubeconfigPath?: string;
+  /** Name of the first control-plane node, for the upload-certs command. */
+  firstControlPlaneNode?: string;
+}
+
+/** What {@link Cluster.join} returns. */
+export interface JoinResult {
+  /** For providers whose nodes the user boots (byo): the new nodes' Ignition, as JSON. */
+  ignition?: string;
+  token?: string;
+  /** Commands to run before the nodes boot. */
+  commands: string[];
+  /** Upstream's instructions text (the CLI prints it on stderr). */
+  instructions?: string;
+}
+
+/** A cluster in the cache, as {@link Cluster.list} and {@link Cluster.show} report it. */
+export interface ClusterInfo {
+  name: string;
+  provider: string;
+  kubernetesVersion: string;
+  kubeconfigPath: string;
+  config: ResolvedClusterConfig;
+}
+
+const info = (c: CachedCluster): ClusterInfo => ({
+  name: c.name,
+  provider: c.config.provider,
+  kubernetesVersion: c.config.kubernetesVersion,
+  kubeconfigPath: c.kubeconfig,
+  config: c.config,
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One cluster, resolved from its configuration. */
+export class Cluster {
+  /** The resolved configuration, with provenance. */
+  readonly config: ResolvedConfig;
+  /** The home folder holding `.ocne/` and `.kube/`. */
+  readonly home: string;
+  readonly #cache: ClusterCache;
+
+  private constructor(config: ResolvedConfig, home: string) {
+    this.config = config;
+    this.home = home;
+    this.#cache = new ClusterCache({ home });
+  }
+
+  /** Loads and checks the configuration. Warnings are in `config.warnings`. */
+  static async open(options: ClusterOpenOptions = {}): Promise<Cluster> {
+    const home = options.home ?? homedir();
+    const load: LoadConfigOptions = { home, extraProviders: registeredProviders() };
+    for (const key of [
+      'configPath',
+      'config',
+      'overrides',
+      'configOverrides',
+      'defaults',
+      'env',
+      'defaultProvider',
+      'signal',
+    ] as const) {
+      if (options[key] !== undefined) (load as Record<string, unknown>)[key] = options[key];
+    }
+    return new Cluster(await loadConfig(load), home);
+  }
+
+  /** The clusters in the cache of a home folder. */
+  static async list(options: { home?: string; signal?: AbortSignal } = {}): Promise<ClusterInfo[]> {
+    const cache = new ClusterCache({ home: options.home ?? homedir() });
+    return (await cache.list(options.signal ? { signal: options.signal } : {})).map(info);
+  }
+
+  /** The cluster's name. */
+  get name(): string {
+    return this.config.cluster.name;
+  }
+
+  /** The cluster's provider. */
+  get provider(): string {
+    return this.config.cluster.provider;
+  }
+
+  /** Where the admin kubeconfig of this cluster is kept (`~/.kube/kubeconfig.<name>`). */
+  get kubeconfigPath(): string {
+    return join(this.home, '.kube', `kubeconfig.${this.name}`);
+  }
+
+  /** The cache entry of this cluster, if any. */
+  async show(options: { signal?: AbortSignal } = {}): Promise<ClusterInfo | undefined> {
+    const cached = await this.#cache.get(this.name, options.signal ? { signal: options.signal } : {});
+    return cached ? info(cached) : undefined;
+  }
+
+  #context(signal: AbortSignal, emit: ProviderContext['emit']): ProviderContext {
+    return { config: this.config, home: this.home, emit, signal };
+  }
+
+  async #provider(): Promise<ClusterProvider> {
+    return loadProvider(this.provider);
+  }
+
+  #warnings(emit: ProviderContext['emit']): void {
+    for (const w of this.config.warnings) {
+      emit({
+        type: 'warning',
+        code: w.code,
+        message: w.message,
+        ...(w.file !== undefined ? { file: w.file } : {}),
+        ...(w.line !== undefined ? { line: w.line } : {}),
+        ...(w.column !== undefined ? { column: w.column } : {}),
+        ...(w.path !== undefined ? { path: w.path } : {}),
+      });
+    }
+  }
+
+  /**
+   * Starts the cluster. A new byo cluster gets its PKI and the first node's Ignition (in the
+   * result), its kubeconfig (mode 0600) and a cache entry. Starting a cluster that exists goes on
+   * to the provider's next step (upstream installs the applications).
+   */
+  start(options: OperationOptions = {}): Operation<StartResult> {
+    return startOperation(async ({ signal, emit }) => {
+      this.#warnings(emit);
+      const cluster = this.config.cluster;
+      const cached = await this.#cache.get(this.name, { signal });
+      if (cached !== undefined) {
+        if (cached.config.provider !== cluster.provider) {
+          throw new OcneError(
+            'OCNE_CLUSTER_MISMATCH',
+            `the provider of the existing cluster is ${cached.config.provider}. The target provider is ${cluster.provider}`,
+          );
+        }
+        if (cached.config.kubernetesVersion !== cluster.kubernetesVersion) {
+          throw new OcneError(
+            'OCNE_CLUSTER_MISMATCH',
+            `the Kubernetes version of the existing cluster is ${cached.config.kubernetesVersion}. The target Kubernetes version is ${cluster.kubernetesVersion}`,
+          );
+        }
+      }
+      const provider = await this.#provider();
+      const context = this.#context(signal, emit);
+      const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
+      if (cached !== undefined && (await exists(kubeconfigPath))) {
+        emit({ type: 'log', level: 'info', message: `Cluster ${this.name} is running already` });
+        await provider.postStart(context);
+        return { alreadyRunning: true, kubeconfigPath };
+      }
+      if (cached !== undefined) {
+        throw new OcneError(
+          'OCNE_CLUSTER_INCONSISTENT',
+          `the cluster ${this.name} is in the cache but its kubeconfig ${kubeconfigPath} is missing: delete the cluster first`,
+        );
+      }
+      const result = await provider.start(context);
+      if (result.kubeconfig !== undefined) {
+        await runStep(emit, `Saving kubeconfig to ${kubeconfigPath}`, () =>
+          writeFileAtomic(kubeconfigPath, result.kubeconfig!, { mode: 0o600, signal }),
+        );
+      }
+      await this.#cache.add({ config: cluster, kubeconfig: kubeconfigPath }, { signal });
+      return {
+        alreadyRunning: false,
+        kubeconfigPath,
+        ...(result.ignition !== undefined ? { ignition: result.ignition } : {}),
+      };
+    }, options);
+  }
+
+  /** Makes what new nodes need to join: for byo, their Ignition and the commands that admit them. */
+  join(options: JoinOptions = {}): Operation<JoinResult> {
+    return startOperation(async ({ signal, emit }) => {
+      this.#warnings(emit);
+      const controlPlaneNodes = options.controlPlaneNodes ?? 0;
+      const workerNodes = options.workerNodes ?? (controlPlaneNodes > 0 ? 0 : 1);
+      if (controlPlaneNodes < 0 || workerNodes < 0 || controlPlaneNodes + workerNodes === 0) {
+        throw new OcneError('OCNE_USAGE', 'join needs a positive number of control-plane or worker nodes');
+      }
+      const cached = await this.#cache.get(this.name, { signal });
+      const kubeconfigPath = options.kubeconfigPath ?? cached?.kubeconfig ?? this.kubeconfigPath;
+      let kubeconfig: string;
+      try {
+        kubeconfig = await readFile(kubeconfigPath, { encoding: 'utf8', signal });
+      } catch (error) {
+        throw new OcneError(
+          'OCNE_KUBECONFIG_MISSING',
+          `cannot read the kubeconfig of cluster ${this.name} at ${kubeconfigPath}: start the cluster first, or give its kubeconfig`,
+          { cause: error },
+        );
+      }
+      const provider = await this.#provider();
+      const result = await provider.join(this.#context(signal, emit), {
+        controlPlaneNodes,
+        workerNodes,
+        kubeconfig,
+        ...(options.firstControlPlaneNode ? { firstControlPlaneNode: options.firstControlPlaneNode } : {}),
+      });
+      if (result.instructions !== undefined) {
+        emit({ type: 'instructions', text: result.instructions, commands: result.commands });
+      }
+      return result;
+    }, options);
+  }
+
+  /** Deletes the cluster: what the provider made, its kubeconfig and its cache entry. */
+  delete(options: OperationOptions = {}): Operation<void> {
+    return startOperation(async ({ signal, emit }) => {
+      const provider = await this.#provider();
+      await provider.delete(this.#context(signal, emit));
+      const cached = await this.#cache.get(this.name, { signal });
+      const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
+      if (await exists(kubeconfigPath)) {
+        emit({ type: 'log', level: 'info', message: `Deleting file ${kubeconfigPath}` });
+        await rm(kubeconfigPath, { force: true });
+      }
+      await this.#cache.delete(this.name, { signal });
+    }, options);
+  }
+
+  /**
+   * Renders the cluster's Cluster API resources (`ocne cluster template`). Not in this SDK
+   * version: it arrives with the Cluster API support.
+   */
+  template(options: OperationOptions = {}): Operation<string> {
+    return startOperation(async () => {
+      throw new OcneError(
+        'OCNE_NOT_IMPLEMENTED',
+        `templates for the ${this.provider} provider arrive with the Cluster API support; this SDK version has none`,
+      );
+    }, options);
+  }
+}

@@ -1,0 +1,185 @@
+// The Cluster facade and Operation<T>, as an embedding program uses them.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster, type ClusterProvider, registerProvider, startOperation } from '@ocne/cluster';
+import { isOcneError, type OcneEvent } from '@ocne/config';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const byoYaml = join(here, '../../../examples/byo/byo.yaml');
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'ocne-facade-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+describe('Operation', () => {
+  it('is awaitable and iterable; events are numbered, stamped, JSON-serializable and end with done', async () => {
+    const op = startOperation(async ({ emit }) => {
+      emit({ type: 'log', level: 'info', message: 'one' });
+      await new Promise((r) => setTimeout(r, 5));
+      emit({ type: 'step', step: 'Waiting for kubeconfig', status: 'started' });
+      emit({ type: 'step', step: 'Waiting for kubeconfig', status: 'succeeded' });
+      return 42;
+    });
+    const seen: OcneEvent[] = [];
+    for await (const e of op) seen.push(e);
+    expect(await op).toBe(42);
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(seen.map((e) => e.type)).toEqual(['log', 'step', 'step', 'done']);
+    expect(JSON.parse(JSON.stringify(seen))).toEqual(seen);
+    expect(new Date(seen[0]!.timestamp).getTime()).not.toBeNaN();
+    expect(op.events).toHaveLength(4);
+  });
+
+  it('onEvent sees every event; a failing listener breaks nothing', async () => {
+    const got: string[] = [];
+    const op = startOperation(
+      async ({ emit }) => {
+        emit({ type: 'log', level: 'info', message: 'x' });
+      },
+      {
+        onEvent: (e) => {
+          got.push(e.type);
+          throw new Error('listener bug');
+        },
+      },
+    );
+    await op;
+    expect(got).toEqual(['log', 'done']);
+  });
+
+  it('a failure rejects with the error and ends the stream with done ok:false', async () => {
+    const op = startOperation(async () => {
+      throw Object.assign(new Error('boom'), { code: 'OCNE_X' });
+    });
+    await expect(op).rejects.toThrow('boom');
+    expect(op.events.at(-1)).toMatchObject({ type: 'done', ok: false, error: { message: 'boom' } });
+  });
+
+  it('cancel() aborts the signal and rejects with OCNE_CANCELLED', async () => {
+    const op = startOperation(
+      ({ signal }) =>
+        new Promise<void>((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    setTimeout(() => op.cancel('user pressed stop'), 5);
+    const error = await op.promise().catch((e) => e);
+    expect(isOcneError(error) && error.code).toBe('OCNE_CANCELLED');
+    expect(op.signal.aborted).toBe(true);
+  });
+
+  it("the caller's signal cancels too", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const op = startOperation(async () => 1, { signal: ac.signal });
+    await expect(op).rejects.toMatchObject({ code: 'OCNE_CANCELLED' });
+  });
+});
+
+describe('Cluster (byo)', () => {
+  it('start, join, show, list, delete in an isolated home', async () => {
+    const cluster = await Cluster.open({ configPath: byoYaml, home, defaults: false });
+    expect(cluster.name).toBe('demo-byo');
+    expect(cluster.provider).toBe('byo');
+    const start = cluster.start();
+    const events: OcneEvent[] = [];
+    start.onEvent((e) => events.push(e));
+    const result = await start;
+    expect(result.alreadyRunning).toBe(false);
+    expect(JSON.parse(result.ignition!).ignition.version).toBe('3.4.0');
+    expect(statSync(result.kubeconfigPath).mode & 0o777).toBe(0o600);
+    expect(
+      events.some(
+        (e) => e.type === 'step' && e.status === 'succeeded' && e.step.startsWith('Saving kubeconfig'),
+      ),
+    ).toBe(true);
+
+    const join1 = cluster.join({ controlPlaneNodes: 1, firstControlPlaneNode: 'cp-1' });
+    const joined = await join1;
+    expect(joined.commands[0]).toMatch(/--node cp-1$/);
+    expect(join1.events.some((e) => e.type === 'instructions')).toBe(true);
+
+    expect((await Cluster.list({ home })).map((c) => c.name)).toEqual(['demo-byo']);
+    expect(await cluster.show()).toMatchObject({
+      name: 'demo-byo',
+      provider: 'byo',
+      kubeconfigPath: result.kubeconfigPath,
+    });
+    await cluster.delete();
+    expect(await Cluster.list({ home })).toEqual([]);
+    expect(() => statSync(result.kubeconfigPath)).toThrow();
+  });
+
+  it('unknown keys in the cluster file reach the events as warnings', async () => {
+    const cluster = await Cluster.open({
+      config:
+        'provider: byo\nname: w\nvirtualIp: 10.1.1.1\nproviders:\n  byo:\n    networkInterface: eth0\nworkerNode: 3\n',
+      home,
+      defaults: false,
+    });
+    const op = cluster.start();
+    await op;
+    expect(op.events.find((e) => e.type === 'warning')).toMatchObject({
+      code: 'OCNE_CONFIG_UNKNOWN_KEY',
+      path: 'workerNode',
+      line: 7,
+    });
+  });
+
+  it('a start with a different Kubernetes version than the cached cluster is refused', async () => {
+    await (await Cluster.open({ configPath: byoYaml, home, defaults: false })).start();
+    const other = await Cluster.open({
+      configPath: byoYaml,
+      home,
+      defaults: false,
+      overrides: { kubernetesVersion: '1.31' },
+    });
+    await expect(other.start()).rejects.toMatchObject({
+      code: 'OCNE_CLUSTER_MISMATCH',
+      message:
+        'the Kubernetes version of the existing cluster is 1.33. The target Kubernetes version is 1.31',
+    });
+  });
+
+  it('providers that are not in this version say so', async () => {
+    const cluster = await Cluster.open({
+      config: { provider: 'libvirt', name: 'lv' },
+      home,
+      defaults: false,
+    });
+    await expect(cluster.start()).rejects.toMatchObject({ code: 'OCNE_PROVIDER_UNAVAILABLE' });
+  });
+
+  it('embedders can register their own provider', async () => {
+    const calls: string[] = [];
+    const custom: ClusterProvider = {
+      name: 'custom',
+      start: async ({ emit }) => {
+        calls.push('start');
+        emit({ type: 'step', step: 'Creating custom things', status: 'succeeded' });
+        return { kubeconfig: 'apiVersion: v1\nkind: Config\n' };
+      },
+      postStart: async () => {
+        calls.push('postStart');
+      },
+      join: async () => ({ commands: [] }),
+      delete: async () => {
+        calls.push('delete');
+      },
+    };
+    registerProvider('custom', async () => custom);
+    const cluster = await Cluster.open({
+      config: { name: 'mine', provider: 'custom' },
+      home,
+      defaults: false,
+    });
+    await cluster.start();
+    await cluster.start();
+    await cluster.delete();
+    expect(calls).toEqual(['start', 'postStart', 'delete']);
+  });
+});
