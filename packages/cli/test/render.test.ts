@@ -7,11 +7,13 @@ import { renderEvent } from '../src/render.js';
 const ts = '2026-11-21T23:52:43.123Z';
 function render(event: OcneEvent, tty: boolean, format: 'text' | 'json' = 'text'): string {
   let out = '';
-  renderEvent(event, {
-    stream: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    format,
-    tty,
-  });
+  const stream = {
+    write(s: string) {
+      out += s;
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+  renderEvent(event, { stream, format, tty });
   return out;
 }
 
