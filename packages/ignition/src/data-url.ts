@@ -54,11 +54,27 @@ export interface DataUrlOptions {
  * gzip + base64. Gzip is taken only when it is shorter even counting the `"gzip"` compression value.
  */
 export function makeDataUrl(contents: string | Uint8Array, options: DataUrlOptions = {}): DataUrl {
-  const bytes = toBytes(contents);
+  // Nodes of one cluster share most file contents (scripts, unit files): remember recent texts.
+  const allow = options.allowCompression ?? true;
+  const key =
+    typeof contents === 'string' && contents.length <= 65536 ? `${allow ? 'z' : 'p'}${contents}` : undefined;
+  const known = key === undefined ? undefined : recent.get(key);
+  if (known !== undefined) return { ...known };
+  const url = encode(toBytes(contents), allow);
+  if (key !== undefined) {
+    if (recent.size >= 256) recent.delete(recent.keys().next().value!);
+    recent.set(key, url);
+  }
+  return { ...url };
+}
+
+const recent = new Map<string, DataUrl>();
+
+function encode(bytes: Uint8Array, allowCompression: boolean): DataUrl {
   let source = `data:,${percentEncode(bytes)}`;
   const base64 = `data:;base64,${Buffer.from(bytes).toString('base64')}`;
   if (base64.length < source.length) source = base64;
-  if (options.allowCompression ?? true) {
+  if (allowCompression) {
     const gz = `data:;base64,${gzipSync(bytes, { level: zlib.Z_BEST_COMPRESSION }).toString('base64')}`;
     if (gz.length + 'gzip'.length < source.length) return { source: gz, compression: 'gzip' };
   }
