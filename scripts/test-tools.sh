@@ -17,10 +17,16 @@ cleanup() {
   if [ -n "$work" ]; then chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # mod_field MODULE VERSION FIELD: a field (GoMod, Info, Dir…) of `go mod download -json`.
 mod_field() {
   go mod download -json "$1@$2" | sed -n "s/^[[:space:]]*\"$3\": \"\(.*\)\",\{0,1\}\$/\1/p"
+}
+
+# vcs_commit MODULE VERSION: the commit the proxy says the version was made from, when it says.
+vcs_commit() {
+  sed -n 's/.*"Hash":"\([0-9a-f]\{40\}\)".*/\1/p' "$(mod_field "$1" "$2" Info)"
 }
 
 # go_directives GOMOD: the `godebug` settings of a go.mod, one key=value a line; when it has none,
@@ -63,6 +69,7 @@ build() {
       go mod edit -godebug="$setting"
     done
     go build -trimpath -ldflags="-s -w $ldflags" -o "$partial" "$pkg"
+    [ -x "$partial" ] || { echo "test-tools: $pkg is not a main package" >&2; exit 1; }
   )
   mv "$partial" "$out"
   partial=''
@@ -85,23 +92,31 @@ prepare_kubernetes() {
   go mod edit "${args[@]}"
   info=$(mod_field k8s.io/kubernetes "$version" Info)
   built_at=$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")
-  local major=${semver%%.*} rest=${semver#*.} pkg
+  local major=${semver%%.*} rest=${semver#*.} commit pkg
+  commit=$(vcs_commit k8s.io/kubernetes "$version")
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=${rest%%.*}"
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=${built_at:-1970-01-01T00:00:00Z}"
+    if [ -n "$commit" ]; then ldflags+=" -X $pkg.gitCommit=$commit"; fi
   done
 }
 
-# etcd reports its version from a constant; only the commit is left to set, and it is unknown here.
-prepare_etcd() { :; }
+# etcd reports its version from a constant; only the commit is left to set, when the proxy knows it.
+prepare_etcd() {
+  local commit
+  commit=$(vcs_commit go.etcd.io/etcd/server/v3 "$1")
+  if [ -n "$commit" ]; then ldflags="-X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:7}"; fi
+}
 
 # helm's release build sets its version, and the Kubernetes version it assumes when no cluster is
 # asked (`.Capabilities.KubeVersion` in `helm template`, deprecation lint), from its client-go minor.
 prepare_helm() {
-  local version=$1 client_go minor
+  local version=$1 client_go minor commit
   client_go=$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$(mod_field helm.sh/helm/v3 "$version" GoMod)")
   minor=$(echo "$client_go" | cut -d. -f2)
   ldflags="-X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  commit=$(vcs_commit helm.sh/helm/v3 "$version")
+  if [ -n "$commit" ]; then ldflags+=" -X helm.sh/helm/v3/internal/version.gitCommit=$commit"; fi
   if [ -n "$minor" ]; then
     local pkg
     for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
@@ -112,10 +127,13 @@ prepare_helm() {
 
 build ignition-validate v2.23.0 github.com/coreos/ignition/v2/validate github.com/coreos/ignition/v2
 build butane v0.25.1 github.com/coreos/butane/internal github.com/coreos/butane
-# etcd at the release k8s.io/kubernetes v1.33.5 requires (go.etcd.io/etcd/server/v3 v3.5.21); the
+# etcd at the release k8s.io/kubernetes v1.33.x requires (go.etcd.io/etcd/server/v3 v3.5.21); the
 # etcd server's main package is the root of that module.
 build etcd v3.5.21 go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3 prepare_etcd
-build kube-apiserver v1.33.5 k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
+# v1.33.13 rather than an earlier 1.33 patch: the Go module proxy reachable here lacks some staging
+# modules at v0.33.5 (endpointslice, externaljwt, kube-controller-manager; others fail checksum
+# lookups) and has every one kube-apiserver needs at v0.33.13.
+build kube-apiserver v1.33.13 k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
 build helm v3.19.2 helm.sh/helm/v3/cmd/helm helm.sh/helm/v3 prepare_helm
 
 if [ "$built" = 1 ]; then
