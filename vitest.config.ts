@@ -18,6 +18,22 @@ const config: ViteUserConfig = defineConfig({
           environment: 'node',
         },
       },
+      {
+        // Tests against real etcd + kube-apiserver (scripts/test-tools.sh builds them). The global
+        // setup starts two control planes, `source` and `destination`, once for the whole project
+        // (only when this project has files to run) and provides them as `inject('controlPlanes')`.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/integration/**/*.test.ts', 'test-utils/*/test/**/*.test.ts'],
+          globalSetup: ['test-utils/control-plane/src/global-setup.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // The control planes are shared: one test file at a time.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,491 @@
+/**
+ * The one place the SDK talks to Kubernetes (through `@kubernetes/client-node`): connecting from
+ * a kubeconfig, server-side apply, reads, deletes, and watch-based waits.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type V1APIResource,
+  Watch,
+} from '@kubernetes/client-node';
+import { type EventSink, runStep } from '@ocne/config';
+import { parseAllDocuments } from 'yaml';
+import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+
+/** Where the kubeconfig comes from. */
+export interface ConnectOptions {
+  /** Path of a kubeconfig file. */
+  kubeconfigPath?: string;
+  /** Kubeconfig YAML, instead of a path. */
+  kubeconfig?: string;
+  /** Context to use. @defaultValue the current context */
+  context?: string;
+  signal?: AbortSignal;
+}
+
+/** An object reference: apiVersion, kind, name and (for namespaced kinds) namespace. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** Which objects a wait watches: one by name, or those matching a label selector. */
+export interface WatchTarget {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name?: string;
+  labelSelector?: string;
+}
+
+/** Options of {@link KubeClient.waitFor}. */
+export interface WaitOptions {
+  signal?: AbortSignal;
+  /** Give up after this long. @defaultValue 300000 (5 minutes) */
+  timeoutMs?: number;
+  /** What is awaited, for events and errors, such as `Waiting for kubeconfig`. */
+  description?: string;
+  emit?: EventSink;
+  /** First delay before re-watching after a dropped watch; doubles up to 5 s. @defaultValue 200 */
+  backoffMs?: number;
+  /** Ask the server to end each watch after this many seconds (it is then resumed). */
+  watchTimeoutSeconds?: number;
+}
+
+/** How {@link KubeClient.apply} writes. */
+export interface ApplyOptions {
+  /** `apply`: server-side apply (the default). `create`: create what is absent, leave what exists (upstream's mode for CAPI resources). */
+  mode?: 'apply' | 'create';
+  /** @defaultValue 'ocne' */
+  fieldManager?: string;
+  /** Take over fields other managers own. @defaultValue true */
+  force?: boolean;
+  /** Ask the server to check without storing anything. */
+  dryRun?: boolean;
+  /** Namespace for namespaced objects that have none. @defaultValue 'default' */
+  defaultNamespace?: string;
+  /** How long to wait for CRDs to be established. @defaultValue 60000 */
+  crdTimeoutMs?: number;
+  signal?: AbortSignal;
+  emit?: EventSink;
+}
+
+/** One object {@link KubeClient.apply} handled. */
+export interface AppliedObject {
+  ref: ObjectRef;
+  /** `applied`, `created`, or `exists` (create mode left it as it was). */
+  result: 'applied' | 'created' | 'exists';
+  object: KubernetesObject;
+}
+
+/** Options of {@link KubeClient.delete}. */
+export interface DeleteOptions {
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  /** Wait until the object is gone. @defaultValue true */
+  wait?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const describeRef = (r: { kind: string; name?: string; namespace?: string }) =>
+  `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name ?? ''}`.trim();
+
+/** Parses multi-document YAML into objects; documents without `kind` are an error, empty ones are skipped. */
+export function parseManifests(yaml: string, source = '<manifests>'): KubernetesObject[] {
+  const out: KubernetesObject[] = [];
+  for (const [i, doc] of parseAllDocuments(yaml).entries()) {
+    if (doc.errors.length > 0) {
+      throw new KubeError(
+        KubeErrorCode.InvalidManifest,
+        `${source}: document ${i + 1}: ${doc.errors[0]!.message.split('\n')[0]}`,
+      );
+    }
+    const value = doc.toJS() as KubernetesObject | null;
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || typeof value.kind !== 'string' || typeof value.apiVersion !== 'string') {
+      throw new KubeError(
+        KubeErrorCode.InvalidManifest,
+        `${source}: document ${i + 1} has no apiVersion and kind`,
+      );
+    }
+    out.push(value);
+  }
+  return out;
+}
+
+/** Orders objects as they must be created: CRDs, then namespaces, then the rest in their order. */
+export function applyOrder(objects: readonly KubernetesObject[]): KubernetesObject[] {
+  const rank = (o: KubernetesObject) =>
+    o.kind === 'CustomResourceDefinition' ? 0 : o.kind === 'Namespace' ? 1 : 2;
+  return [...objects]
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map((x) => x.o);
+}
+
+/** KubernetesObjectApi with its resource discovery opened up, for watch paths. */
+class ObjectApi extends KubernetesObjectApi {
+  resourceOf(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+/** A connection to one cluster. */
+export class KubeClient {
+  readonly config: KubeConfig;
+  readonly #api: ObjectApi;
+
+  constructor(config: KubeConfig) {
+    this.config = config;
+    this.#api = ObjectApi.makeApiClient(config) as ObjectApi;
+    Object.setPrototypeOf(this.#api, ObjectApi.prototype);
+  }
+
+  /** The API server URL. */
+  get server(): string {
+    return this.config.getCurrentCluster()?.server ?? '';
+  }
+
+  /** The URL path of a kind's collection (namespaced when a namespace is given). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    let resource: V1APIResource | undefined;
+    try {
+      resource = await this.#api.resourceOf(apiVersion, kind);
+    } catch (error) {
+      throw wrapKubeError(error, `looking up the resource of ${kind} (${apiVersion})`);
+    }
+    if (resource === undefined) {
+      throw new KubeError(KubeErrorCode.Api, `the API server has no resource for ${kind} in ${apiVersion}`, {
+        status: { code: 404, reason: 'NotFound', message: `no ${kind} in ${apiVersion}` },
+      });
+    }
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return resource.namespaced && namespace
+      ? `${base}/namespaces/${namespace}/${resource.name}`
+      : `${base}/${resource.name}`;
+  }
+
+  /** Reads an object; `undefined` when it does not exist. */
+  async get<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.#api.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+      })) as T;
+    } catch (error) {
+      const wrapped = wrapKubeError(error, `reading ${describeRef(ref)}`);
+      if (hasReason(wrapped, 'NotFound')) return undefined;
+      throw wrapped;
+    }
+  }
+
+  /** Lists objects of a kind, optionally in a namespace and by label selector. */
+  async list<T extends KubernetesObject = KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    try {
+      const list = await this.#api.list<T>(
+        apiVersion,
+        kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.labelSelector,
+      );
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    } catch (error) {
+      throw wrapKubeError(error, `listing ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`);
+    }
+  }
+
+  /**
+   * Applies objects (or multi-document YAML): CRDs first, waiting until they are established,
+   * then namespaces, then the rest in order. Server-side apply with `fieldManager: ocne`, or
+   * create-if-absent in `create` mode.
+   */
+  async apply(
+    manifests: readonly KubernetesObject[] | string,
+    options: ApplyOptions = {},
+  ): Promise<AppliedObject[]> {
+    const objects = applyOrder(typeof manifests === 'string' ? parseManifests(manifests) : manifests);
+    const fieldManager = options.fieldManager ?? 'ocne';
+    const dryRun = options.dryRun ? 'All' : undefined;
+    const results: AppliedObject[] = [];
+    const pendingCrds: KubernetesObject[] = [];
+    for (const original of objects) {
+      options.signal?.throwIfAborted();
+      if (original.kind !== 'CustomResourceDefinition' && pendingCrds.length > 0) {
+        await this.#waitEstablished(pendingCrds.splice(0), options);
+      }
+      const object = structuredClone(original);
+      const ref: ObjectRef = {
+        apiVersion: object.apiVersion!,
+        kind: object.kind!,
+        name: object.metadata?.name ?? '',
+        ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+      };
+      if (
+        ref.namespace === undefined &&
+        object.kind !== 'Namespace' &&
+        object.kind !== 'CustomResourceDefinition'
+      ) {
+        const resource = await this.#api.resourceOf(ref.apiVersion, ref.kind).catch(() => undefined);
+        if (resource?.namespaced) {
+          ref.namespace = options.defaultNamespace ?? 'default';
+          object.metadata = { ...object.metadata, namespace: ref.namespace };
+        }
+      }
+      const doing = `applying ${describeRef(ref)}`;
+      try {
+        if (options.mode === 'create') {
+          try {
+            const created = await this.#api.create(object, undefined, dryRun, fieldManager);
+            results.push({ ref, result: 'created', object: created });
+          } catch (error) {
+            const wrapped = wrapKubeError(error, doing);
+            if (!hasReason(wrapped, 'AlreadyExists')) throw wrapped;
+            results.push({ ref, result: 'exists', object });
+          }
+        } else {
+          const applied = await this.#api.patch(
+            object,
+            undefined,
+            dryRun,
+            fieldManager,
+            options.force ?? true,
+            PatchStrategy.ServerSideApply,
+          );
+          results.push({ ref, result: 'applied', object: applied });
+        }
+      } catch (error) {
+        throw wrapKubeError(error, doing);
+      }
+      if (object.kind === 'CustomResourceDefinition' && !options.dryRun) pendingCrds.push(object);
+    }
+    if (pendingCrds.length > 0) await this.#waitEstablished(pendingCrds, options);
+    return results;
+  }
+
+  async #waitEstablished(crds: KubernetesObject[], options: ApplyOptions): Promise<void> {
+    for (const crd of crds) {
+      const name = crd.metadata?.name ?? '';
+      await this.waitFor(
+        { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name },
+        (objects) => hasCondition(objects[0], 'Established'),
+        {
+          description: `Waiting for CustomResourceDefinition ${name} to be established`,
+          timeoutMs: options.crdTimeoutMs ?? 60_000,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.emit ? { emit: options.emit } : {}),
+        },
+      );
+    }
+  }
+
+  /** Deletes an object (absent is fine) and, by default, waits until it is gone. */
+  async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<void> {
+    try {
+      await this.#api.delete(
+        {
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.propagationPolicy ?? 'Background',
+      );
+    } catch (error) {
+      const wrapped = wrapKubeError(error, `deleting ${describeRef(ref)}`);
+      if (!hasReason(wrapped, 'NotFound')) throw wrapped;
+      return;
+    }
+    if (options.wait === false) return;
+    await this.waitFor({ ...ref }, (objects) => objects.length === 0, {
+      description: `Waiting for deletion of ${describeRef(ref)}`,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Waits until `done(objects)` is true for the objects the target names (one by name, or all
+   * matching a label selector). Lists once, then watches from that `resourceVersion`; a dropped
+   * watch resumes from the last version seen, with backoff; an expired version (410) relists.
+   * Never polls on a fixed sleep. Returns the objects that satisfied it.
+   */
+  async waitFor<T extends KubernetesObject = KubernetesObject>(
+    target: WatchTarget,
+    done: (objects: T[]) => boolean,
+    options: WaitOptions = {},
+  ): Promise<T[]> {
+    const description = options.description ?? `Waiting for ${describeRef(target)}`;
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const run = async (): Promise<T[]> => {
+      const path = await this.collectionPath(target.apiVersion, target.kind, target.namespace);
+      const fieldSelector = target.name ? `metadata.name=${target.name}` : undefined;
+      const state = new Map<string, T>();
+      const key = (o: T) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+      const current = () => [...state.values()];
+      let resourceVersion = '';
+      let backoff = options.backoffMs ?? 200;
+      const relist = async () => {
+        const listed = await this.list<T>(target.apiVersion, target.kind, {
+          ...(target.namespace ? { namespace: target.namespace } : {}),
+          ...(target.labelSelector ? { labelSelector: target.labelSelector } : {}),
+        });
+        state.clear();
+        for (const o of listed.items)
+          if (!target.name || o.metadata?.name === target.name) state.set(key(o), o);
+        resourceVersion = listed.resourceVersion;
+      };
+      await relist();
+      for (;;) {
+        signal.throwIfAborted();
+        if (done(current())) return current();
+        // One watch session: resolves when the condition holds, or when the watch ends.
+        const outcome = await new Promise<'done' | 'ended' | 'gone'>((resolve, reject) => {
+          let controller: AbortController | undefined;
+          let settled = false;
+          const finish = (value: 'done' | 'ended' | 'gone') => {
+            if (settled) return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            controller?.abort();
+            resolve(value);
+          };
+          const onAbort = () => {
+            if (settled) return;
+            settled = true;
+            controller?.abort();
+            reject(signal.reason);
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          new Watch(this.config)
+            .watch(
+              path,
+              {
+                resourceVersion,
+                allowWatchBookmarks: true,
+                ...(options.watchTimeoutSeconds !== undefined
+                  ? { timeoutSeconds: options.watchTimeoutSeconds }
+                  : {}),
+                ...(fieldSelector ? { fieldSelector } : {}),
+                ...(target.labelSelector ? { labelSelector: target.labelSelector } : {}),
+              },
+              (phase, object: T & { code?: number }) => {
+                if (phase === 'ERROR') {
+                  finish(object.code === 410 ? 'gone' : 'ended');
+                  return;
+                }
+                const rv = object.metadata?.resourceVersion;
+                if (rv) resourceVersion = rv;
+                if (phase === 'BOOKMARK') return;
+                if (phase === 'DELETED') state.delete(key(object));
+                else state.set(key(object), object);
+                backoff = options.backoffMs ?? 200;
+                if (done(current())) finish('done');
+              },
+              () => finish('ended'),
+            )
+            .then((c) => {
+              controller = c;
+              if (settled) c.abort();
+            })
+            .catch((error: unknown) => {
+              if (!settled) {
+                settled = true;
+                signal.removeEventListener('abort', onAbort);
+                reject(wrapKubeError(error, description));
+              }
+            });
+        });
+        if (outcome === 'done') return current();
+        if (outcome === 'gone') {
+          await relist();
+          continue;
+        }
+        // The watch ended (server timeout, dropped connection): resume after a pause.
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, backoff);
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+        });
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    };
+    try {
+      return await runStep(options.emit, description, run);
+    } catch (error) {
+      if (timeout.aborted && !(options.signal?.aborted ?? false)) {
+        throw new KubeError(KubeErrorCode.Timeout, `${description}: not done after ${timeoutMs} ms`, {
+          cause: error,
+        });
+      }
+      throw wrapKubeError(error, description);
+    }
+  }
+}
+
+/** True when an object's `status.conditions` has the condition with the given status. */
+export function hasCondition(object: KubernetesObject | undefined, type: string, status = 'True'): boolean {
+  const conditions = (
+    object as { status?: { conditions?: Array<{ type?: string; status?: string }> } } | undefined
+  )?.status?.conditions;
+  return conditions?.some((c) => c.type === type && c.status === status) ?? false;
+}
+
+/** Connects to the cluster a kubeconfig names. Checks nothing over the network yet. */
+export async function connect(options: ConnectOptions): Promise<KubeClient> {
+  const config = new KubeConfig();
+  try {
+    if (options.kubeconfig !== undefined) {
+      config.loadFromString(options.kubeconfig);
+    } else if (options.kubeconfigPath !== undefined) {
+      config.loadFromString(
+        await readFile(options.kubeconfigPath, {
+          encoding: 'utf8',
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+    } else {
+      throw new Error('give kubeconfigPath or kubeconfig');
+    }
+    if (options.context !== undefined) config.setCurrentContext(options.context);
+  } catch (error) {
+    if (error instanceof KubeError) throw error;
+    const where = options.kubeconfigPath ?? '<kubeconfig>';
+    throw new KubeError(
+      KubeErrorCode.InvalidKubeconfig,
+      `cannot use the kubeconfig ${where}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (config.getCurrentCluster() === null) {
+    throw new KubeError(
+      KubeErrorCode.InvalidKubeconfig,
+      `the kubeconfig ${options.kubeconfigPath ?? '<kubeconfig>'} has no current cluster`,
+    );
+  }
+  return new KubeClient(config);
+}

@@ -1,0 +1,26 @@
+/**
+ * @ocne/kubernetes: the SDK's one place of Kubernetes access. Connect from a kubeconfig,
+ * server-side apply (CRDs and namespaces first), reads, deletes with propagation, watch-based
+ * waits that resume after dropped connections, kubeadm bootstrap tokens and kubeadm-config.
+ *
+ * @packageDocumentation
+ */
+export type {
+  AppliedObject,
+  ApplyOptions,
+  ConnectOptions,
+  DeleteOptions,
+  ObjectRef,
+  WaitOptions,
+  WatchTarget,
+} from './client.js';
+export { applyOrder, connect, hasCondition, KubeClient, parseManifests } from './client.js';
+export type { KubeStatus } from './errors.js';
+export { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+export type { BootstrapTokenOptions, KubeadmClusterInfo } from './kubeadm.js';
+export {
+  BOOTSTRAP_TOKEN_DEFAULTS,
+  createBootstrapToken,
+  readKubeadmConfig,
+  splitHostPort,
+} from './kubeadm.js';

@@ -1,0 +1,6 @@
+// Test-only control planes (etcd + kube-apiserver on 127.0.0.1). The vitest side is in
+// `@ocne/test-control-plane/vitest` so that this entry point never loads vitest.
+export type { ControlPlane, ControlPlaneOptions } from './control-plane.ts';
+export { startControlPlane } from './control-plane.ts';
+export type { RequestOptions, Response } from './http.ts';
+export { request } from './http.ts';

@@ -1,0 +1,47 @@
+// How integration tests reach the control planes started by ./global-setup.ts:
+//
+//   import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+//   const { source, destination } = controlPlanesFromInject();
+//
+// or `inject('controlPlanes')` from 'vitest', typed by the ProvidedContext augmentation below
+// (visible to a test file once it imports anything from this module).
+import { inject } from 'vitest';
+
+/** What a test gets of a control plane started by the global setup (plain data: it crosses processes). */
+export interface InjectedControlPlane {
+  readonly name: string;
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Admin kubeconfig YAML (static token in system:masters, CA = the serving certificate). */
+  readonly kubeconfig: string;
+  /** The same kubeconfig as a file (mode 0600), removed when the control plane stops. */
+  readonly kubeconfigPath: string;
+  /** Admin bearer token. */
+  readonly token: string;
+  /** PEM of the serving certificate, the CA to trust. */
+  readonly ca: string;
+  readonly pids: { readonly etcd: number; readonly apiserver: number };
+}
+
+/** The two control planes of the `integration` vitest project, e.g. for a `move` between clusters. */
+export interface InjectedControlPlanes {
+  readonly source: InjectedControlPlane;
+  readonly destination: InjectedControlPlane;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Provided by test-utils/control-plane/src/global-setup.ts (the `integration` project). */
+    controlPlanes: InjectedControlPlanes;
+  }
+}
+
+/** The control planes the `integration` project's global setup started; throws outside that project. */
+export function controlPlanesFromInject(): InjectedControlPlanes {
+  const planes: InjectedControlPlanes | undefined = inject('controlPlanes');
+  if (planes === undefined)
+    throw new Error(
+      "no control planes were provided: run this test in vitest's `integration` project, whose globalSetup is test-utils/control-plane/src/global-setup.ts",
+    );
+  return planes;
+}
