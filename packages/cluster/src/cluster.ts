@@ -265,7 +265,7 @@ export class Cluster {
         kubeconfig,
         ...(options.firstControlPlaneNode ? { firstControlPlaneNode: options.firstControlPlaneNode } : {}),
       });
-      if (result.instructions !== undefined) {
+      if (result.instructions !== undefined && result.instructions !== '') {
         emit({ type: 'instructions', text: result.instructions, commands: result.commands });
       }
       return result;

@@ -6,7 +6,7 @@
  * adds later (automatic token creation, the upload-certs node lookup).
  */
 import { readFile } from 'node:fs/promises';
-import { type EventSink, OcneError, type ResolvedClusterConfig } from '@ocne/config';
+import { type EventSink, OcneError, type ResolvedClusterConfig, runStep } from '@ocne/config';
 import {
   apiServerUrl,
   caCertHashesFromKubeconfig,
@@ -200,15 +200,18 @@ export const FIRST_CONTROL_PLANE_PLACEHOLDER = '<first-control-plane-node>';
 
 /**
  * Makes the Ignition of a node that joins the cluster and the commands that admit it:
- * `kubeadm token create <token>` and, for control-plane nodes, the upload-certs command.
+ * `kubeadm token create <token>` and, for control-plane nodes, the upload-certs command. With
+ * `providers.byo.automaticTokenCreation`, a worker's token is created in the cluster instead
+ * (through the kubeconfig) and there are no commands.
  */
 export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   const { config, emit } = options;
   validateByoConfig(config);
-  if (config.providers.byo.automaticTokenCreation) {
+  const automatic = config.providers.byo.automaticTokenCreation;
+  if (automatic && options.role === 'control-plane') {
     throw new OcneError(
       ByoErrorCode.NeedsCluster,
-      'providers.byo.automaticTokenCreation needs to create the token inside the cluster, which this SDK version cannot do yet (it arrives with the Kubernetes support); set it to false to get the kubeadm commands instead',
+      'providers.byo.automaticTokenCreation for a control-plane node also uploads the certificates from an admin pod on the first control-plane node, which this SDK version cannot do yet; set it to false to get the commands instead',
     );
   }
   const random = options.random ?? cryptoRandom;
@@ -223,6 +226,21 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
     caCertHashes,
     ...(certificateKey ? { certificateKey } : {}),
   });
+  if (automatic) {
+    // Kubernetes access is loaded only here: a BYO start or a manual join never needs it.
+    const { connect, createBootstrapToken } = await import('@ocne/kubernetes');
+    await runStep(emit, 'Creating join token', async () => {
+      const kube = await connect({
+        kubeconfig: options.kubeconfig,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      await createBootstrapToken(kube, token, {
+        description: `ocne join of ${config.name}`,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    });
+    return { ignition, token, commands: [], instructions: '' };
+  }
   const tokenCommand = `kubeadm token create ${token}`;
   if (options.role === 'worker') {
     return {
