@@ -39,7 +39,11 @@ export class KubeError extends OcneError {
   /** The API's `Status`, when the server answered. */
   readonly status: KubeStatus | undefined;
 
-  constructor(code: KubeErrorCode, message: string, options: { cause?: unknown; status?: KubeStatus } = {}) {
+  constructor(
+    code: KubeErrorCode | `OCNE_${string}`,
+    message: string,
+    options: { cause?: unknown; status?: KubeStatus } = {},
+  ) {
     super(code, message, 'cause' in options ? { cause: options.cause } : {});
     this.status = options.status;
   }

@@ -5,6 +5,19 @@
  *
  * @packageDocumentation
  */
+
+export type { AdminPodOptions, AdminPodResult } from './admin-pod.js';
+export {
+  ADMIN_POD_IMAGE,
+  ADMIN_POD_NAMESPACE,
+  adminPodManifest,
+  KUBE_ADMIN_POD_LEFT,
+  KUBE_COMMAND_FAILED,
+  KUBE_LOGS_UNAVAILABLE,
+  KubeCommandError,
+  runOnNode,
+  runOnNodeOrThrow,
+} from './admin-pod.js';
 export type {
   AppliedObject,
   ApplyOptions,
@@ -17,6 +30,16 @@ export type {
 export { applyOrder, connect, hasCondition, KubeClient, parseManifests } from './client.js';
 export type { KubeStatus } from './errors.js';
 export { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+export type {
+  ChartRef,
+  HelmOptions,
+  HelmRelease,
+  InstallReleaseOptions,
+  InstallResult,
+  ListReleasesOptions,
+  ReleaseSpec,
+} from './helm.js';
+export { HelmErrorCode, helmVersion, installRelease, listReleases, uninstallRelease } from './helm.js';
 export type { BootstrapTokenOptions, KubeadmClusterInfo } from './kubeadm.js';
 export {
   BOOTSTRAP_TOKEN_DEFAULTS,

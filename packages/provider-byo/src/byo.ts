@@ -195,25 +195,29 @@ export interface ByoJoinResult {
   instructions: string;
 }
 
+/** The name of the first control-plane node (by the kubeadm role label), as upstream finds it. */
+async function firstControlPlaneNode(kube: import('@ocne/kubernetes').KubeClient): Promise<string> {
+  const { items } = await kube.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane' });
+  const name = items[0]?.metadata?.name;
+  if (name === undefined)
+    throw new OcneError(ByoErrorCode.NeedsCluster, 'Did not find any control plane nodes');
+  return name;
+}
+
 /** Placeholder for the first control-plane node when it cannot be looked up. */
 export const FIRST_CONTROL_PLANE_PLACEHOLDER = '<first-control-plane-node>';
 
 /**
  * Makes the Ignition of a node that joins the cluster and the commands that admit it:
  * `kubeadm token create <token>` and, for control-plane nodes, the upload-certs command. With
- * `providers.byo.automaticTokenCreation`, a worker's token is created in the cluster instead
- * (through the kubeconfig) and there are no commands.
+ * `providers.byo.automaticTokenCreation` both happen in the cluster instead (through the
+ * kubeconfig: the token as a Secret, the upload from an admin pod on the first control-plane
+ * node) and there are no commands.
  */
 export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   const { config, emit } = options;
   validateByoConfig(config);
   const automatic = config.providers.byo.automaticTokenCreation;
-  if (automatic && options.role === 'control-plane') {
-    throw new OcneError(
-      ByoErrorCode.NeedsCluster,
-      'providers.byo.automaticTokenCreation for a control-plane node also uploads the certificates from an admin pod on the first control-plane node, which this SDK version cannot do yet; set it to false to get the commands instead',
-    );
-  }
   const random = options.random ?? cryptoRandom;
   const input = await nodeInput(options);
   const token = generateBootstrapToken(random);
@@ -228,18 +232,38 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   });
   if (automatic) {
     // Kubernetes access is loaded only here: a BYO start or a manual join never needs it.
-    const { connect, createBootstrapToken } = await import('@ocne/kubernetes');
-    await runStep(emit, 'Creating join token', async () => {
-      const kube = await connect({
-        kubeconfig: options.kubeconfig,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      await createBootstrapToken(kube, token, {
-        description: `ocne join of ${config.name}`,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-    });
-    return { ignition, token, commands: [], instructions: '' };
+    const { connect, createBootstrapToken, runOnNodeOrThrow } = await import('@ocne/kubernetes');
+    const signalOption = options.signal ? { signal: options.signal } : {};
+    const kube = await connect({ kubeconfig: options.kubeconfig, ...signalOption });
+    if (certificateKey !== undefined) {
+      // A control-plane node fetches the cluster certificates with this key: upload them first,
+      // from the first control-plane node, as upstream does.
+      const node = options.firstControlPlaneNode ?? (await firstControlPlaneNode(kube));
+      await runOnNodeOrThrow(
+        kube,
+        node,
+        [
+          'chroot',
+          '/hostroot',
+          'kubeadm',
+          'init',
+          'phase',
+          'upload-certs',
+          '--certificate-key',
+          certificateKey,
+          '--upload-certs',
+        ],
+        {
+          description: `Uploading the control-plane certificates from node ${node}`,
+          ...(emit ? { emit } : {}),
+          ...signalOption,
+        },
+      );
+    }
+    await runStep(emit, 'Creating join token', () =>
+      createBootstrapToken(kube, token, { description: `ocne join of ${config.name}`, ...signalOption }),
+    );
+    return { ignition, token, ...(certificateKey ? { certificateKey } : {}), commands: [], instructions: '' };
   }
   const tokenCommand = `kubeadm token create ${token}`;
   if (options.role === 'worker') {

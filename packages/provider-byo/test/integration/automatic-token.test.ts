@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { loadConfig } from '@ocne/config';
 import { decodeDataUrlText } from '@ocne/ignition';
 import { connect } from '@ocne/kubernetes';
@@ -50,11 +51,68 @@ describe('byo join with automaticTokenCreation', () => {
     expect(conf.discovery.bootstrapToken.caCertHashes).toHaveLength(1);
   });
 
-  it('a control-plane join with automatic tokens says what it cannot do yet', async () => {
-    await expect(
-      byoJoin({ config: await config(true), kubeconfig: source.kubeconfig, role: 'control-plane' }),
-    ).rejects.toMatchObject({
-      code: 'OCNE_BYO_NEEDS_CLUSTER',
+  it('a control-plane join uploads the certificates from an admin pod on the first control-plane node', async () => {
+    const kube = await connect({ kubeconfig: source.kubeconfig });
+    const node = `byo-cp-${process.pid}`;
+    await kube.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: node, labels: { 'node-role.kubernetes.io/control-plane': '' } },
+      },
+    ]);
+    // No node name given: it is looked up by the control-plane role label.
+    const join = byoJoin({
+      config: await config(true),
+      kubeconfig: source.kubeconfig,
+      role: 'control-plane',
     });
+    // Play the kubelet: the admin pod appears on the node; report its container as exited 0.
+    const [pod] = await kube.waitFor<V1Pod>(
+      { apiVersion: 'v1', kind: 'Pod', namespace: 'ocne-system' },
+      (pods) => pods.some((p) => p.spec?.nodeName === node),
+    );
+    const name = pod!.metadata!.name!;
+    const command = pod!.spec!.containers[0]!.command!;
+    const core = kube.config.makeApiClient(CoreV1Api);
+    const current = await core.readNamespacedPod({ name, namespace: 'ocne-system' });
+    current.status = {
+      phase: 'Succeeded',
+      containerStatuses: [
+        {
+          name: current.spec!.containers[0]!.name,
+          image: 'x',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode: 0 } },
+        },
+      ],
+    };
+    await core.replaceNamespacedPodStatus({ name, namespace: 'ocne-system', body: current });
+    const result = await join;
+    expect(command).toEqual([
+      'chroot',
+      '/hostroot',
+      'kubeadm',
+      'init',
+      'phase',
+      'upload-certs',
+      '--certificate-key',
+      result.certificateKey,
+      '--upload-certs',
+    ]);
+    expect(result.commands).toEqual([]);
+    const [id] = result.token.split('.');
+    expect(
+      await kube.get({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: 'kube-system',
+        name: `bootstrap-token-${id}`,
+      }),
+    ).toBeDefined();
+    expect(await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'ocne-system', name })).toBeUndefined();
+    await kube.delete({ apiVersion: 'v1', kind: 'Node', name: node });
   });
 });

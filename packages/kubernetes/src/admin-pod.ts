@@ -1,0 +1,381 @@
+/**
+ * Commands on a node through an "admin pod", as upstream runs `kubeadm init phase upload-certs`
+ * and `ocne cluster console`: a privileged pod pinned to the node, in the host's network, PID and
+ * IPC namespaces, with the host's `/` at `/hostroot` (so `chroot /hostroot ...` runs on the host).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ConfigurationOptions,
+  CoreV1Api,
+  Observable,
+  type ObservableMiddleware,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { type EventSink, runStep } from '@ocne/config';
+import type { KubeClient } from './client.js';
+import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+
+/** The image of admin pods (upstream's `DefaultPodImage`). */
+export const ADMIN_POD_IMAGE = 'container-registry.oracle.com/os/oraclelinux:8';
+
+/** The namespace admin pods run in (created when absent). */
+export const ADMIN_POD_NAMESPACE = 'ocne-system';
+
+/** The code of {@link KubeCommandError}: the command ran and failed (or its pod failed before it could run). */
+export const KUBE_COMMAND_FAILED = 'OCNE_KUBE_COMMAND_FAILED';
+
+/** The code of the warning event sent when the command's output cannot be read. */
+export const KUBE_LOGS_UNAVAILABLE = 'OCNE_KUBE_LOGS_UNAVAILABLE';
+
+/** The code of the warning event sent when an admin pod could not be deleted. */
+export const KUBE_ADMIN_POD_LEFT = 'OCNE_KUBE_ADMIN_POD_LEFT';
+
+/** Options of {@link runOnNode}. */
+export interface AdminPodOptions {
+  /** Namespace of the pod, created when absent. @defaultValue 'ocne-system' */
+  namespace?: string;
+  /** @defaultValue {@link ADMIN_POD_IMAGE} */
+  image?: string;
+  /** Give up (and delete the pod) when the command has not finished after this long. @defaultValue 300000 (5 minutes) */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Receives the step `Running <command> on node <node>` and warnings (unreadable output, a pod left behind). */
+  emit?: EventSink;
+  /** Start of the pod name; a random suffix is added. @defaultValue `ocne-admin-<node>` */
+  namePrefix?: string;
+  /**
+   * The step's text in events and error messages, instead of the command: give one when the
+   * command holds a secret (such as `--certificate-key`). @defaultValue `Running <command> on node <node>`
+   */
+  description?: string;
+}
+
+/** What {@link runOnNode} returns: the command's exit code and output. */
+export interface AdminPodResult {
+  /** The container's exit code; not 0 when the command failed. */
+  exitCode: number;
+  /** The container's output (stdout and stderr); `''` when the API server could not return it. */
+  logs: string;
+  /** The pod the command ran in (deleted by now). */
+  podName: string;
+}
+
+/** A command on a node that failed: {@link runOnNodeOrThrow} with a non-zero exit, or a pod that failed without running it. */
+export class KubeCommandError extends KubeError {
+  readonly node: string;
+  readonly podName: string;
+  /** The exit code; `undefined` when the pod failed before the command ran (evicted, rejected by the kubelet). */
+  readonly exitCode: number | undefined;
+  readonly logs: string;
+
+  constructor(
+    message: string,
+    details: { node: string; podName: string; exitCode: number | undefined; logs: string },
+  ) {
+    // The code is this module's own: KubeErrorCode lists only the codes of the client.
+    super(KUBE_COMMAND_FAILED, message);
+    this.node = details.node;
+    this.podName = details.podName;
+    this.exitCode = details.exitCode;
+    this.logs = details.logs;
+  }
+
+  override get name(): string {
+    return 'KubeCommandError';
+  }
+}
+
+const CONTAINER = 'admin';
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+const CLEANUP_TIMEOUT_MS = 30_000;
+const LOG_TAIL_LINES = 20;
+
+/** Request options that cancel a generated-API call with `signal` (client-node has no `signal` parameter). */
+function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** A valid pod name: the prefix (cut so the name stays short) and 8 random hex digits. */
+function podNameFor(node: string, prefix: string | undefined): string {
+  const base = (prefix ?? `ocne-admin-${node}`)
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .slice(0, 54)
+    .replace(/[^a-z0-9]+$/, '');
+  return `${base === '' ? 'ocne-admin' : base}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The admin pod manifest (exported for tests and for callers that want to inspect it). */
+export function adminPodManifest(options: {
+  name: string;
+  namespace: string;
+  node: string;
+  command: readonly string[];
+  image?: string;
+}): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: options.name,
+      namespace: options.namespace,
+      labels: { [MANAGED_BY]: 'ocne', 'app.kubernetes.io/component': 'admin-pod' },
+    },
+    spec: {
+      nodeName: options.node,
+      hostNetwork: true,
+      hostPID: true,
+      hostIPC: true,
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [
+        {
+          name: CONTAINER,
+          image: options.image ?? ADMIN_POD_IMAGE,
+          command: [...options.command],
+          securityContext: { privileged: true, runAsUser: 0 },
+          volumeMounts: [{ name: 'hostroot', mountPath: '/hostroot' }],
+        },
+      ],
+      volumes: [{ name: 'hostroot', hostPath: { path: '/' } }],
+    },
+  };
+}
+
+/** Where a pod is, for a timeout message: `phase Pending, container waiting: ImagePullBackOff`. */
+function describePod(pod: V1Pod | undefined): string {
+  if (pod === undefined) return 'the pod was not seen';
+  const parts = [`phase ${pod.status?.phase ?? 'unknown'}`];
+  const state = pod.status?.containerStatuses?.[0]?.state;
+  if (state?.waiting?.reason) parts.push(`container waiting: ${state.waiting.reason}`);
+  else if (state?.running) parts.push('container running');
+  return parts.join(', ');
+}
+
+const lastLines = (text: string, n: number): string => text.trimEnd().split('\n').slice(-n).join('\n');
+
+async function run(
+  client: KubeClient,
+  node: string,
+  command: readonly string[],
+  options: AdminPodOptions,
+  step: string,
+  check: boolean,
+): Promise<AdminPodResult> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const startedAt = Date.now();
+  const namespace = options.namespace ?? ADMIN_POD_NAMESPACE;
+  const podName = podNameFor(node, options.namePrefix);
+  const ref = { apiVersion: 'v1', kind: 'Pod', namespace, name: podName };
+  const core = client.config.makeApiClient(CoreV1Api);
+  let podRequested = false;
+  let lastSeen: V1Pod | undefined;
+  try {
+    signal.throwIfAborted();
+    if ((await client.get({ apiVersion: 'v1', kind: 'Node', name: node })) === undefined) {
+      throw new KubeError(KubeErrorCode.Api, `${step}: the cluster has no node ${node}`, {
+        status: { code: 404, reason: 'NotFound', message: `nodes "${node}" not found` },
+      });
+    }
+    signal.throwIfAborted();
+    await client.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }], {
+      mode: 'create',
+      signal,
+    });
+    signal.throwIfAborted();
+    podRequested = true;
+    const [created] = await client.apply(
+      [
+        adminPodManifest({
+          name: podName,
+          namespace,
+          node,
+          command,
+          ...(options.image !== undefined ? { image: options.image } : {}),
+        }),
+      ],
+      {
+        mode: 'create',
+        signal,
+      },
+    );
+    if (created?.result !== 'created') {
+      // A random name that is taken: never wait on (or delete) a pod this call did not make.
+      podRequested = false;
+      throw new KubeError(KubeErrorCode.Api, `${step}: pod ${namespace}/${podName} already exists`, {
+        status: { code: 409, reason: 'AlreadyExists', message: `pods "${podName}" already exists` },
+      });
+    }
+    const [pod] = await client.waitFor<V1Pod>(
+      ref,
+      (pods) => {
+        lastSeen = pods[0] ?? lastSeen;
+        const phase = pods[0]?.status?.phase;
+        return pods.length === 0 || phase === 'Succeeded' || phase === 'Failed';
+      },
+      {
+        signal,
+        // The deadline above ends the wait; this only keeps waitFor's own default (5 min) out of the way.
+        timeoutMs: Math.max(1, timeoutMs - (Date.now() - startedAt) + 1000),
+        description: `Waiting for pod ${namespace}/${podName} on node ${node} to finish`,
+      },
+    );
+    if (pod === undefined) {
+      throw new KubeError(
+        KubeErrorCode.Api,
+        `${step}: pod ${namespace}/${podName} was deleted before it finished`,
+        {
+          status: { code: 404, reason: 'NotFound', message: `pods "${podName}" not found` },
+        },
+      );
+    }
+    const terminated = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.terminated;
+    const logs = await readLogs(core, namespace, podName, signal, step, options.emit);
+    const exitCode = terminated?.exitCode ?? (pod.status?.phase === 'Succeeded' ? 0 : undefined);
+    if (exitCode === undefined) {
+      const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
+      throw new KubeCommandError(
+        `${step}: pod ${namespace}/${podName} failed before the command ran${why ? `: ${why}` : ''}`,
+        { node, podName, exitCode: undefined, logs },
+      );
+    }
+    if (check && exitCode !== 0) {
+      const tail = lastLines(logs, LOG_TAIL_LINES);
+      throw new KubeCommandError(
+        `${step}: exit code ${exitCode}${tail ? `; last lines of output:\n${tail}` : ' (no output)'}`,
+        { node, podName, exitCode, logs },
+      );
+    }
+    return { exitCode, logs, podName };
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw new KubeError(KubeErrorCode.Cancelled, `${step}: cancelled`, { cause: error });
+    }
+    if (deadline.aborted) {
+      throw new KubeError(
+        KubeErrorCode.Timeout,
+        `${step}: not finished after ${timeoutMs} ms (${describePod(lastSeen)})`,
+        { cause: error },
+      );
+    }
+    throw wrapKubeError(error, step);
+  } finally {
+    if (podRequested) await deletePod(client, core, ref, options.emit);
+  }
+}
+
+/** The container's output; `''` and a warning when the API server cannot return it (no kubelet to ask). */
+async function readLogs(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  signal: AbortSignal,
+  step: string,
+  emit: EventSink | undefined,
+): Promise<string> {
+  try {
+    return await core.readNamespacedPodLog({ name, namespace, container: CONTAINER }, withSignal(signal));
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const wrapped = wrapKubeError(error, `reading the output of pod ${namespace}/${name}`);
+    emit?.({
+      type: 'warning',
+      code: KUBE_LOGS_UNAVAILABLE,
+      message: `${step}: the command's output is not available: ${wrapped.message}`,
+    });
+    return '';
+  }
+}
+
+/**
+ * Force-deletes the pod (grace period 0: without a kubelet, or with an unreachable one, a graceful
+ * delete never completes) and waits until it is gone, on a signal of its own so that cleanup also
+ * happens after a timeout or an abort. A failure is reported as a warning, not thrown, so that it
+ * never hides the command's result or error.
+ */
+async function deletePod(
+  client: KubeClient,
+  core: CoreV1Api,
+  ref: { apiVersion: string; kind: string; namespace: string; name: string },
+  emit: EventSink | undefined,
+): Promise<void> {
+  const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+  const what = `pod ${ref.namespace}/${ref.name}`;
+  try {
+    try {
+      await core.deleteNamespacedPod(
+        { name: ref.name, namespace: ref.namespace, gracePeriodSeconds: 0 },
+        withSignal(signal),
+      );
+    } catch (error) {
+      const wrapped = wrapKubeError(error, `deleting ${what}`);
+      if (!hasReason(wrapped, 'NotFound')) throw wrapped;
+      return;
+    }
+    await client.waitFor(ref, (pods) => pods.length === 0, {
+      signal,
+      timeoutMs: CLEANUP_TIMEOUT_MS,
+      description: `Waiting for deletion of ${what}`,
+    });
+  } catch (error) {
+    const wrapped = wrapKubeError(error, `deleting ${what}`);
+    emit?.({
+      type: 'warning',
+      code: KUBE_ADMIN_POD_LEFT,
+      message: `the privileged ${what} could not be deleted, delete it by hand: ${wrapped.message}`,
+    });
+  }
+}
+
+/**
+ * Runs `command` (an argument vector: the container's `command`, not a shell string) in a
+ * privileged admin pod on `node`, waits (watching the pod) until it finishes, and returns its exit
+ * code and output. A non-zero exit code is returned, not thrown (see {@link runOnNodeOrThrow}). The
+ * pod is always deleted, also after a failure, a timeout (`OCNE_KUBE_TIMEOUT`) or an abort
+ * (`OCNE_CANCELLED`). A node the cluster does not have is an `OCNE_KUBE_API` error with the
+ * status `NotFound`, and no pod is made.
+ *
+ * @example
+ * ```ts
+ * await runOnNode(client, 'cp-1', ['chroot', '/hostroot', 'kubeadm', 'init', 'phase', 'upload-certs',
+ *   '--certificate-key', key, '--upload-certs']);
+ * ```
+ */
+export async function runOnNode(
+  client: KubeClient,
+  node: string,
+  command: readonly string[],
+  options: AdminPodOptions = {},
+): Promise<AdminPodResult> {
+  const step = options.description ?? `Running ${command.join(' ')} on node ${node}`;
+  return runStep(options.emit, step, () => run(client, node, command, options, step, false));
+}
+
+/**
+ * {@link runOnNode}, but a non-zero exit code is a {@link KubeCommandError}
+ * (`OCNE_KUBE_COMMAND_FAILED`) with the exit code and the last lines of the output.
+ */
+export async function runOnNodeOrThrow(
+  client: KubeClient,
+  node: string,
+  command: readonly string[],
+  options: AdminPodOptions = {},
+): Promise<AdminPodResult> {
+  const step = options.description ?? `Running ${command.join(' ')} on node ${node}`;
+  return runStep(options.emit, step, () => run(client, node, command, options, step, true));
+}
