@@ -123,12 +123,12 @@ describe('ocne cluster with the byo provider', () => {
     expect((await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'config.provider'])).stdout).toBe('byo\n');
   });
 
-  it('a second start goes on to the application install, which says clearly that it is not there yet', async () => {
+  it('a second start goes on to the application install, which says clearly what it needs (the catalog)', async () => {
     const run = await ocne(['cluster', 'start', '-c', byoConfig]);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('Cluster demo-byo is running already');
-    expect(run.stderr).toContain('needs the Kubernetes support');
+    expect(run.stderr).toContain('needs the OCNE application catalog');
   });
 
   it('--log-format json prints the event stream on stderr', async () => {

@@ -41,7 +41,23 @@ for (const [name, reason] of [
  * (`configPath` or `config`, `overrides`, `configOverrides`, `defaults`, `env`,
  * `defaultProvider`, `signal`), and the home folder holding `.ocne/` and `.kube/`.
  */
-export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProviders'> {}
+export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProviders'> {
+  /**
+   * The application catalog a second start installs the core applications from: a Helm repository
+   * URL (`http(s)://…`), `file://` of a folder with `index.yaml`, or a local folder of charts.
+   * @defaultValue `OCNE_CATALOG` of `env` (or of `process.env`); none: a second start fails with
+   * `OCNE_CATALOG_MISSING`
+   */
+  catalog?: { repoUrl: string };
+  /** The helm binary. @defaultValue `OCNE_HELM` of `env` (or of `process.env`), else `helm` on `PATH` */
+  helmPath?: string;
+}
+
+/** What {@link Cluster.open} keeps for the providers besides the configuration. */
+interface ClusterTools {
+  catalog?: { repoUrl: string };
+  helmPath?: string;
+}
 
 /** What {@link Cluster.start} returns. */
 export interface StartResult {
@@ -109,11 +125,13 @@ export class Cluster {
   /** The home folder holding `.ocne/` and `.kube/`. */
   readonly home: string;
   readonly #cache: ClusterCache;
+  readonly #tools: ClusterTools;
 
-  private constructor(config: ResolvedConfig, home: string) {
+  private constructor(config: ResolvedConfig, home: string, tools: ClusterTools = {}) {
     this.config = config;
     this.home = home;
     this.#cache = new ClusterCache({ home });
+    this.#tools = tools;
   }
 
   /** Loads and checks the configuration. Warnings are in `config.warnings`. */
@@ -132,7 +150,13 @@ export class Cluster {
     ] as const) {
       if (options[key] !== undefined) (load as Record<string, unknown>)[key] = options[key];
     }
-    return new Cluster(await loadConfig(load), home);
+    const env = options.env ?? process.env;
+    const tools: ClusterTools = {};
+    const catalog = options.catalog ?? (env.OCNE_CATALOG ? { repoUrl: env.OCNE_CATALOG } : undefined);
+    if (catalog !== undefined) tools.catalog = catalog;
+    const helmPath = options.helmPath ?? (env.OCNE_HELM || undefined);
+    if (helmPath !== undefined) tools.helmPath = helmPath;
+    return new Cluster(await loadConfig(load), home, tools);
   }
 
   /** The clusters in the cache of a home folder. */
@@ -163,7 +187,7 @@ export class Cluster {
   }
 
   #context(signal: AbortSignal, emit: ProviderContext['emit']): ProviderContext {
-    return { config: this.config, home: this.home, emit, signal };
+    return { config: this.config, home: this.home, emit, signal, ...this.#tools };
   }
 
   async #provider(): Promise<ClusterProvider> {
@@ -213,7 +237,7 @@ export class Cluster {
       const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
       if (cached !== undefined && (await exists(kubeconfigPath))) {
         emit({ type: 'log', level: 'info', message: `Cluster ${this.name} is running already` });
-        await provider.postStart(context);
+        await provider.postStart({ ...context, kubeconfigPath });
         return { alreadyRunning: true, kubeconfigPath };
       }
       if (cached !== undefined) {

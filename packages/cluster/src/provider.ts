@@ -13,6 +13,15 @@ export interface ProviderContext {
   home: string;
   emit: EventSink;
   signal: AbortSignal;
+  /**
+   * The application catalog the core applications come from (a Helm repository URL, `file://`
+   * folder, or local folder of charts), from {@link ClusterOpenOptions.catalog} or `OCNE_CATALOG`.
+   */
+  catalog?: { repoUrl: string };
+  /** The helm binary, from `ClusterOpenOptions.helmPath` or `OCNE_HELM`. @defaultValue `helm` on `PATH` */
+  helmPath?: string;
+  /** The admin kubeconfig of an existing cluster (given to `postStart`). */
+  kubeconfigPath?: string;
 }
 
 /** What a provider's first start returns. */

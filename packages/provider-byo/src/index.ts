@@ -5,6 +5,14 @@
  *
  * @packageDocumentation
  */
+
+export type {
+  CoreAppCatalog,
+  CoreAppFacts,
+  CoreAppPlan,
+  InstallCoreApplicationsOptions,
+} from './apps.js';
+export { CoreAppsErrorCode, coreApplications, installCoreApplications, kubeletClusterDns } from './apps.js';
 export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
 export {
   ByoErrorCode,

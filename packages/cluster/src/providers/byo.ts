@@ -3,7 +3,7 @@
  */
 import { OcneError } from '@ocne/config';
 import { serializeIgnition } from '@ocne/ignition';
-import { byoJoin, byoStart } from '@ocne/provider-byo';
+import { byoJoin, byoStart, CoreAppsErrorCode, installCoreApplications } from '@ocne/provider-byo';
 import type { ClusterProvider } from '../provider.js';
 
 /** The byo provider. */
@@ -13,11 +13,25 @@ export const byoProvider: ClusterProvider = {
     const result = await byoStart({ config: config.cluster, emit, signal });
     return { ignition: serializeIgnition(result.ignition), kubeconfig: result.kubeconfig };
   },
-  async postStart() {
-    throw new OcneError(
-      'OCNE_NOT_IMPLEMENTED',
-      'the cluster is already started: the next step installs the core applications into it, which needs the Kubernetes support this SDK version does not have yet',
-    );
+  async postStart({ config, emit, signal, catalog, helmPath, kubeconfigPath }) {
+    // Checked before anything touches the network: without a catalog there is nothing to install.
+    if (catalog === undefined) {
+      throw new OcneError(
+        CoreAppsErrorCode.CatalogMissing,
+        'the cluster is already started: the next step installs the core applications (CoreDNS, kube-proxy, flannel, the UI, the catalog), which needs the OCNE application catalog: give it with Cluster.open({ catalog: { repoUrl } }) or the environment variable OCNE_CATALOG (a Helm repository URL, or a folder of charts)',
+      );
+    }
+    if (kubeconfigPath === undefined) {
+      throw new OcneError('OCNE_KUBECONFIG_MISSING', 'the kubeconfig of the cluster is not known');
+    }
+    await installCoreApplications({
+      config: config.cluster,
+      kubeconfigPath,
+      catalog,
+      emit,
+      signal,
+      ...(helmPath !== undefined ? { helmPath } : {}),
+    });
   },
   async join({ config, emit, signal }, request) {
     if (request.controlPlaneNodes > 0 && request.workerNodes > 0) {

@@ -1,0 +1,224 @@
+/**
+ * The "second start" of a BYO cluster: the core applications upstream installs once the first
+ * control-plane node is up (upstream `cluster start` steps 3 and 4, then the BYO `PostStart`).
+ * {@link coreApplications} plans them (pure); {@link installCoreApplications} waits for the
+ * control plane and installs the plan with helm from an application catalog the caller gives.
+ */
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type EventSink, OcneError, parseCidr, type ResolvedClusterConfig } from '@ocne/config';
+// Types only: the Kubernetes client is loaded when the applications are installed, not on import.
+import type { ChartRef, InstallResult } from '@ocne/kubernetes';
+import { parse } from 'yaml';
+import { byoApiAddress } from './byo.js';
+
+/** Codes of the errors of the core application install. */
+export const CoreAppsErrorCode = {
+  /** No application catalog was given, so the core applications cannot be installed. */
+  CatalogMissing: 'OCNE_CATALOG_MISSING',
+  /** The kubelet configuration of the cluster has no `clusterDNS`. */
+  ClusterDnsMissing: 'OCNE_CLUSTER_DNS_MISSING',
+  /** An entry of `podSubnet` is not a CIDR (or a second one of a family). */
+  InvalidPodSubnet: 'OCNE_CONFIG_INVALID_CIDR',
+} as const;
+
+/** One core application: which chart, as which release, where, with which values. */
+export interface CoreAppPlan {
+  release: string;
+  /** The chart's name in the application catalog. */
+  chart: string;
+  namespace: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Where the charts come from: a Helm repository URL (`http(s)://…`), `file://` of a folder holding
+ * `index.yaml`, or a local folder (with an `index.yaml`, or holding one chart folder per chart name).
+ * The newest version of each chart in it is installed.
+ */
+export interface CoreAppCatalog {
+  repoUrl: string;
+}
+
+/** What the cluster says that the plan needs. */
+export interface CoreAppFacts {
+  /** The address kube-proxy reaches the API server at: the virtual IP or the load balancer. */
+  apiAddress: string;
+  /** The cluster DNS service address (the kubelet configuration's first `clusterDNS`). */
+  clusterDns: string;
+}
+
+/** Options of {@link installCoreApplications}. */
+export interface InstallCoreApplicationsOptions {
+  config: ResolvedClusterConfig;
+  /** Path of the cluster's admin kubeconfig (given to helm as it is). */
+  kubeconfigPath: string;
+  catalog: CoreAppCatalog;
+  /** The helm binary. @defaultValue `'helm'` on `PATH` */
+  helmPath?: string;
+  emit?: EventSink;
+  signal?: AbortSignal;
+  /** How long each wait for the control plane may take. @defaultValue 600000 (10 minutes) */
+  waitTimeoutMs?: number;
+}
+
+const OCNE_SYSTEM = 'ocne-system';
+const KUBE_SYSTEM = 'kube-system';
+
+/** The first IPv4 and the first IPv6 CIDR of a pod subnet list, as upstream picks them for flannel. */
+function podCidrs(podSubnet: string): { podCidr?: string; podCidrv6?: string } {
+  const out: { podCidr?: string; podCidrv6?: string } = {};
+  for (const raw of podSubnet.split(',')) {
+    const entry = raw.trim();
+    const cidr = parseCidr(entry);
+    if (cidr?.family === 'ipv4' && out.podCidr === undefined) out.podCidr = entry;
+    else if (cidr?.family === 'ipv6' && out.podCidrv6 === undefined) out.podCidrv6 = entry;
+    else {
+      throw new OcneError(CoreAppsErrorCode.InvalidPodSubnet, `${entry} is an invalid CIDR (podSubnet)`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The core applications upstream installs, in order, with their values (pure): CoreDNS, kube-proxy,
+ * flannel (cni `""` or `flannel`), the UI (unless headless), the catalog (if `catalog`), and for a
+ * cluster with a virtual IP the `ha-config` release of `ocne-ha-monitor` (the BYO `PostStart`).
+ */
+export function coreApplications(config: ResolvedClusterConfig, facts: CoreAppFacts): CoreAppPlan[] {
+  const plans: CoreAppPlan[] = [
+    {
+      release: 'core-dns',
+      chart: 'coredns',
+      namespace: KUBE_SYSTEM,
+      values: { service: { clusterIP: facts.clusterDns }, image: { tag: 'current' } },
+    },
+    {
+      release: 'kube-proxy',
+      chart: 'kube-proxy',
+      namespace: KUBE_SYSTEM,
+      values: {
+        apiServer: { host: facts.apiAddress, port: config.kubeApiServerBindPort },
+        // Upstream's quirk: clusterCIDR is the service subnet (start.go).
+        config: { mode: config.kubeProxyMode, clusterCIDR: config.serviceSubnet },
+      },
+    },
+  ];
+  if (config.cni === '' || config.cni === 'flannel') {
+    plans.push({
+      release: 'flannel',
+      chart: 'flannel',
+      namespace: 'kube-flannel',
+      values: {
+        flannel: {
+          args: ['--ip-masq', '--kube-subnet-mgr', `--iface=${config.providers.byo.networkInterface}`],
+        },
+        ...podCidrs(config.podSubnet),
+      },
+    });
+  }
+  if (!config.headless) plans.push({ release: 'ui', chart: 'ui', namespace: OCNE_SYSTEM, values: {} });
+  if (config.catalog) {
+    plans.push({ release: 'ocne-catalog', chart: 'ocne-catalog', namespace: OCNE_SYSTEM, values: {} });
+  }
+  if (config.virtualIp !== '') {
+    plans.push({
+      release: 'ha-config',
+      chart: 'ocne-ha-monitor',
+      namespace: OCNE_SYSTEM,
+      values: { apiAddress: config.virtualIp, apiPort: config.kubeApiServerBindPort },
+    });
+  }
+  return plans;
+}
+
+/**
+ * The first `clusterDNS` address of a kubelet configuration (the `kubelet` key of the
+ * `kube-system/kubelet-config` ConfigMap, as kubeadm writes it: a block list `clusterDNS:\n- ip`,
+ * or a flow list `clusterDNS: [ip]`).
+ */
+export function kubeletClusterDns(kubeletYaml: string): string | undefined {
+  let config: unknown;
+  try {
+    config = parse(kubeletYaml);
+  } catch {
+    return undefined;
+  }
+  const dns = (config as { clusterDNS?: unknown } | null)?.clusterDNS;
+  const first = Array.isArray(dns) ? dns[0] : undefined;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Where a chart of the catalog is, as helm takes it. */
+async function catalogChart(catalog: CoreAppCatalog, chart: string): Promise<ChartRef> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(catalog.repoUrl)) return { chart, repoUrl: catalog.repoUrl };
+  const folder = resolve(catalog.repoUrl);
+  if (await exists(join(folder, 'index.yaml'))) return { chart, repoUrl: pathToFileURL(folder).href };
+  return { chart: join(folder, chart) };
+}
+
+/**
+ * Installs the core applications into a started BYO cluster, as upstream's second `cluster start`
+ * does: waits for a control-plane node and the `kube-system/kubelet-config` ConfigMap (watch-based),
+ * reads the cluster DNS address, then installs {@link coreApplications} one after the other
+ * (`Installing <release> into <namespace>`); releases that exist are skipped.
+ */
+export async function installCoreApplications(
+  options: InstallCoreApplicationsOptions,
+): Promise<InstallResult[]> {
+  const { config, emit, signal } = options;
+  const timeoutMs = options.waitTimeoutMs ?? 600_000;
+  const { connect, installRelease } = await import('@ocne/kubernetes');
+  const waitOptions = { timeoutMs, ...(emit ? { emit } : {}), ...(signal ? { signal } : {}) };
+  const kube = await connect({ kubeconfigPath: options.kubeconfigPath, ...(signal ? { signal } : {}) });
+  await kube.waitFor(
+    { apiVersion: 'v1', kind: 'Node', labelSelector: 'node-role.kubernetes.io/control-plane' },
+    (nodes) => nodes.length > 0,
+    { ...waitOptions, description: 'Waiting for the control plane nodes' },
+  );
+  const [kubeletConfig] = await kube.waitFor<{
+    apiVersion: string;
+    kind: string;
+    data?: Record<string, string>;
+  }>(
+    { apiVersion: 'v1', kind: 'ConfigMap', namespace: KUBE_SYSTEM, name: 'kubelet-config' },
+    (maps) => maps.length > 0,
+    { ...waitOptions, description: 'Waiting for the kubelet configuration' },
+  );
+  const clusterDns = kubeletClusterDns(kubeletConfig?.data?.kubelet ?? '');
+  if (clusterDns === undefined) {
+    throw new OcneError(
+      CoreAppsErrorCode.ClusterDnsMissing,
+      'the kubelet configuration (ConfigMap kube-system/kubelet-config, key kubelet) has no clusterDNS',
+    );
+  }
+  const plans = coreApplications(config, { apiAddress: byoApiAddress(config), clusterDns });
+  const results: InstallResult[] = [];
+  for (const plan of plans) {
+    signal?.throwIfAborted();
+    results.push(
+      await installRelease(
+        {
+          release: plan.release,
+          namespace: plan.namespace,
+          chart: await catalogChart(options.catalog, plan.chart),
+          values: plan.values,
+        },
+        {
+          kubeconfig: options.kubeconfigPath,
+          ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+          ...(emit ? { emit } : {}),
+          ...(signal ? { signal } : {}),
+        },
+      ),
+    );
+  }
+  return results;
+}
