@@ -1,5 +1,8 @@
 // Test-only control planes (etcd + kube-apiserver on 127.0.0.1). The vitest side is in
 // `@ocne/test-control-plane/vitest` so that this entry point never loads vitest.
+
+export type { ChartRepository, ChartRepositoryOptions } from './chart-repo.ts';
+export { serveChartRepository } from './chart-repo.ts';
 export type { ControlPlane, ControlPlaneOptions } from './control-plane.ts';
 export { startControlPlane } from './control-plane.ts';
 export type { RequestOptions, Response } from './http.ts';

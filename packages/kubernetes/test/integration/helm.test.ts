@@ -1,16 +1,14 @@
 // Helm releases through the real helm v3.19.2 CLI (scripts/test-tools.sh builds it) against a real
 // kube-apiserver + etcd (the integration project's control planes). The test charts of
 // test/fixtures/charts are packaged into a chart repository served over http on 127.0.0.1.
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventInput } from '@ocne/config';
+import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testTool } from '../../../../scripts/test-tools.ts';
 import { connect, type KubeClient } from '../../src/client.js';
@@ -31,7 +29,7 @@ const helmPath = testTool('helm');
 let kube: KubeClient;
 let work: string;
 let repoDir: string;
-let server: Server;
+let repository: ChartRepository | undefined;
 let repoUrl: string;
 let hangUrl: string;
 let n = 0;
@@ -65,43 +63,19 @@ async function expectKubeError(promise: Promise<unknown>): Promise<KubeError> {
 beforeAll(async () => {
   kube = await connect({ kubeconfigPath: source.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), 'ocne-helm-test-'));
-  repoDir = join(work, 'repo');
-  await mkdir(repoDir);
-  // helm of the test itself also keeps its homes away from ~/.cache/helm.
-  const env = {
-    HELM_CACHE_HOME: join(work, 'helm', 'cache'),
-    HELM_CONFIG_HOME: join(work, 'helm', 'config'),
-    HELM_DATA_HOME: join(work, 'helm', 'data'),
-  };
-  for (const chart of ['demo-app', 'demo-app-v2', 'broken']) {
-    await execa(helmPath, ['package', join(charts, chart), '--destination', repoDir], { env });
-  }
-  await execa(helmPath, ['repo', 'index', repoDir], { env });
-
-  // The repository: /charts/<file> serves the folder; /hang/* never answers (for cancel and timeout).
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path.startsWith('/hang/')) return;
-    const name = basename(path);
-    if (!path.startsWith('/charts/') || !/^[\w.-]+\.(tgz|yaml)$/.test(name)) {
-      res.writeHead(404).end();
-      return;
-    }
-    readFile(join(repoDir, name)).then(
-      (body) => res.writeHead(200).end(body),
-      () => res.writeHead(404).end(),
-    );
+  repository = await serveChartRepository({
+    helmPath,
+    charts: ['demo-app', 'demo-app-v2', 'broken'].map((c) => join(charts, c)),
+    workDir: work,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  repoUrl = `http://127.0.0.1:${port}/charts`;
-  hangUrl = `http://127.0.0.1:${port}/hang`;
+  repoDir = join(work, 'repo');
+  repoUrl = repository.url;
+  hangUrl = repository.hangUrl;
 });
 
 afterAll(async () => {
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (repository) {
+    await repository.close();
   }
   if (work) await rm(work, { recursive: true, force: true });
 });

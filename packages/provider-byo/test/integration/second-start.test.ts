@@ -3,22 +3,18 @@
 // kubelet-config). The test charts of test/fixtures/catalog echo the values they get into a
 // ConfigMap; they are packaged into a chart repository served over http on 127.0.0.1.
 // The virtual IP 10.1.2.3 is a configuration value only: nothing ever connects to it.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type EventInput, loadConfig } from '@ocne/config';
 import { connect, type KubeClient, listReleases, uninstallRelease } from '@ocne/kubernetes';
 import { installCoreApplications } from '@ocne/provider-byo';
+import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testTool } from '../../../../scripts/test-tools.ts';
 
-const run = promisify(execFile);
 const { source } = controlPlanesFromInject();
 const charts = fileURLToPath(new URL('../fixtures/catalog/', import.meta.url));
 const helmPath = testTool('helm');
@@ -36,7 +32,7 @@ const NODE = `byo-apps-cp-${process.pid}`;
 
 let kube: KubeClient;
 let work: string;
-let server: Server;
+let repository: ChartRepository | undefined;
 let repoUrl: string;
 
 async function config(extra = '', address = 'virtualIp: 10.1.2.3') {
@@ -73,31 +69,13 @@ async function rendered(release: string, namespace: string): Promise<Record<stri
 beforeAll(async () => {
   kube = await connect({ kubeconfigPath: source.kubeconfigPath });
   work = await mkdtemp(join(tmpdir(), 'ocne-byo-apps-'));
-  const repoDir = join(work, 'repo');
-  await mkdir(repoDir);
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: join(work, 'helm', 'cache'),
-    HELM_CONFIG_HOME: join(work, 'helm', 'config'),
-    HELM_DATA_HOME: join(work, 'helm', 'data'),
-  };
-  for (const chart of CHARTS) {
-    await run(helmPath, ['package', join(charts, chart), '--destination', repoDir], { env });
-  }
-  await run(helmPath, ['repo', 'index', repoDir], { env });
-  server = createServer((req, res) => {
-    const name = basename(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (!/^[\w.-]+\.(tgz|yaml)$/.test(name)) {
-      res.writeHead(404).end();
-      return;
-    }
-    readFile(join(repoDir, name)).then(
-      (body) => res.writeHead(200).end(body),
-      () => res.writeHead(404).end(),
-    );
+  repository = await serveChartRepository({
+    helmPath,
+    charts: CHARTS.map((c) => join(charts, c)),
+    workDir: work,
+    prefix: 'catalog',
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  repoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/catalog`;
+  repoUrl = repository.url;
   // What kubeadm and the kubelet would have made: a control-plane node and kubelet-config.
   await kube.apply([
     {
@@ -126,10 +104,7 @@ afterAll(async () => {
       .delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kubelet-config' })
       .catch(() => undefined);
   }
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  if (repository) await repository.close();
   if (work) await rm(work, { recursive: true, force: true });
 }, 120_000);
 
