@@ -136,27 +136,16 @@ export class Cluster {
 
   /** Loads and checks the configuration. Warnings are in `config.warnings`. */
   static async open(options: ClusterOpenOptions = {}): Promise<Cluster> {
-    const home = options.home ?? homedir();
-    const load: LoadConfigOptions = { home, extraProviders: registeredProviders() };
-    for (const key of [
-      'configPath',
-      'config',
-      'overrides',
-      'configOverrides',
-      'defaults',
-      'env',
-      'defaultProvider',
-      'signal',
-    ] as const) {
-      if (options[key] !== undefined) (load as Record<string, unknown>)[key] = options[key];
-    }
+    const { catalog: catalogOption, helmPath: helmOption, ...load } = options;
+    const home = load.home ?? homedir();
+    const config = await loadConfig({ ...load, home, extraProviders: registeredProviders() });
     const env = options.env ?? process.env;
     const tools: ClusterTools = {};
-    const catalog = options.catalog ?? (env.OCNE_CATALOG ? { repoUrl: env.OCNE_CATALOG } : undefined);
+    const catalog = catalogOption ?? (env.OCNE_CATALOG ? { repoUrl: env.OCNE_CATALOG } : undefined);
     if (catalog !== undefined) tools.catalog = catalog;
-    const helmPath = options.helmPath ?? (env.OCNE_HELM || undefined);
+    const helmPath = helmOption ?? (env.OCNE_HELM || undefined);
     if (helmPath !== undefined) tools.helmPath = helmPath;
-    return new Cluster(await loadConfig(load), home, tools);
+    return new Cluster(config, home, tools);
   }
 
   /** The clusters in the cache of a home folder. */
