@@ -142,6 +142,8 @@ export class KubeClient {
 
   constructor(config: KubeConfig) {
     this.config = config;
+    // makeApiClient builds a plain KubernetesObjectApi (it also sets the default namespace from the
+    // context); give that instance the subclass's prototype for resourceOf.
     this.#api = ObjectApi.makeApiClient(config) as ObjectApi;
     Object.setPrototypeOf(this.#api, ObjectApi.prototype);
   }
