@@ -187,12 +187,41 @@ export async function main(options: MainOptions): Promise<number> {
     .option('-N, --node <name>', 'the node to move to another cluster')
     .action(async (opts: Record<string, unknown>) => {
       if (opts.destination !== undefined || opts.node !== undefined) {
-        throw new Exit(
-          await fail(
-            'moving nodes between clusters arrives with the Kubernetes support',
-            'OCNE_NOT_IMPLEMENTED',
-          ),
+        // Moving a node: -k is the cluster it is in, -d the one it joins, -N the node.
+        if (opts.destination === undefined || opts.node === undefined || opts.kubeconfig === undefined) {
+          throw new Exit(
+            await fail(
+              'moving a node needs --kubeconfig (its cluster), --destination and --node',
+              'OCNE_USAGE',
+              2,
+            ),
+          );
+        }
+        const Cluster = await facade();
+        let settings: { virtualIp?: string; netInterface?: string; kubeProxyMode?: string } = {};
+        if (opts.config !== undefined) {
+          const { cluster } = (
+            await Cluster.open(openOptions({ ...opts, provider: undefined }, opts.provider as string))
+          ).config;
+          settings = {
+            ...(cluster.virtualIp ? { virtualIp: cluster.virtualIp } : {}),
+            ...(cluster.providers.byo.networkInterface
+              ? { netInterface: cluster.providers.byo.networkInterface }
+              : {}),
+            kubeProxyMode: cluster.kubeProxyMode,
+          };
+        }
+        await follow(
+          Cluster.moveNode({
+            sourceKubeconfigPath: opts.kubeconfig as string,
+            destinationKubeconfigPath: opts.destination as string,
+            node: opts.node as string,
+            role: opts.roleControlPlane ? 'control-plane' : 'worker',
+            ...settings,
+            ...(options.signal ? { signal: options.signal } : {}),
+          }),
         );
+        return;
       }
       let controlPlaneNodes = opts.controlPlaneNodes as number | undefined;
       let workerNodes = opts.workerNodes as number | undefined;

@@ -184,6 +184,12 @@ describe('ocne errors and exit codes', () => {
     expect(run.stderr).not.toContain('    at ');
   });
 
+  it('moving a node needs its cluster, the destination and the node: exit 2', async () => {
+    const run = await ocne(['cluster', 'join', '--destination', '/tmp/none', '--node', 'n1']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('moving a node needs --kubeconfig (its cluster), --destination and --node');
+  });
+
   it('a byo join without a started cluster says what to do', async () => {
     const run = await ocne(['cluster', 'join', '-c', byoConfig]);
     expect(run.status).toBe(1);

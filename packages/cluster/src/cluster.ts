@@ -92,6 +92,34 @@ export interface JoinResult {
   instructions?: string;
 }
 
+/** Options of {@link Cluster.moveNode}. */
+export interface MoveNodeOptions extends OperationOptions {
+  /** Kubeconfig of the cluster the node is in now. */
+  sourceKubeconfigPath: string;
+  /** Kubeconfig of the cluster it moves to. */
+  destinationKubeconfigPath: string;
+  /** The node's name. */
+  node: string;
+  /** The role it takes in the destination. @defaultValue 'worker' */
+  role?: 'worker' | 'control-plane';
+  /** The destination's virtual IP, for control-plane nodes of a virtual-IP cluster. */
+  virtualIp?: string;
+  /** The node's cluster network interface (needed with `virtualIp`). */
+  netInterface?: string;
+  /** @defaultValue 'iptables' */
+  kubeProxyMode?: string;
+}
+
+/** What {@link Cluster.moveNode} returns. */
+export interface MoveNodeResult {
+  /** The join token created in the destination. */
+  token: string;
+  /** The destination's control-plane endpoint. */
+  endpoint: string;
+  /** For control-plane nodes: the key the certificates were uploaded with. */
+  certificateKey?: string;
+}
+
 /** A cluster in the cache, as {@link Cluster.list} and {@link Cluster.show} report it. */
 export interface ClusterInfo {
   name: string;
@@ -152,6 +180,42 @@ export class Cluster {
   static async list(options: { home?: string; signal?: AbortSignal } = {}): Promise<ClusterInfo[]> {
     const cache = new ClusterCache({ home: options.home ?? homedir() });
     return (await cache.list(options.signal ? { signal: options.signal } : {})).map(info);
+  }
+
+  /**
+   * Moves a BYO node from one cluster to another
+   * (`ocne cluster join --kubeconfig SRC --destination DST --node N`): a join token (and, for control-plane nodes, the certificate upload) in the
+   * destination, the join configuration written on the node by an admin pod, the Node removed
+   * from the source.
+   */
+  static moveNode(options: MoveNodeOptions): Operation<MoveNodeResult> {
+    return startOperation(async ({ signal, emit }) => {
+      const read = async (path: string, which: string) => {
+        try {
+          return await readFile(path, { encoding: 'utf8', signal });
+        } catch (error) {
+          throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
+            cause: error,
+          });
+        }
+      };
+      const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
+        read(options.sourceKubeconfigPath, 'source'),
+        read(options.destinationKubeconfigPath, 'destination'),
+      ]);
+      const { migrateNode } = await import('@ocne/provider-byo');
+      return migrateNode({
+        sourceKubeconfig,
+        destinationKubeconfig,
+        node: options.node,
+        role: options.role ?? 'worker',
+        emit,
+        signal,
+        ...(options.virtualIp ? { virtualIp: options.virtualIp } : {}),
+        ...(options.netInterface ? { netInterface: options.netInterface } : {}),
+        ...(options.kubeProxyMode ? { kubeProxyMode: options.kubeProxyMode } : {}),
+      });
+    }, options);
   }
 
   /** The cluster's name. */

@@ -21,7 +21,15 @@ export type {
   NewCachedCluster,
 } from './cache.js';
 export { CLUSTER_CACHE_FILE, ClusterCache, PID_LOCK_FILE } from './cache.js';
-export type { ClusterInfo, ClusterOpenOptions, JoinOptions, JoinResult, StartResult } from './cluster.js';
+export type {
+  ClusterInfo,
+  ClusterOpenOptions,
+  JoinOptions,
+  JoinResult,
+  MoveNodeOptions,
+  MoveNodeResult,
+  StartResult,
+} from './cluster.js';
 export { Cluster } from './cluster.js';
 export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, writeFileAtomic } from './fs.js';

@@ -22,3 +22,5 @@ export {
   FIRST_CONTROL_PLANE_PLACEHOLDER,
   validateByoConfig,
 } from './byo.js';
+export type { MigrateNodeOptions, MigrateNodeResult } from './migrate.js';
+export { MigrateErrorCode, migrateNode } from './migrate.js';
