@@ -195,15 +195,6 @@ export interface ByoJoinResult {
   instructions: string;
 }
 
-/** The name of the first control-plane node (by the kubeadm role label), as upstream finds it. */
-async function firstControlPlaneNode(kube: import('@ocne/kubernetes').KubeClient): Promise<string> {
-  const { items } = await kube.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane' });
-  const name = items[0]?.metadata?.name;
-  if (name === undefined)
-    throw new OcneError(ByoErrorCode.NeedsCluster, 'Did not find any control plane nodes');
-  return name;
-}
-
 /** Placeholder for the first control-plane node when it cannot be looked up. */
 export const FIRST_CONTROL_PLANE_PLACEHOLDER = '<first-control-plane-node>';
 
@@ -232,33 +223,24 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   });
   if (automatic) {
     // Kubernetes access is loaded only here: a BYO start or a manual join never needs it.
-    const { connect, createBootstrapToken, runOnNodeOrThrow } = await import('@ocne/kubernetes');
+    const { connect, createBootstrapToken } = await import('@ocne/kubernetes');
+    const inCluster = await import('./in-cluster.js');
     const signalOption = options.signal ? { signal: options.signal } : {};
     const kube = await connect({ kubeconfig: options.kubeconfig, ...signalOption });
     if (certificateKey !== undefined) {
       // A control-plane node fetches the cluster certificates with this key: upload them first,
       // from the first control-plane node, as upstream does.
-      const node = options.firstControlPlaneNode ?? (await firstControlPlaneNode(kube));
-      await runOnNodeOrThrow(
-        kube,
-        node,
-        [
-          'chroot',
-          '/hostroot',
-          'kubeadm',
-          'init',
-          'phase',
-          'upload-certs',
-          '--certificate-key',
-          certificateKey,
-          '--upload-certs',
-        ],
-        {
-          description: `Uploading the control-plane certificates from node ${node}`,
-          ...(emit ? { emit } : {}),
-          ...signalOption,
-        },
-      );
+      const node =
+        options.firstControlPlaneNode ??
+        (await inCluster.firstControlPlaneNode(kube, {
+          code: ByoErrorCode.NeedsCluster,
+          message: 'Did not find any control plane nodes',
+        }));
+      await inCluster.uploadCertificates(kube, node, certificateKey, {
+        description: `Uploading the control-plane certificates from node ${node}`,
+        emit,
+        signal: options.signal,
+      });
     }
     await runStep(emit, 'Creating join token', () =>
       createBootstrapToken(kube, token, { description: `ocne join of ${config.name}`, ...signalOption }),

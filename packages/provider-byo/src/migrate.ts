@@ -102,18 +102,6 @@ async function apiServerSecurePort(kube: KubeClient): Promise<number> {
   return 6443;
 }
 
-async function firstControlPlaneNode(kube: KubeClient): Promise<string> {
-  const { items } = await kube.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane' });
-  const name = items[0]?.metadata?.name;
-  if (name === undefined) {
-    throw new OcneError(
-      MigrateErrorCode.DestinationIncomplete,
-      'Did not find any control plane nodes in the destination cluster',
-    );
-  }
-  return name;
-}
-
 /** A shell word: single-quoted. */
 const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -235,6 +223,7 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
   // Pins first: a bad destination kubeconfig fails before any connection.
   const caCertHashes = caCertHashesFromKubeconfig(options.destinationKubeconfig);
   const kubernetes: KubeModule = await import('@ocne/kubernetes');
+  const inCluster = await import('./in-cluster.js');
   const signalOption = signal ? { signal } : {};
   const [source, destination] = await Promise.all([
     kubernetes.connect({ kubeconfig: options.sourceKubeconfig, ...signalOption }),
@@ -250,7 +239,13 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
       throw new OcneError(MigrateErrorCode.NodeNotFound, `Node ${node} does not exist in the source cluster`);
     }
     const cp = controlPlane
-      ? await Promise.all([apiServerSecurePort(destination), firstControlPlaneNode(destination)])
+      ? await Promise.all([
+          apiServerSecurePort(destination),
+          inCluster.firstControlPlaneNode(destination, {
+            code: MigrateErrorCode.DestinationIncomplete,
+            message: 'Did not find any control plane nodes in the destination cluster',
+          }),
+        ])
       : undefined;
     return { info, securePort: cp?.[0], uploadNode: cp?.[1] };
   });
@@ -269,26 +264,11 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
   let certificateKey: string | undefined;
   if (facts.uploadNode !== undefined) {
     certificateKey = generateCertificateKey(random);
-    await kubernetes.runOnNodeOrThrow(
-      destination,
-      facts.uploadNode,
-      [
-        'chroot',
-        '/hostroot',
-        'kubeadm',
-        'init',
-        'phase',
-        'upload-certs',
-        '--certificate-key',
-        certificateKey,
-        '--upload-certs',
-      ],
-      {
-        description: 'Uploading control plane certificates to destination cluster',
-        ...(emit ? { emit } : {}),
-        ...signalOption,
-      },
-    );
+    await inCluster.uploadCertificates(destination, facts.uploadNode, certificateKey, {
+      description: 'Uploading control plane certificates to destination cluster',
+      emit,
+      signal,
+    });
   }
 
   const securePort = facts.securePort ?? port;

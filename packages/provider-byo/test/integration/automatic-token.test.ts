@@ -3,11 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { loadConfig } from '@ocne/config';
 import { decodeDataUrlText } from '@ocne/ignition';
 import { connect } from '@ocne/kubernetes';
 import { byoJoin } from '@ocne/provider-byo';
+import { completeAdminPod } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -68,28 +68,7 @@ describe('byo join with automaticTokenCreation', () => {
       role: 'control-plane',
     });
     // Play the kubelet: the admin pod appears on the node; report its container as exited 0.
-    const [pod] = await kube.waitFor<V1Pod>(
-      { apiVersion: 'v1', kind: 'Pod', namespace: 'ocne-system' },
-      (pods) => pods.some((p) => p.spec?.nodeName === node),
-    );
-    const name = pod!.metadata!.name!;
-    const command = pod!.spec!.containers[0]!.command!;
-    const core = kube.config.makeApiClient(CoreV1Api);
-    const current = await core.readNamespacedPod({ name, namespace: 'ocne-system' });
-    current.status = {
-      phase: 'Succeeded',
-      containerStatuses: [
-        {
-          name: current.spec!.containers[0]!.name,
-          image: 'x',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { terminated: { exitCode: 0 } },
-        },
-      ],
-    };
-    await core.replaceNamespacedPodStatus({ name, namespace: 'ocne-system', body: current });
+    const command = await completeAdminPod(kube, node);
     const result = await join;
     expect(command).toEqual([
       'chroot',
@@ -112,7 +91,11 @@ describe('byo join with automaticTokenCreation', () => {
         name: `bootstrap-token-${id}`,
       }),
     ).toBeDefined();
-    expect(await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'ocne-system', name })).toBeUndefined();
+    const { items: left } = await kube.list('v1', 'Pod', {
+      namespace: 'ocne-system',
+      labelSelector: 'app.kubernetes.io/managed-by=ocne',
+    });
+    expect(left.filter((p) => (p as { spec?: { nodeName?: string } }).spec?.nodeName === node)).toEqual([]);
     await kube.delete({ apiVersion: 'v1', kind: 'Node', name: node });
   });
 });

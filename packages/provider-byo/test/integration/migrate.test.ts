@@ -3,6 +3,7 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { connect, type KubeClient } from '@ocne/kubernetes';
 import { migrateNode } from '@ocne/provider-byo';
+import { completeAdminPod } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,40 +16,6 @@ const APISERVER_POD = `kube-apiserver-mig-${PID}`;
 
 let src: KubeClient;
 let dst: KubeClient;
-
-/** Plays the kubelet once: waits for an admin pod on `node`, reports it exited 0, returns its command. */
-async function runAdminPod(kube: KubeClient, node: string): Promise<string[]> {
-  const [pod] = await kube
-    .waitFor<V1Pod>(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace: 'ocne-system',
-        labelSelector: 'app.kubernetes.io/managed-by=ocne',
-      },
-      (pods) => pods.some((p) => p.spec?.nodeName === node && p.status?.phase !== 'Succeeded'),
-      { timeoutMs: 30_000 },
-    )
-    .then((pods) => pods.filter((p) => p.spec?.nodeName === node && p.status?.phase !== 'Succeeded'));
-  const name = pod!.metadata!.name!;
-  const core = kube.config.makeApiClient(CoreV1Api);
-  const current = await core.readNamespacedPod({ name, namespace: 'ocne-system' });
-  current.status = {
-    phase: 'Succeeded',
-    containerStatuses: [
-      {
-        name: current.spec!.containers[0]!.name,
-        image: 'x',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: { terminated: { exitCode: 0 } },
-      },
-    ],
-  };
-  await core.replaceNamespacedPodStatus({ name, namespace: 'ocne-system', body: current });
-  return current.spec!.containers[0]!.command!;
-}
 
 /** The files the node script writes: path → [mode, text]. */
 function scriptFiles(script: string): Map<string, { mode: string; text: string }> {
@@ -149,7 +116,7 @@ describe('migrateNode', () => {
         if (e.type === 'step') steps.push(`${e.step}:${e.status}`);
       },
     });
-    const [command, result] = await Promise.all([runAdminPod(src, node), moving]);
+    const [command, result] = await Promise.all([completeAdminPod(src, node), moving]);
     expect(result.endpoint).toBe('[fd00::20]:6443');
     expect(result.certificateKey).toBeUndefined();
     expect(command.slice(0, 2)).toEqual(['sh', '-c']);
@@ -195,8 +162,8 @@ describe('migrateNode', () => {
       netInterface: 'ens3',
     });
     const kubelet = (async () => {
-      const upload = await runAdminPod(dst, DEST_CP);
-      const script = await runAdminPod(src, node);
+      const upload = await completeAdminPod(dst, DEST_CP);
+      const script = await completeAdminPod(src, node);
       return { upload, script };
     })();
     const [pods, result] = await Promise.all([kubelet, moving]);
