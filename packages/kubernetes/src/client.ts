@@ -449,6 +449,31 @@ export class KubeClient {
   }
 }
 
+/**
+ * Waits until every named Deployment reports the `Available` condition (upstream's waiters such as
+ * `Waiting for Core Cluster API Controllers`), one watch per Deployment, all within one timeout.
+ */
+export async function waitForDeployments(
+  client: KubeClient,
+  deployments: ReadonlyArray<{ namespace: string; name: string }>,
+  options: WaitOptions = {},
+): Promise<void> {
+  const description =
+    options.description ?? `Waiting for ${deployments.map((d) => `${d.namespace}/${d.name}`).join(', ')}`;
+  const { emit, ...rest } = options;
+  await runStep(emit, description, async () => {
+    await Promise.all(
+      deployments.map((d) =>
+        client.waitFor(
+          { apiVersion: 'apps/v1', kind: 'Deployment', namespace: d.namespace, name: d.name },
+          (objects) => hasCondition(objects[0], 'Available'),
+          { ...rest, description: `${description}: deployment ${d.namespace}/${d.name}` },
+        ),
+      ),
+    );
+  });
+}
+
 /** True when an object's `status.conditions` has the condition with the given status. */
 export function hasCondition(object: KubernetesObject | undefined, type: string, status = 'True'): boolean {
   const conditions = (

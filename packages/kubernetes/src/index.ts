@@ -27,7 +27,14 @@ export type {
   WaitOptions,
   WatchTarget,
 } from './client.js';
-export { applyOrder, connect, hasCondition, KubeClient, parseManifests } from './client.js';
+export {
+  applyOrder,
+  connect,
+  hasCondition,
+  KubeClient,
+  parseManifests,
+  waitForDeployments,
+} from './client.js';
 export type { KubeStatus } from './errors.js';
 export { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
 export type {

@@ -1,8 +1,15 @@
 // Kubernetes access against a real kube-apiserver + etcd on 127.0.0.1 (the integration project's
 // control planes): apply, waits, deletes, bootstrap tokens, kubeadm-config, faults.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { isOcneError } from '@ocne/config';
-import { connect, createBootstrapToken, type KubeClient, readKubeadmConfig } from '@ocne/kubernetes';
+import {
+  connect,
+  createBootstrapToken,
+  type KubeClient,
+  readKubeadmConfig,
+  waitForDeployments,
+} from '@ocne/kubernetes';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -238,6 +245,58 @@ describe('waits', () => {
       })
       .catch((e) => e);
     expect(isOcneError(error) && error.code).toBe('OCNE_CANCELLED');
+  });
+});
+
+describe('deployments', () => {
+  it('waits until every deployment is Available (the test plays the controller), as one step', async () => {
+    const namespace = ns();
+    const deployment = (name: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'c', image: 'example.com/c:1' }] },
+        },
+      },
+    });
+    await kube.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+      deployment('core'),
+      deployment('capoci'),
+    ] as never);
+    const steps: string[] = [];
+    const wait = waitForDeployments(
+      kube,
+      [
+        { namespace, name: 'core' },
+        { namespace, name: 'capoci' },
+      ],
+      {
+        description: 'Waiting for Core Cluster API Controllers',
+        timeoutMs: 20_000,
+        emit: (e) => e.type === 'step' && steps.push(`${e.step}:${e.status}`),
+      },
+    );
+    const apps = kube.config.makeApiClient(AppsV1Api);
+    for (const name of ['core', 'capoci']) {
+      await sleep(100);
+      const current = await apps.readNamespacedDeployment({ name, namespace });
+      current.status = {
+        conditions: [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' },
+        ],
+      };
+      await apps.replaceNamespacedDeploymentStatus({ name, namespace, body: current });
+    }
+    await wait;
+    expect(steps).toEqual([
+      'Waiting for Core Cluster API Controllers:started',
+      'Waiting for Core Cluster API Controllers:succeeded',
+    ]);
   });
 });
 
