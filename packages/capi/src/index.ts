@@ -1,10 +1,24 @@
 /**
- * @ocne/capi: typed Cluster API objects, the OCI cluster template, CAPI provider install and move.
- *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * @ocne/capi: Cluster API for OCNE. So far: the CAPI providers (cert-manager, core CAPI, the OCI
+ * provider capoci, the kubeadm bootstrap and control-plane providers) that upstream's `oci`
+ * driver installs into a management cluster, as a pure plan ({@link capiProviderCharts}) and as
+ * an install that waits for the controllers ({@link installCapiProviders}).
  *
  * @packageDocumentation
  */
-export {};
+
+export type {
+  CapiCatalog,
+  CapiProviderChartsOptions,
+  CapiProviderPlan,
+  CapiProxy,
+  InstallCapiProvidersOptions,
+  OciCredentials,
+} from './providers.js';
+export {
+  CapiProvidersErrorCode,
+  CONTROLLERS_UNAVAILABLE_MESSAGE,
+  capiProviderCharts,
+  EMPTY_PASSPHRASE_PLACEHOLDER,
+  installCapiProviders,
+} from './providers.js';
