@@ -1,18 +1,5 @@
-/**
- * The Cluster API providers upstream's `oci` driver installs into a management cluster
- * (`pkg/cluster/driver/oci/driver.go`, `getApplications` and `waitForControllers`): cert-manager,
- * core CAPI, the OCI infrastructure provider (capoci), the kubeadm bootstrap and the kubeadm
- * control-plane providers, then the four controller waiters.
- *
- * {@link capiProviderCharts} is pure (data in, data out). {@link installCapiProviders} runs helm and
- * watches through `@ocne/kubernetes`, which is loaded lazily so that importing this module does not
- * load `@kubernetes/client-node`.
- */
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type EventSink, isOcneError, OcneError } from '@ocne/config';
-import type { ChartRef } from '@ocne/kubernetes';
+import type { ChartCatalog } from '@ocne/kubernetes';
 
 /** Codes of the errors {@link installCapiProviders} raises, besides those of `@ocne/kubernetes`. */
 export const CapiProvidersErrorCode = {
@@ -146,14 +133,8 @@ export function capiProviderCharts(options: CapiProviderChartsOptions): CapiProv
 /** Upstream's waiter order (core, bootstrap, control plane, OCI), which differs from the install order. */
 const WAIT_ORDER = ['core-capi', 'bootstrap-capi', 'control-plane-capi', 'capoci'] as const;
 
-/** Where the charts come from. */
-export interface CapiCatalog {
-  /**
-   * A Helm repository URL (`http(s)://…` or `file://`), a local folder holding `index.yaml`, or a
-   * local folder holding one chart folder per chart name.
-   */
-  repoUrl: string;
-}
+/** Where the charts come from (see `ChartCatalog` of `@ocne/kubernetes`). */
+export type CapiCatalog = ChartCatalog;
 
 /** Options of {@link installCapiProviders}. */
 export interface InstallCapiProvidersOptions {
@@ -173,20 +154,6 @@ export interface InstallCapiProvidersOptions {
   timeoutMs?: number;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function catalogChart(catalog: CapiCatalog, chart: string): Promise<ChartRef> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(catalog.repoUrl)) return { chart, repoUrl: catalog.repoUrl };
-  const folder = resolve(catalog.repoUrl);
-  if (await exists(join(folder, 'index.yaml'))) return { chart, repoUrl: pathToFileURL(folder).href };
-  return { chart: join(folder, chart) };
-}
-
 /**
  * Installs the CAPI providers of {@link capiProviderCharts} one after the other
  * (`Installing <release> into <namespace>`; releases that exist are left as they are), then waits
@@ -197,28 +164,18 @@ async function catalogChart(catalog: CapiCatalog, chart: string): Promise<ChartR
  */
 export async function installCapiProviders(options: InstallCapiProvidersOptions): Promise<void> {
   const { emit, signal } = options;
-  const { connect, installRelease, waitForDeployments } = await import('@ocne/kubernetes');
+  const { connect, installFromCatalog, waitForDeployments } = await import('@ocne/kubernetes');
   const plans = capiProviderCharts({
     credentials: options.credentials,
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
   });
-  for (const plan of plans) {
-    signal?.throwIfAborted();
-    await installRelease(
-      {
-        release: plan.release,
-        namespace: plan.namespace,
-        chart: await catalogChart(options.catalog, plan.chart),
-        values: plan.values,
-      },
-      {
-        kubeconfig: options.kubeconfigPath,
-        ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
-        ...(emit ? { emit } : {}),
-        ...(signal ? { signal } : {}),
-      },
-    );
-  }
+  await installFromCatalog(plans, {
+    catalog: options.catalog,
+    kubeconfig: options.kubeconfigPath,
+    ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+    ...(emit ? { emit } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const kube = await connect({ kubeconfigPath: options.kubeconfigPath, ...(signal ? { signal } : {}) });
   const waits = WAIT_ORDER.map((release) => plans.find((p) => p.release === release)!).map(async (plan) => {
     const deployment = { namespace: plan.namespace, name: plan.deployment! };

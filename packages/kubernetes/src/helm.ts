@@ -4,10 +4,10 @@
  * of mode 0600, never the command line; helm's cache, config and data homes are a temporary folder
  * per call, so the user's `~/.cache/helm` and repositories are neither read nor written.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type EventSink, isOcneError, runStep } from '@ocne/config';
 import type { Options as ExecaOptions } from 'execa';
 import { parse as parseYaml } from 'yaml';
@@ -443,4 +443,52 @@ export async function helmVersion(options: Pick<HelmOptions, 'helmPath' | 'signa
   return withHelm(options, 'reading the helm version', async (helm) =>
     (await helm.run(['version', '--template', '{{.Version}}'])).trim(),
   );
+}
+
+/**
+ * Where the charts of an application catalog come from: a Helm repository URL (`http(s)://…` or
+ * `file://…`), a local folder holding `index.yaml`, or a local folder holding one chart folder per
+ * chart name.
+ */
+export interface ChartCatalog {
+  repoUrl: string;
+}
+
+/** The chart reference helm takes for `chart` of a catalog. */
+export async function catalogChart(catalog: ChartCatalog, chart: string): Promise<ChartRef> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(catalog.repoUrl)) return { chart, repoUrl: catalog.repoUrl };
+  const folder = resolve(catalog.repoUrl);
+  const indexed = await access(join(folder, 'index.yaml')).then(
+    () => true,
+    () => false,
+  );
+  return indexed ? { chart, repoUrl: pathToFileURL(folder).href } : { chart: join(folder, chart) };
+}
+
+/** One release of a catalog chart. */
+export interface CatalogRelease {
+  release: string;
+  chart: string;
+  namespace: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Installs releases from a catalog one after the other, as upstream installs its applications:
+ * each with {@link installRelease}, so an existing release is skipped.
+ */
+export async function installFromCatalog(
+  releases: readonly CatalogRelease[],
+  options: HelmOptions & { catalog: ChartCatalog },
+): Promise<InstallResult[]> {
+  const { catalog, ...helm } = options;
+  const results: InstallResult[] = [];
+  for (const r of releases) {
+    options.signal?.throwIfAborted();
+    const chart = await catalogChart(catalog, r.chart);
+    results.push(
+      await installRelease({ release: r.release, namespace: r.namespace, chart, values: r.values }, helm),
+    );
+  }
+  return results;
 }

@@ -38,6 +38,8 @@ export {
 export type { KubeStatus } from './errors.js';
 export { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
 export type {
+  CatalogRelease,
+  ChartCatalog,
   ChartRef,
   HelmOptions,
   HelmRelease,
@@ -46,7 +48,15 @@ export type {
   ListReleasesOptions,
   ReleaseSpec,
 } from './helm.js';
-export { HelmErrorCode, helmVersion, installRelease, listReleases, uninstallRelease } from './helm.js';
+export {
+  catalogChart,
+  HelmErrorCode,
+  helmVersion,
+  installFromCatalog,
+  installRelease,
+  listReleases,
+  uninstallRelease,
+} from './helm.js';
 export type { BootstrapTokenOptions, KubeadmClusterInfo } from './kubeadm.js';
 export {
   BOOTSTRAP_TOKEN_DEFAULTS,

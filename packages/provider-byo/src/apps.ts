@@ -1,15 +1,6 @@
-/**
- * The "second start" of a BYO cluster: the core applications upstream installs once the first
- * control-plane node is up (upstream `cluster start` steps 3 and 4, then the BYO `PostStart`).
- * {@link coreApplications} plans them (pure); {@link installCoreApplications} waits for the
- * control plane and installs the plan with helm from an application catalog the caller gives.
- */
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type EventSink, OcneError, parseCidr, type ResolvedClusterConfig } from '@ocne/config';
 // Types only: the Kubernetes client is loaded when the applications are installed, not on import.
-import type { ChartRef, InstallResult } from '@ocne/kubernetes';
+import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';
 import { byoApiAddress } from './byo.js';
 
@@ -37,9 +28,7 @@ export interface CoreAppPlan {
  * `index.yaml`, or a local folder (with an `index.yaml`, or holding one chart folder per chart name).
  * The newest version of each chart in it is installed.
  */
-export interface CoreAppCatalog {
-  repoUrl: string;
-}
+export type CoreAppCatalog = ChartCatalog;
 
 /** What the cluster says that the plan needs. */
 export interface CoreAppFacts {
@@ -150,20 +139,6 @@ export function kubeletClusterDns(kubeletYaml: string): string | undefined {
   return typeof first === 'string' && first !== '' ? first : undefined;
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
-/** Where a chart of the catalog is, as helm takes it. */
-async function catalogChart(catalog: CoreAppCatalog, chart: string): Promise<ChartRef> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(catalog.repoUrl)) return { chart, repoUrl: catalog.repoUrl };
-  const folder = resolve(catalog.repoUrl);
-  if (await exists(join(folder, 'index.yaml'))) return { chart, repoUrl: pathToFileURL(folder).href };
-  return { chart: join(folder, chart) };
-}
-
 /**
  * Installs the core applications into a started BYO cluster, as upstream's second `cluster start`
  * does: waits for a control-plane node and the `kube-system/kubelet-config` ConfigMap (watch-based),
@@ -175,7 +150,7 @@ export async function installCoreApplications(
 ): Promise<InstallResult[]> {
   const { config, emit, signal } = options;
   const timeoutMs = options.waitTimeoutMs ?? 600_000;
-  const { connect, installRelease } = await import('@ocne/kubernetes');
+  const { connect, installFromCatalog } = await import('@ocne/kubernetes');
   const waitOptions = { timeoutMs, ...(emit ? { emit } : {}), ...(signal ? { signal } : {}) };
   const kube = await connect({ kubeconfigPath: options.kubeconfigPath, ...(signal ? { signal } : {}) });
   await kube.waitFor(
@@ -200,25 +175,12 @@ export async function installCoreApplications(
     );
   }
   const plans = coreApplications(config, { apiAddress: byoApiAddress(config), clusterDns });
-  const results: InstallResult[] = [];
-  for (const plan of plans) {
-    signal?.throwIfAborted();
-    results.push(
-      await installRelease(
-        {
-          release: plan.release,
-          namespace: plan.namespace,
-          chart: await catalogChart(options.catalog, plan.chart),
-          values: plan.values,
-        },
-        {
-          kubeconfig: options.kubeconfigPath,
-          ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
-          ...(emit ? { emit } : {}),
-          ...(signal ? { signal } : {}),
-        },
-      ),
-    );
-  }
+  const results = await installFromCatalog(plans, {
+    catalog: options.catalog,
+    kubeconfig: options.kubeconfigPath,
+    ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+    ...(emit ? { emit } : {}),
+    ...(signal ? { signal } : {}),
+  });
   return results;
 }
