@@ -16,7 +16,13 @@
  */
 import { OcneError, parseOstreeReference, type ResolvedClusterConfig } from '@ocne/config';
 import { IgnitionBuilder } from './builder.js';
-import { hostPort, kubeadmInitConfig, kubeadmJoinConfig, type NodeRole } from './kubeadm.js';
+import {
+  hostPort,
+  type KubeadmClusterInput,
+  kubeadmInitConfig,
+  kubeadmJoinConfig,
+  type NodeRole,
+} from './kubeadm.js';
 import type { IgnitionConfig } from './spec.js';
 
 /** The nginx image of the virtual-IP stack. */
@@ -346,20 +352,10 @@ exec podman run --name ocne-nginx --replace --rm --network=host --volume=/etc/oc
   return b.build();
 }
 
-/** What the nodes of one cluster share, beyond {@link NodeCommonInput}. */
-export interface ClusterNodeInput extends NodeCommonInput {
-  kubernetesVersion: string;
-  /** The API server address: the virtual IP or the load balancer. */
-  apiAddress: string;
-  bindPort: number;
-  bindPortAlt: number;
-  /** Run the virtual-IP stack (a virtual IP is configured). */
-  internalLB: boolean;
-  serviceSubnet: string;
-  podSubnet: string;
-  cipherSuites: string;
+/** What the nodes of one cluster share: {@link NodeCommonInput} and the kubeadm settings. */
+export interface ClusterNodeInput extends NodeCommonInput, KubeadmClusterInput {
+  /** `kubeProxyMode`, for the KubeProxyConfiguration of control-plane joins. */
   kubeProxyMode: string;
-  certSans?: readonly string[];
 }
 
 /** Options of {@link initNodeIgnition}. */

@@ -6,22 +6,13 @@
 // or `inject('controlPlanes')` from 'vitest', typed by the ProvidedContext augmentation below
 // (visible to a test file once it imports anything from this module).
 import { inject } from 'vitest';
+import type { ControlPlane } from './control-plane.ts';
 
-/** What a test gets of a control plane started by the global setup (plain data: it crosses processes). */
-export interface InjectedControlPlane {
-  readonly name: string;
-  /** `https://127.0.0.1:<port>` */
-  readonly url: string;
-  /** Admin kubeconfig YAML (static token in system:masters, CA = the serving certificate). */
-  readonly kubeconfig: string;
-  /** The same kubeconfig as a file (mode 0600), removed when the control plane stops. */
-  readonly kubeconfigPath: string;
-  /** Admin bearer token. */
-  readonly token: string;
-  /** PEM of the serving certificate, the CA to trust. */
-  readonly ca: string;
-  readonly pids: { readonly etcd: number; readonly apiserver: number };
-}
+/**
+ * What a test gets of a control plane started by the global setup: its data, without `stop`
+ * (it crosses processes; the global setup stops the control planes).
+ */
+export type InjectedControlPlane = Omit<ControlPlane, 'stop' | typeof Symbol.asyncDispose>;
 
 /** The two control planes of the `integration` vitest project, e.g. for a `move` between clusters. */
 export interface InjectedControlPlanes {
