@@ -43,6 +43,8 @@ export type {
   WarningEvent,
 } from './events.js';
 export { runStep } from './events.js';
+export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
+export { acquirePidLock, writeFileAtomic } from './fs.js';
 export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 export type { ImageReference, OstreeReference } from './images.js';
 export {

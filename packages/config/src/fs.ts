@@ -1,0 +1,292 @@
+/**
+ * File-system primitives of the state under ~/.ocne and ~/.kube: atomic writes (for kubeconfigs,
+ * the cluster cache, anything holding keys) and upstream's PID lock file.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OcneError } from './errors.js';
+
+/** Options of {@link writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /** Permission bits of the file, applied whatever the umask. @defaultValue `0o600` */
+  mode?: number;
+  signal?: AbortSignal | undefined;
+}
+
+const errorCode = (error: unknown): string | undefined =>
+  (error as { code?: unknown } | null)?.code as string | undefined;
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Rethrows the signal's reason when the error is the abort, so callers see their own reason. */
+function rethrowAbort(error: unknown, signal: AbortSignal | undefined): void {
+  if (
+    signal?.aborted &&
+    (error === signal.reason || (error as { name?: unknown } | null)?.name === 'AbortError')
+  ) {
+    signal.throwIfAborted();
+  }
+}
+
+/** Flushes a folder's entries (the rename) to disk. Not every platform can open a folder; that is not an error. */
+async function syncFolder(folder: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Windows and some file systems cannot fsync a folder: the rename is done, durability is best effort.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+/**
+ * Writes a file atomically: a temp file in the same folder (created with `mode`, default 0o600),
+ * fsync, rename over the target, fsync the folder. Never leaves a half-written target; removes
+ * the temp file on failure. Creates missing parent folders with 0o700. When the target is a
+ * symbolic link, the file it points to is replaced and the link is kept.
+ *
+ * @throws `OcneError` `OCNE_FILE_WRITE_FAILED` (with `cause`) when any step fails; the
+ *   signal's reason when aborted before the rename.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
+  const { mode = 0o600, signal } = options;
+  signal?.throwIfAborted();
+  let target = path;
+  try {
+    target = await realpath(path);
+  } catch {
+    // A new file (or a dangling link): write it where it was asked for.
+  }
+  const folder = dirname(target);
+  const temp = join(folder, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let created = false;
+  try {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    handle = await open(temp, 'wx', mode);
+    created = true;
+    // `open` applies the umask; the mode asked for is the mode wanted.
+    await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    signal?.throwIfAborted();
+    await rename(temp, target);
+    created = false;
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    if (created) await rm(temp, { force: true }).catch(() => {});
+    rethrowAbort(error, signal);
+    throw new OcneError('OCNE_FILE_WRITE_FAILED', `Could not write ${path}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  await syncFolder(folder);
+}
+
+/** Options of {@link acquirePidLock}. */
+export interface AcquirePidLockOptions {
+  /** How long to wait for a lock another live process holds. @defaultValue `10000` (upstream's 10 s) */
+  timeoutMs?: number;
+  /** Time between attempts. @defaultValue `10` (upstream's 10 ms) */
+  pollMs?: number;
+  /** Stops waiting: the promise rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A held PID lock. Release it with {@link PidLock.release} or `await using`. */
+export interface PidLock {
+  /** The lock file. */
+  readonly path: string;
+  /** Removes the lock file if it still is the one this lock created (same file, our PID). Idempotent. */
+  release(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A lock file without a readable PID that is older than this is left over from a crash (not being written). */
+const UNREADABLE_GRACE_MS = 2000;
+
+/** Start of this process, for recognising a lock file with our PID that a previous process left. */
+const processStart = (): number => Date.now() - process.uptime() * 1000;
+
+function parsePid(text: string): number | undefined {
+  const match = /^\s*(\d{1,10})\s*$/.exec(text);
+  if (match === null) return undefined;
+  const pid = Number(match[1]);
+  return pid > 0 && pid <= 0x7fffffff ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return errorCode(error) !== 'ESRCH';
+  }
+}
+
+interface LockFileState {
+  pid: number | undefined;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** The lock file's PID and times, or `undefined` when there is no lock file. */
+async function inspect(path: string): Promise<LockFileState | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    // Content and times of the same file, even if it is replaced meanwhile.
+    const info = await handle.stat();
+    const text = await handle.readFile('utf8');
+    return { pid: parsePid(text), mtimeMs: info.mtimeMs, ino: info.ino };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * Whether a lock file was left by a process that is gone: its PID is not a live process; or it
+ * is our own PID but the file is older than this process (a previous process with the same PID,
+ * as in a restarted container); or it has no PID and is older than the grace time (upstream
+ * creates the file first and writes the PID after).
+ */
+function isStale(state: LockFileState): boolean {
+  const now = Date.now();
+  if (state.pid === undefined) return now - state.mtimeMs > UNREADABLE_GRACE_MS;
+  if (state.pid === process.pid) return state.mtimeMs < processStart() - 1000;
+  return !isAlive(state.pid);
+}
+
+/** Creates the file exclusively with our PID. Returns its inode, or `undefined` when it exists. */
+async function tryCreate(path: string): Promise<number | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return undefined;
+    throw error;
+  }
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(String(process.pid));
+    const { ino } = await handle.stat();
+    await handle.close();
+    return ino;
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(path, { force: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Removes a stale lock file. Only one process at a time judges and removes it, holding
+ * `<path>.break` (itself a PID lock file), so two processes can never both take over the same
+ * stale lock and then remove each other's new one. Returns true when the lock file is gone.
+ */
+async function breakStaleLock(path: string): Promise<boolean> {
+  const state = await inspect(path);
+  if (state === undefined) return true;
+  if (!isStale(state)) return false;
+  const breaker = `${path}.break`;
+  if ((await tryCreate(breaker)) === undefined) {
+    // Another process is breaking the lock now, or crashed while doing it.
+    const other = await inspect(breaker);
+    if (other !== undefined && isStale(other)) await rm(breaker, { force: true });
+    return false;
+  }
+  try {
+    // Judge again while holding the breaker: nobody else can remove or replace a stale lock now.
+    const again = await inspect(path);
+    if (again === undefined) return true;
+    if (!isStale(again)) return false;
+    await rm(path, { force: true });
+    return true;
+  } finally {
+    await rm(breaker, { force: true }).catch(() => {});
+  }
+}
+
+class HeldPidLock implements PidLock {
+  readonly path: string;
+  readonly #ino: number;
+  #released = false;
+
+  constructor(path: string, ino: number) {
+    this.path = path;
+    this.#ino = ino;
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    try {
+      const state = await inspect(this.path);
+      if (state === undefined || state.pid !== process.pid || state.ino !== this.#ino) return;
+      await unlink(this.path);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw new OcneError(
+        'OCNE_LOCK_RELEASE_FAILED',
+        `Could not remove pidfile lock at ${this.path}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+}
+
+/**
+ * An exclusive lock file holding our PID (upstream-compatible `ocne.pid`: created with
+ * `O_EXCL`, the decimal PID, mode 0600). Waits up to `timeoutMs` (default 10000), polling
+ * every `pollMs` (default 10); a lock whose PID is not a live process is stale and taken over.
+ * Release removes the file only if it still holds our PID. Supports `await using`. Creates the
+ * lock file's folder with 0o700 when it is missing.
+ *
+ * @throws `OcneError` `OCNE_LOCK_TIMEOUT` (`Could not get pidfile lock at <path>`) when
+ *   the lock stays held; `OCNE_LOCK_FAILED` when the lock file cannot be created; the signal's
+ *   reason when aborted.
+ */
+export async function acquirePidLock(path: string, options: AcquirePidLockOptions = {}): Promise<PidLock> {
+  const { timeoutMs = 10_000, pollMs = 10, signal } = options;
+  signal?.throwIfAborted();
+  const deadline = performance.now() + timeoutMs;
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    for (;;) {
+      const ino = await tryCreate(path);
+      if (ino !== undefined) return new HeldPidLock(path, ino);
+      if (await breakStaleLock(path)) continue;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new OcneError('OCNE_LOCK_TIMEOUT', `Could not get pidfile lock at ${path}`);
+      await sleep(Math.max(1, Math.min(pollMs, left)), undefined, signal ? { signal } : {});
+    }
+  } catch (error) {
+    rethrowAbort(error, signal);
+    if (error instanceof OcneError) throw error;
+    throw new OcneError('OCNE_LOCK_FAILED', `Could not get pidfile lock at ${path}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
