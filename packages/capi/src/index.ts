@@ -7,6 +7,22 @@
  * @packageDocumentation
  */
 
+// Cluster API object types, generated from the CRD schemas by scripts/generate-types.ts, and the
+// hand-written object metadata they use.
+export type * from './generated/types.js';
+export { API_VERSIONS } from './generated/types.js';
+// Move: clusterctl move for one Cluster, from one management cluster to another.
+export type {
+  CapiMoveErrorOptions,
+  CapiMoveState,
+  MoveClusterOptions,
+  MoveObject,
+  MoveObjectRef,
+  MoveOwner,
+  MoveResult,
+} from './move.js';
+export { CAPI_MOVE_STEP, CapiMoveError, CapiMoveErrorCode, moveCluster } from './move.js';
+export type { ObjectMeta, OwnerReference } from './objects.js';
 export type {
   CapiCatalog,
   CapiProviderChartsOptions,
@@ -22,3 +38,27 @@ export {
   EMPTY_PASSPHRASE_PLACEHOLDER,
   installCapiProviders,
 } from './providers.js';
+export * from './templates.js';
+// Workload cluster: the kubeconfig CAPI writes, and the oci-ccm settings and Secrets.
+export type {
+  OciCcmConfigured,
+  OciCcmSecret,
+  OciCcmSecretsOptions,
+  OciCcmSettings,
+  OciClusterNetworkFields,
+  ReadOciCcmSettingsOptions,
+  WaitForWorkloadKubeconfigOptions,
+  WriteWorkloadKubeconfigOptions,
+} from './workload.js';
+export {
+  CapiWorkloadErrorCode,
+  CLUSTER_NAME_LABEL,
+  KUBECONFIG_TIMEOUT_MS,
+  ociCcmSecrets,
+  ociCcmSettings,
+  readOciCcmSettings,
+  WAITING_FOR_KUBECONFIG,
+  waitForWorkloadKubeconfig,
+  workloadKubeconfigPath,
+  writeWorkloadKubeconfig,
+} from './workload.js';

@@ -295,12 +295,12 @@ export async function main(options: MainOptions): Promise<number> {
     .command('template')
     .description('Print the Cluster API resources of a cluster')
     .option('-c, --config <path>', 'cluster configuration file')
-    .option('-P, --provider <provider>', 'provider', 'oci')
+    .option('-P, --provider <provider>', 'provider (overrides the configuration file)')
+    .option('-k, --kubeconfig <path>', 'kubeconfig of the management cluster (unused, as upstream)')
     .action(async (opts: Record<string, unknown>) => {
       const Cluster = await facade();
-      const cluster = await Cluster.open(
-        openOptions({ ...opts, provider: undefined }, opts.provider as string),
-      );
+      // As upstream: -P wins over the file's provider; without either, oci.
+      const cluster = await Cluster.open(openOptions(opts, 'oci'));
       stdout.write(await follow(cluster.template(options.signal ? { signal: options.signal } : {})));
     });
 

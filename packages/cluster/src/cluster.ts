@@ -21,14 +21,15 @@ import {
   type ClusterProvider,
   loadProvider,
   type ProviderContext,
+  type ProviderTemplateOptions,
   registeredProviders,
   registerProvider,
   unavailableProvider,
 } from './provider.js';
 
 registerProvider('byo', async () => (await import('./providers/byo.js')).byoProvider);
+registerProvider('oci', async () => (await import('./providers/oci.js')).ociProvider);
 for (const [name, reason] of [
-  ['oci', 'it arrives with the Cluster API support'],
   ['libvirt', 'it arrives with the libvirt support'],
   ['none', 'it installs applications into an existing cluster, which arrives with the Kubernetes support'],
   ['olvm', 'it is not planned yet'],
@@ -58,6 +59,9 @@ interface ClusterTools {
   catalog?: { repoUrl: string };
   helmPath?: string;
 }
+
+/** Options of {@link Cluster.template}. */
+export interface TemplateOptions extends OperationOptions, ProviderTemplateOptions {}
 
 /** What {@link Cluster.start} returns. */
 export interface StartResult {
@@ -365,15 +369,22 @@ export class Cluster {
   }
 
   /**
-   * Renders the cluster's Cluster API resources (`ocne cluster template`). Not in this SDK
-   * version: it arrives with the Cluster API support.
+   * Renders the cluster's Cluster API resources as YAML (`ocne cluster template`). The oci
+   * provider renders offline when the compartment and image OCIDs are configured; a compartment
+   * path or finding the newest OCK image needs {@link ProviderTemplateOptions.lookup}. Providers without a
+   * template fail with `OCNE_NOT_IMPLEMENTED`.
    */
-  template(options: OperationOptions = {}): Operation<string> {
-    return startOperation(async () => {
-      throw new OcneError(
-        'OCNE_NOT_IMPLEMENTED',
-        `templates for the ${this.provider} provider arrive with the Cluster API support; this SDK version has none`,
-      );
+  template(options: TemplateOptions = {}): Operation<string> {
+    return startOperation(async ({ signal, emit }) => {
+      this.#warnings(emit);
+      const provider = await this.#provider();
+      if (provider.template === undefined) {
+        throw new OcneError(
+          'OCNE_NOT_IMPLEMENTED',
+          `templates not implemented for provider ${this.provider}`,
+        );
+      }
+      return provider.template(this.#context(signal, emit), options.lookup ? { lookup: options.lookup } : {});
     }, options);
   }
 }

@@ -29,6 +29,7 @@ export type {
   MoveNodeOptions,
   MoveNodeResult,
   StartResult,
+  TemplateOptions,
 } from './cluster.js';
 export { Cluster } from './cluster.js';
 export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
@@ -42,5 +43,6 @@ export type {
   ProviderJoinResult,
   ProviderLoader,
   ProviderStartResult,
+  ProviderTemplateOptions,
 } from './provider.js';
 export { registeredProviders, registerProvider, unavailableProvider } from './provider.js';

@@ -3,6 +3,7 @@
  * a provider's code (and its dependencies: OCI SDK, libvirt bindings, Kubernetes client) is
  * imported only when a cluster of that provider is used.
  */
+import type { OciLookup } from '@ocne/capi/templates';
 import { type EventSink, OcneError, type ResolvedConfig } from '@ocne/config';
 
 /** What a provider operation gets from the facade. */
@@ -63,6 +64,14 @@ export interface ClusterProvider {
   join(context: ProviderContext, request: ProviderJoinRequest): Promise<ProviderJoinResult>;
   /** Removes what the provider made (the facade removes the cache entry and kubeconfig). */
   delete(context: ProviderContext): Promise<void>;
+  /** Renders the cluster's resources as YAML (`ocne cluster template`), for providers that have a template. */
+  template?(context: ProviderContext, options: ProviderTemplateOptions): Promise<string>;
+}
+
+/** What a provider's template may use. */
+export interface ProviderTemplateOptions {
+  /** Oracle Cloud lookups (compartment paths, OCK images); without it, OCIDs must be configured. */
+  lookup?: OciLookup;
 }
 
 /** Loads a provider's code on first use. */

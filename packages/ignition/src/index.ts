@@ -9,11 +9,12 @@ export { emptyIgnition, IgnitionBuilder, serializeIgnition } from './builder.js'
 // Butane (fcos 1.5.0, the subset users put in extra Ignition) to Ignition 3.4.0.
 export type { ButaneOptions } from './butane.js';
 export { BUTANE_VARIANT, BUTANE_VERSION, isButane, translateButane } from './butane.js';
+export type { CapiNodeInput, CapiNodeInputOptions } from './capi.js';
+export { capiNodeIgnition, capiNodeInput, INSTANCE_METADATA_ADDRESS } from './capi.js';
 export type { DataUrl, DataUrlOptions } from './data-url.js';
 export { decodeDataUrl, decodeDataUrlText, makeDataUrl } from './data-url.js';
 export type { IgnitionErrorLocation } from './errors.js';
 export { IgnitionError, IgnitionErrorCode } from './errors.js';
-
 // Extra Ignition from the cluster configuration (Ignition or Butane; file, folder or inline).
 export type { ExtraSource, LoadExtraOptions, ParseExtraOptions } from './extra.js';
 export { EXTRA_IGNITION_EXTENSIONS, loadExtraIgnition, mergeSiblings, parseExtraIgnition } from './extra.js';

@@ -23,7 +23,7 @@ import {
   kubeadmJoinConfig,
   type NodeRole,
 } from './kubeadm.js';
-import type { IgnitionConfig } from './spec.js';
+import type { IgnitionConfig, IgnitionUser } from './spec.js';
 
 /** The nginx image of the virtual-IP stack. */
 export const NGINX_IMAGE = 'container-registry.oracle.com/olcne/nginx:1.17.7-1';
@@ -119,7 +119,8 @@ case "$ACTION" in
 esac
 `;
 
-const KUBEADM_UPGRADE_SH = `#!/bin/bash
+/** @internal The kubeadm upgrade hook OCK runs; a no-op for clusters this SDK makes. */
+export const KUBEADM_UPGRADE_SH = `#!/bin/bash
 # Hook for kubeadm upgrades of OCK nodes; nothing to do for clusters made by this SDK.
 exit 0
 `;
@@ -148,11 +149,28 @@ function common(input: NodeCommonInput, action: 'init' | 'join'): IgnitionBuilde
     })
     .unit('crio.service', { enabled: true })
     .unit('kubelet.service', { enabled: true })
-    .file('/etc/containers/registries.conf', `unqualified-search-registries = ["${input.registry}"]\n`, {
-      mode: 0o644,
-    })
+    .file('/etc/containers/registries.conf', registriesConf(input.registry), { mode: 0o644 })
     .file('/etc/ocne/ocne-kubeadm-upgrade.sh', KUBEADM_UPGRADE_SH, { mode: 0o555 })
     .directory('/etc/ocne/ock/patches');
+}
+
+/** @internal CRI-O's registries.conf: where unqualified image names are looked up. */
+export function registriesConf(registry: string): string {
+  return `unqualified-search-registries = ["${registry}"]\n`;
+}
+
+/** @internal User `ocne`, as every OCK node has it. */
+export function ocneUser(input: Pick<NodeCommonInput, 'passwordHash' | 'sshPublicKey'>): IgnitionUser {
+  return {
+    name: 'ocne',
+    groups: ['wheel'],
+    noCreateHome: false,
+    primaryGroup: '',
+    shell: '/usr/bin/rescue.sh',
+    system: false,
+    ...(input.passwordHash ? { passwordHash: input.passwordHash } : {}),
+    ...(input.sshPublicKey ? { sshAuthorizedKeys: [input.sshPublicKey] } : {}),
+  };
 }
 
 /** Adds the proxy drop-ins and user `ocne`: what upstream merges after the role's content. */
@@ -163,16 +181,7 @@ function finish(b: IgnitionBuilder, input: NodeCommonInput): IgnitionConfig {
       .dropin('ocne-update.service', 'proxy.conf', dropin)
       .dropin('rpm-ostreed.service', 'proxy.conf', dropin);
   }
-  b.user({
-    name: 'ocne',
-    groups: ['wheel'],
-    noCreateHome: false,
-    primaryGroup: '',
-    shell: '/usr/bin/rescue.sh',
-    system: false,
-    ...(input.passwordHash ? { passwordHash: input.passwordHash } : {}),
-    ...(input.sshPublicKey ? { sshAuthorizedKeys: [input.sshPublicKey] } : {}),
-  });
+  b.user(ocneUser(input));
   for (const extra of input.extra ?? []) b.merge(extra);
   return b.build();
 }
@@ -408,6 +417,16 @@ export function apiServerUrl(address: string, port: number): string {
   return `https://${hostPort(address, port)}`;
 }
 
+/** @internal `osRegistry` split into what `/etc/ocne/update.yaml` holds; it must not carry a tag. */
+export function osUpdateSource(osRegistry: string): { osImage: string; osTransport: string } {
+  const os = parseOstreeReference(osRegistry);
+  if (os === undefined) {
+    throw new OcneError('OCNE_CONFIG_INVALID_VALUE', `${osRegistry} is not a valid ostree image reference`);
+  }
+  if (os.tag !== '') throw new OcneError('OCNE_CONFIG_INVALID_VALUE', 'osRegistry field cannot have a tag');
+  return { osImage: os.baseImage, osTransport: os.transport };
+}
+
 /** Options of {@link clusterNodeInput}. */
 export interface ClusterNodeInputOptions {
   /** The `ocne` user's key text (read from `sshPublicKeyPath` by the caller when `sshPublicKey` is empty). */
@@ -427,19 +446,11 @@ export function clusterNodeInput(
   cluster: ResolvedClusterConfig,
   options: ClusterNodeInputOptions = {},
 ): ClusterNodeInput {
-  const os = parseOstreeReference(cluster.osRegistry);
-  if (os === undefined) {
-    throw new OcneError(
-      'OCNE_CONFIG_INVALID_VALUE',
-      `${cluster.osRegistry} is not a valid ostree image reference`,
-    );
-  }
-  if (os.tag !== '') throw new OcneError('OCNE_CONFIG_INVALID_VALUE', 'osRegistry field cannot have a tag');
+  const os = osUpdateSource(cluster.osRegistry);
   const apiAddress = cluster.virtualIp !== '' ? cluster.virtualIp : cluster.loadBalancer;
   const sshPublicKey = cluster.sshPublicKey !== '' ? cluster.sshPublicKey : options.sshPublicKey;
   return {
-    osImage: os.baseImage,
-    osTransport: os.transport,
+    ...os,
     osTag: cluster.osTag,
     registry: cluster.registry,
     netInterface: cluster.providers.byo.networkInterface,

@@ -1,0 +1,487 @@
+/**
+ * The Cluster API resources of an Oracle Cloud cluster (`ocne cluster template`), as typed objects:
+ * upstream's `capi-oci.yaml` built as data instead of text. Pure except for two lookups (a
+ * compartment path and the newest OCK image per architecture) that go through {@link OciLookup},
+ * which the OCI provider implements; with a compartment OCID and image OCIDs in the configuration
+ * no lookup happens and the template renders offline.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  type Architecture,
+  architectureFromShape,
+  type EventSink,
+  kubernetesVersionInfo,
+  OcneError,
+  type ResolvedClusterConfig,
+} from '@ocne/config';
+import { capiNodeIgnition, capiNodeInput, loadExtraIgnition, serializeIgnition } from '@ocne/ignition';
+import { stringify } from 'yaml';
+import type {
+  Cluster,
+  KubeadmConfigTemplate,
+  KubeadmControlPlane,
+  MachineDeployment,
+  OCICluster,
+  OCIMachineTemplate,
+} from './generated/types.js';
+import { ociNetworkSpec } from './network.js';
+
+/** Error codes of the template. */
+export const CapiTemplateErrorCode: {
+  readonly EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE';
+  readonly UnknownKubernetesVersion: 'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION';
+  readonly CompartmentRequired: 'OCNE_CAPI_COMPARTMENT_REQUIRED';
+  readonly LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED';
+  readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
+  readonly AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG';
+  readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
+} = {
+  EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE',
+  UnknownKubernetesVersion: 'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION',
+  CompartmentRequired: 'OCNE_CAPI_COMPARTMENT_REQUIRED',
+  LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED',
+  ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
+  AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
+  ReadFailed: 'OCNE_CAPI_READ_FAILED',
+};
+
+/**
+ * The Oracle Cloud lookups a template may need; the OCI provider implements them with the OCI
+ * SDK. Methods may throw; errors of {@link OciLookup.latestImage} become warnings (the configured
+ * image is used), errors of {@link OciLookup.compartmentId} fail the template.
+ */
+export interface OciLookup {
+  /** The OCID of a compartment path such as `parent/child`, below the profile's tenancy. */
+  compartmentId(path: string, profile: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * The OCID of the newest image named `name` in a compartment whose freeform tags say
+   * `ocne/kubernetes` = the Kubernetes version (as configured, e.g. `1.33`) and
+   * `ocne/architecture` = the architecture, or `undefined` when there is none.
+   */
+  latestImage(query: OciImageQuery, signal?: AbortSignal): Promise<string | undefined>;
+}
+
+/** What {@link OciLookup.latestImage} looks for. */
+export interface OciImageQuery {
+  /** The image display name: always `ock`. */
+  name: string;
+  kubernetesVersion: string;
+  architecture: Architecture;
+  compartmentId: string;
+  profile: string;
+}
+
+/** The display name of OCK boot images in a tenancy. */
+export const OCK_IMAGE_NAME = 'ock';
+
+/** The limit of CAPI 1.10 on `ignition.containerLinuxConfig.additionalConfig`, in characters. */
+export const ADDITIONAL_CONFIG_MAX_LENGTH = 32768;
+
+/** The kubelet's volume plugin folder on OCK nodes. */
+export const VOLUME_PLUGIN_DIR = '/var/lib/kubelet/volumeplugins';
+
+/** The placeholder CAPI's kubeadm bootstrap leaves for the instance OCID; nodes fill it in at boot. */
+export const INSTANCE_ID_PLACEHOLDER = '{{ ds["id"] }}';
+
+/** Options of {@link ociTemplate}. */
+export interface OciTemplateOptions {
+  /** For compartment paths and image lookups. Without it, both must be OCIDs in the configuration. */
+  lookup?: OciLookup;
+  /** Warnings (an image lookup that failed) and progress. */
+  events?: EventSink;
+  signal?: AbortSignal;
+}
+
+/** The seven objects of an OCI cluster, in upstream's order. */
+export type OciTemplateObjects = [
+  Cluster,
+  OCICluster,
+  KubeadmControlPlane,
+  OCIMachineTemplate,
+  OCIMachineTemplate,
+  KubeadmConfigTemplate,
+  MachineDeployment,
+];
+
+/** What {@link ociTemplate} renders. */
+export interface OciTemplate {
+  objects: OciTemplateObjects;
+  /** The namespace of every object (`providers.oci.namespace`). */
+  namespace: string;
+  /** The compartment OCID (resolved from a path when one was configured). */
+  compartmentId: string;
+  /** The image OCID per architecture the shapes use. */
+  images: Partial<Record<Architecture, string>>;
+  /** The compact Ignition JSON in both `additionalConfig` fields. */
+  additionalConfig: string;
+}
+
+function fail(code: string, message: string, cause?: unknown): never {
+  throw new OcneError(code as `OCNE_${string}`, message, cause === undefined ? {} : { cause });
+}
+
+async function sshKey(
+  cluster: ResolvedClusterConfig,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  if (cluster.sshPublicKey !== '' || cluster.sshPublicKeyPath === '') return undefined;
+  try {
+    return await readFile(cluster.sshPublicKeyPath, { encoding: 'utf8', signal });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'AbortError') throw error;
+    return fail(
+      CapiTemplateErrorCode.ReadFailed,
+      `cannot read sshPublicKeyPath ${cluster.sshPublicKeyPath}: ${(error as Error).message}`,
+      error,
+    );
+  }
+}
+
+/**
+ * The compact Ignition JSON that Cluster API nodes get in `additionalConfig` (with a final newline,
+ * as a YAML block scalar keeps it). Fails when it is longer than CAPI accepts.
+ */
+export async function ociAdditionalConfig(
+  cluster: ResolvedClusterConfig,
+  options: { signal?: AbortSignal } = {},
+): Promise<string> {
+  const { signal } = options;
+  const extra = await loadExtraIgnition({
+    path: cluster.extraIgnition,
+    inline: cluster.extraIgnitionInline,
+    directory: cluster.directory,
+    ...(signal ? { signal } : {}),
+  });
+  const key = await sshKey(cluster, signal);
+  const ignition = capiNodeIgnition(
+    capiNodeInput(cluster, { ...(key ? { sshPublicKey: key } : {}), ...(extra ? { extra: [extra] } : {}) }),
+  );
+  const text = `${serializeIgnition(ignition)}\n`;
+  if (text.length > ADDITIONAL_CONFIG_MAX_LENGTH) {
+    fail(
+      CapiTemplateErrorCode.AdditionalConfigTooLong,
+      `the node Ignition for Cluster API is ${text.length} characters; Cluster API accepts at most ` +
+        `${ADDITIONAL_CONFIG_MAX_LENGTH} in additionalConfig. Make extraIgnition smaller ` +
+        '(for example, fetch large files from a URL instead of embedding them)',
+    );
+  }
+  return text;
+}
+
+async function resolveCompartment(
+  cluster: ResolvedClusterConfig,
+  options: OciTemplateOptions,
+): Promise<string> {
+  const { compartment, profile } = cluster.providers.oci;
+  if (compartment === '') {
+    fail(
+      CapiTemplateErrorCode.CompartmentRequired,
+      'providers.oci.compartment is required: set it to a compartment OCID or a path such as parent/child',
+    );
+  }
+  if (compartment.startsWith('ocid1.compartment')) return compartment;
+  if (options.lookup === undefined) {
+    fail(
+      CapiTemplateErrorCode.LookupRequired,
+      `providers.oci.compartment "${compartment}" is a path; resolving it needs Oracle Cloud access. ` +
+        'Give the compartment OCID (ocid1.compartment...) to render the template offline',
+    );
+  }
+  return options.lookup.compartmentId(compartment, profile, options.signal);
+}
+
+async function resolveImages(
+  cluster: ResolvedClusterConfig,
+  compartmentId: string,
+  options: OciTemplateOptions,
+): Promise<Partial<Record<Architecture, string>>> {
+  const { oci } = cluster.providers;
+  const wanted = new Set([
+    architectureFromShape(oci.controlPlaneShape.shape),
+    architectureFromShape(oci.workerShape.shape),
+  ]);
+  const images: Partial<Record<Architecture, string>> = {};
+  for (const architecture of [...wanted].sort()) {
+    let image = oci.images[architecture];
+    if (options.lookup !== undefined) {
+      // As upstream: an image found in the compartment wins over the configured one.
+      try {
+        const found = await options.lookup.latestImage(
+          {
+            name: OCK_IMAGE_NAME,
+            kubernetesVersion: cluster.kubernetesVersion,
+            architecture,
+            compartmentId,
+            profile: oci.profile,
+          },
+          options.signal,
+        );
+        if (found !== undefined) image = found;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        options.events?.({
+          type: 'log',
+          level: 'warn',
+          message: `Could not look up the ${architecture} ${OCK_IMAGE_NAME} image for Kubernetes ${cluster.kubernetesVersion}: ${(error as Error).message}`,
+        });
+      }
+    }
+    if (!image.startsWith('ocid1.image')) {
+      fail(
+        CapiTemplateErrorCode.ImageInvalid,
+        image === ''
+          ? `no ${architecture} image: set providers.oci.images.${architecture} to an image OCID, or upload an OCK image to the compartment`
+          : `providers.oci.images.${architecture} "${image}" is not an image OCID (ocid1.image...)`,
+      );
+    }
+    images[architecture] = image;
+  }
+  return images;
+}
+
+/**
+ * `{ [key]: cipherSuites }`, or nothing without cipher suites. Upstream writes the key with an
+ * empty (null) value, which the API server drops: the same result.
+ */
+const ciphers = (cipherSuites: string, key = 'tls-cipher-suites'): Record<string, string> =>
+  cipherSuites === '' ? {} : { [key]: cipherSuites };
+
+const kubeletArgs = (cipherSuites: string): Record<string, string> => ({
+  'cloud-provider': 'external',
+  'provider-id': `oci://${INSTANCE_ID_PLACEHOLDER}`,
+  'volume-plugin-dir': VOLUME_PLUGIN_DIR,
+  ...ciphers(cipherSuites),
+});
+
+/**
+ * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
+ * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
+ * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
+ * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
+ * and node Ignition longer than CAPI accepts.
+ */
+export async function ociTemplate(
+  cluster: ResolvedClusterConfig,
+  options: OciTemplateOptions = {},
+): Promise<OciTemplate> {
+  if (cluster.controlPlaneNodes % 2 === 0) {
+    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
+  }
+  const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
+  if (versions === undefined) {
+    fail(
+      CapiTemplateErrorCode.UnknownKubernetesVersion,
+      `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
+    );
+  }
+  const compartmentId = await resolveCompartment(cluster, options);
+  const images = await resolveImages(cluster, compartmentId, options);
+  const additionalConfig = await ociAdditionalConfig(
+    cluster,
+    options.signal ? { signal: options.signal } : {},
+  );
+
+  const { name } = cluster;
+  const { oci } = cluster.providers;
+  const namespace = oci.namespace;
+  const controlPlaneName = `${name}-control-plane`;
+  const workerName = `${name}-md-0`;
+  const version = versions.kubernetes;
+  const cipherSuites = cluster.cipherSuites;
+  const labels = { 'cluster.x-k8s.io/cluster-name': name };
+  const ignition = {
+    variant: 'fcos',
+    version: '1.5.0',
+    containerLinuxConfig: { additionalConfig },
+  };
+
+  const clusterObject: Cluster = {
+    apiVersion: 'cluster.x-k8s.io/v1beta1',
+    kind: 'Cluster',
+    metadata: { name, namespace, labels },
+    spec: {
+      clusterNetwork: {
+        pods: { cidrBlocks: [cluster.podSubnet] },
+        serviceDomain: 'cluster.local',
+        services: { cidrBlocks: [cluster.serviceSubnet] },
+      },
+      infrastructureRef: {
+        apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+        kind: 'OCICluster',
+        name,
+        namespace,
+      },
+      controlPlaneRef: {
+        apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
+        kind: 'KubeadmControlPlane',
+        name: controlPlaneName,
+        namespace,
+      },
+    },
+  };
+
+  const ociCluster: OCICluster = {
+    apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+    kind: 'OCICluster',
+    metadata: { name, namespace, labels: { ...labels } },
+    spec: { compartmentId, networkSpec: ociNetworkSpec(name) },
+  };
+
+  const controlPlane: KubeadmControlPlane = {
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
+    kind: 'KubeadmControlPlane',
+    metadata: {
+      name: controlPlaneName,
+      namespace,
+      annotations: {
+        'controlplane.cluster.x-k8s.io/skip-kube-proxy': 'true',
+        'controlplane.cluster.x-k8s.io/skip-coredns': 'true',
+      },
+    },
+    spec: {
+      version,
+      replicas: cluster.controlPlaneNodes,
+      machineTemplate: {
+        infrastructureRef: {
+          apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+          kind: 'OCIMachineTemplate',
+          name: controlPlaneName,
+          namespace,
+        },
+      },
+      kubeadmConfigSpec: {
+        format: 'ignition',
+        ignition: structuredClone(ignition),
+        clusterConfiguration: {
+          kubernetesVersion: version,
+          imageRepository: 'container-registry.oracle.com/olcne',
+          apiServer: {
+            certSANs: ['localhost', '127.0.0.1'],
+            extraArgs: ciphers(cipherSuites),
+          },
+          etcd: {
+            local: {
+              imageRepository: 'container-registry.oracle.com/olcne',
+              imageTag: versions.etcd,
+              extraArgs: ciphers(cipherSuites, 'cipher-suites'),
+            },
+          },
+          networking: {},
+          controllerManager: { extraArgs: ciphers(cipherSuites) },
+          scheduler: { extraArgs: ciphers(cipherSuites) },
+        },
+        initConfiguration: {
+          skipPhases: ['preflight', 'addon/kube-proxy', 'addon/coredns'],
+          patches: { directory: '/etc/ocne/ock/patches' },
+          nodeRegistration: {
+            criSocket: '/var/run/crio/crio.sock',
+            kubeletExtraArgs: kubeletArgs(cipherSuites),
+          },
+        },
+        joinConfiguration: {
+          skipPhases: ['preflight'],
+          patches: { directory: '/etc/ocne/ock/patches' },
+          discovery: {},
+          nodeRegistration: {
+            criSocket: '/var/run/crio/crio.sock',
+            kubeletExtraArgs: kubeletArgs(cipherSuites),
+          },
+        },
+      },
+    },
+  };
+
+  const machineTemplate = (
+    objectName: string,
+    shape: ResolvedClusterConfig['providers']['oci']['controlPlaneShape'],
+  ): OCIMachineTemplate => ({
+    apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+    kind: 'OCIMachineTemplate',
+    metadata: { name: objectName, namespace },
+    spec: {
+      template: {
+        spec: {
+          imageId: images[architectureFromShape(shape.shape)]!,
+          compartmentId,
+          shape: shape.shape,
+          shapeConfig: { ocpus: String(shape.ocpus) },
+          bootVolumeSizeInGBs: String(shape.bootVolumeSizeInGBs),
+          metadata: { ssh_authorized_keys: cluster.sshPublicKey },
+          isPvEncryptionInTransitEnabled: false,
+        },
+      },
+    },
+  });
+
+  const configTemplate: KubeadmConfigTemplate = {
+    apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
+    kind: 'KubeadmConfigTemplate',
+    metadata: { name: workerName, namespace },
+    spec: {
+      template: {
+        spec: {
+          format: 'ignition',
+          ignition: structuredClone(ignition),
+          // As upstream: workers get neither skipPhases nor the patches folder.
+          joinConfiguration: { nodeRegistration: { kubeletExtraArgs: kubeletArgs(cipherSuites) } },
+        },
+      },
+    },
+  };
+
+  const machineDeployment: MachineDeployment = {
+    apiVersion: 'cluster.x-k8s.io/v1beta1',
+    kind: 'MachineDeployment',
+    metadata: { name: workerName, namespace },
+    spec: {
+      clusterName: name,
+      replicas: cluster.workerNodes,
+      // Upstream writes an empty `matchLabels:` (null, dropped by the API server); {} says the same.
+      selector: { matchLabels: {} },
+      template: {
+        spec: {
+          clusterName: name,
+          version,
+          bootstrap: {
+            configRef: {
+              apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
+              kind: 'KubeadmConfigTemplate',
+              name: workerName,
+            },
+          },
+          infrastructureRef: {
+            apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+            kind: 'OCIMachineTemplate',
+            name: workerName,
+          },
+        },
+      },
+    },
+  };
+
+  return {
+    objects: [
+      clusterObject,
+      ociCluster,
+      controlPlane,
+      machineTemplate(controlPlaneName, oci.controlPlaneShape),
+      machineTemplate(workerName, oci.workerShape),
+      configTemplate,
+      machineDeployment,
+    ],
+    namespace,
+    compartmentId,
+    images,
+    additionalConfig,
+  };
+}
+
+/**
+ * Kubernetes objects as a multi-document YAML stream, as `ocne cluster template` prints them:
+ * long strings are never folded, and multi-line strings (the node Ignition) are block scalars.
+ */
+export function objectsToYaml(objects: readonly object[]): string {
+  return objects
+    .map((o) => stringify(o, { lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }))
+    .join('---\n');
+}

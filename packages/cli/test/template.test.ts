@@ -1,0 +1,78 @@
+// `ocne cluster template` through the real process: the seven objects of the bundled OCI example
+// on stdout, offline; clear failures for what cannot be rendered here.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../../..');
+const home = mkdtempSync(join(tmpdir(), 'ocne-template-cli-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+function ocne(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', join(root, 'scripts/source-hooks.mjs'), join(root, 'packages/cli/src/bin.ts'), ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: home }, encoding: 'utf8', cwd: root },
+      (error, stdout, stderr) =>
+        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('ocne cluster template', () => {
+  it('prints the seven Cluster API objects of examples/oci/capi.yaml, offline', async () => {
+    const run = await ocne(['cluster', 'template', '-c', 'examples/oci/capi.yaml']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const docs = parseAllDocuments(run.stdout).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string } },
+    );
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'Cluster/demo-oci',
+      'OCICluster/demo-oci',
+      'KubeadmControlPlane/demo-oci-control-plane',
+      'OCIMachineTemplate/demo-oci-control-plane',
+      'OCIMachineTemplate/demo-oci-md-0',
+      'KubeadmConfigTemplate/demo-oci-md-0',
+      'MachineDeployment/demo-oci-md-0',
+    ]);
+  });
+
+  it('renders the oci template for a file without a provider (the default), and -P wins over the file', async () => {
+    const path = join(home, 'noprovider.yaml');
+    writeFileSync(
+      path,
+      'name: np\nproviders:\n  oci:\n    compartment: ocid1.compartment.oc1..aaaaaaaatest\n    images:\n      amd64: ocid1.image.oc1.iad.aaaaaaaaamd\n      arm64: ocid1.image.oc1.iad.aaaaaaaaarm\n',
+    );
+    const run = await ocne(['cluster', 'template', '-c', path]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('name: np-md-0');
+    const byo = await ocne(['cluster', 'template', '-c', 'examples/byo/byo.yaml', '-P', 'oci']);
+    expect(byo.stderr).toContain('providers.oci.compartment');
+    expect(byo.status).toBe(1);
+  });
+
+  it('fails clearly for a provider without templates', async () => {
+    const run = await ocne(['cluster', 'template', '-c', 'examples/byo/byo.yaml', '-P', 'byo']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('templates not implemented for provider byo');
+  });
+
+  it('says a compartment path needs Oracle Cloud access, and prints nothing', async () => {
+    const path = join(home, 'path.yaml');
+    writeFileSync(path, 'provider: oci\nname: p\nproviders:\n  oci:\n    compartment: ocne/dev\n');
+    const run = await ocne(['--log-format', 'json', 'cluster', 'template', '-c', path]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    const error = JSON.parse(run.stderr.trim().split('\n').at(-1)!);
+    expect(error).toMatchObject({ type: 'error', code: 'OCNE_CAPI_LOOKUP_REQUIRED' });
+    expect(error.message).toContain('"ocne/dev" is a path');
+  });
+});
