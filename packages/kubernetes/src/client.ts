@@ -11,6 +11,9 @@ import {
   type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
+// Deep imports: the package has no exports map and does not re-export these two.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { type EventSink, runStep } from '@ocne/config';
 import { parseAllDocuments } from 'yaml';
 import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
@@ -81,6 +84,19 @@ export interface AppliedObject {
   /** `applied`, `created`, or `exists` (create mode left it as it was). */
   result: 'applied' | 'created' | 'exists';
   object: KubernetesObject;
+}
+
+/**
+ * The object in the form the client's serializer reads. The client writes built-in kinds through
+ * its generated models, which look properties up by their camelCase model names: raw JSON keys
+ * that differ (a CRD schema's `x-kubernetes-*`, `$ref`, `enum`, `default`) would be dropped without
+ * a word. Reading the raw object into its model first keeps them. Custom kinds pass as they are.
+ */
+function forSerializer(object: KubernetesObject): KubernetesObject {
+  const type = getSerializationType(object.apiVersion, object.kind);
+  return type === 'KubernetesObject'
+    ? object
+    : (ObjectSerializer.deserialize(object, type, '') as KubernetesObject);
 }
 
 /** Options of {@link KubeClient.delete}. */
@@ -248,10 +264,11 @@ export class KubeClient {
         }
       }
       const doing = `applying ${describeRef(ref)}`;
+      const body = forSerializer(object);
       try {
         if (options.mode === 'create') {
           try {
-            const created = await this.#api.create(object, undefined, dryRun, fieldManager);
+            const created = await this.#api.create(body, undefined, dryRun, fieldManager);
             results.push({ ref, result: 'created', object: created });
           } catch (error) {
             const wrapped = wrapKubeError(error, doing);
@@ -260,7 +277,7 @@ export class KubeClient {
           }
         } else {
           const applied = await this.#api.patch(
-            object,
+            body,
             undefined,
             dryRun,
             fieldManager,

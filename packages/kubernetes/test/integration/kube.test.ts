@@ -1,7 +1,7 @@
 // Kubernetes access against a real kube-apiserver + etcd on 127.0.0.1 (the integration project's
 // control planes): apply, waits, deletes, bootstrap tokens, kubeadm-config, faults.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { isOcneError } from '@ocne/config';
 import {
   connect,
@@ -49,6 +49,48 @@ const crd = (group: string) => ({
 });
 
 describe('apply', () => {
+  it('keeps CRD schema keys the client models spell differently (x-kubernetes-*, enum, default)', async () => {
+    const group = `${ns()}.example.com`;
+    const definition = crd(group);
+    definition.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties = {
+      size: { type: 'integer' },
+      port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+      mode: { type: 'string', enum: ['a', 'b'], default: 'a' },
+      extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+    } as never;
+    await kube.apply([definition]);
+    const stored = await kube.get<{
+      apiVersion?: string;
+      spec: { versions: Array<{ schema: { openAPIV3Schema: unknown } }> };
+    }>({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: `widgets.${group}`,
+    });
+    const spec = JSON.stringify(stored?.spec.versions[0]?.schema.openAPIV3Schema);
+    // The client reads a CRD into its model: the keys come back in the model's spelling.
+    expect(spec).toMatch(/"x[-_]kubernetes[-_]int[-_]or[-_]string":true/);
+    expect(spec).toMatch(/"x[-_]kubernetes[-_]preserve[-_]unknown[-_]fields":true/);
+    expect(spec).toMatch(/"_?enum":\["a","b"\]/);
+    expect(spec).toMatch(/"_?default":"a"/);
+    // The server enforces the enum: proof the schema arrived whole.
+    await expect(
+      kube.apply(
+        [
+          {
+            apiVersion: `${group}/v1`,
+            kind: 'Widget',
+            metadata: { name: 'w', namespace: 'default' },
+            spec: { mode: 'c' },
+          } as KubernetesObject,
+        ],
+        {
+          dryRun: true,
+        },
+      ),
+    ).rejects.toThrow(/Unsupported value: "c"/);
+  });
+
   it('applies YAML server-side as field manager ocne: CRDs established first, then namespaces, then the rest', async () => {
     const namespace = ns();
     const group = `${namespace}.example.com`;
