@@ -3,7 +3,9 @@
 //    value that does not come from the built-in defaults with the layer, file and line it came from;
 // 2. run the BYO flow on examples/byo/byo.yaml: the first control-plane node's Ignition, a worker's
 //    and a control-plane node's join Ignition and the admin kubeconfig, written to out/byo/ and
-//    checked (the Ignition reader, and the real ignition-validate when scripts/test-tools.sh built it).
+//    checked (the Ignition reader, and the real ignition-validate when scripts/test-tools.sh built it);
+// 3. render the Cluster API resources of examples/oci/capi.yaml (offline: its compartment and
+//    images are OCIDs) into out/oci/capi-resources.yaml, as `ocne cluster template` prints them.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Cluster } from '@ocne/cluster';
 import { formatIssue, isOcneError, loadConfig, type ValueSource } from '@ocne/config';
 import { parseIgnition } from '@ocne/ignition';
+import { parseAllDocuments } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -106,6 +109,36 @@ try {
   process.stdout.write(`  ${'kubeconfig'.padEnd(32)} ${relative(root, start.kubeconfigPath)} (mode 0600)\n`);
   process.stdout.write(`  before booting the worker:        ${worker.commands.join('; ')}\n`);
   process.stdout.write(`  before booting the control plane: ${controlPlane.commands.join('; ')}\n`);
+} catch (error) {
+  failed = true;
+  process.stdout.write(
+    `  failed: ${isOcneError(error) ? `${error.code} ${error.message}` : String(error)}\n`,
+  );
+}
+// 3. The OCI template.
+const ociOut = join(root, 'out', 'oci');
+rmSync(ociOut, { recursive: true, force: true });
+mkdirSync(ociOut, { recursive: true });
+process.stdout.write(`\n# Cluster API resources of examples/oci/capi.yaml -> ${relative(root, ociOut)}/\n`);
+try {
+  const cluster = await Cluster.open({
+    configPath: join(here, 'oci/capi.yaml'),
+    home: join(ociOut, 'home'),
+    defaults: join(here, 'defaults.yaml'),
+  });
+  const yaml = await cluster.template();
+  writeFileSync(join(ociOut, 'capi-resources.yaml'), yaml);
+  for (const doc of parseAllDocuments(yaml)) {
+    const o = doc.toJS() as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace: string };
+    };
+    process.stdout.write(
+      `  ${o.kind.padEnd(22)} ${`${o.metadata.namespace}/${o.metadata.name}`.padEnd(32)} ${o.apiVersion}\n`,
+    );
+  }
+  process.stdout.write(`  capi-resources.yaml: ${yaml.length} bytes\n`);
 } catch (error) {
   failed = true;
   process.stdout.write(

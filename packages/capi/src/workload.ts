@@ -15,6 +15,7 @@ import {
 } from '@ocne/config';
 import type { KubeClient } from '@ocne/kubernetes';
 import { stringify } from 'yaml';
+import type { OCICluster } from './generated/types.js';
 import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.js';
 
 /** Codes of the errors the workload-cluster functions raise, besides those of `@ocne/kubernetes`. */
@@ -193,24 +194,10 @@ export async function writeWorkloadKubeconfig(
 }
 
 /**
- * The fields of an `OCICluster` (`infrastructure.cluster.x-k8s.io/v1beta2`) that
- * {@link ociCcmSettings} reads.
- *
- * @remarks
- * A stand-in until the generated `OCICluster` type is available; any `OCICluster` object fits it.
+ * The part of an `OCICluster` (`infrastructure.cluster.x-k8s.io/v1beta2`) that
+ * {@link ociCcmSettings} reads: any `OCICluster`, with or without `apiVersion` and `kind`.
  */
-export interface OciClusterNetworkFields {
-  metadata?: { name?: string; namespace?: string };
-  spec?: {
-    networkSpec?: {
-      vcn?: {
-        /** VCN OCID; CAPOCI fills it in once the VCN exists (or the user gives an existing one). */
-        id?: string;
-        subnets?: ReadonlyArray<{ id?: string; role?: string; name?: string }>;
-      };
-    };
-  };
-}
+export type OciClusterNetworkFields = Partial<Pick<OCICluster, 'metadata' | 'spec'>>;
 
 /** The VCN and load-balancer subnets `oci-ccm` uses. */
 export interface OciCcmSettings {
@@ -319,12 +306,12 @@ export async function readOciCcmSettings(
   if (given !== undefined) return given;
   const doing = `reading OCICluster ${namespace}/${name}`;
   throwIfCancelled(signal, doing);
-  const ociCluster = await client.get<OciClusterNetworkFields & { apiVersion?: string; kind?: string }>({
+  const ociCluster = (await client.get({
     apiVersion: OCI_CLUSTER_API_VERSION,
     kind: 'OCICluster',
     namespace,
     name,
-  });
+  })) as OciClusterNetworkFields | undefined;
   throwIfCancelled(signal, doing);
   if (ociCluster === undefined) {
     throw new OcneError(

@@ -41,3 +41,27 @@ describe('module graph of a BYO start', () => {
     expect(packages.has('yaml') && packages.has('@peculiar/x509')).toBe(true);
   });
 });
+
+describe('module graph of an OCI template', () => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      join(root, 'scripts/source-hooks.mjs'),
+      join(here, 'fixtures/template-modules.ts'),
+      join(root, 'examples/oci/capi.yaml'),
+    ],
+    { encoding: 'utf8' },
+  );
+  const modules = JSON.parse(out) as string[];
+
+  it('renders from @ocne/capi/templates without loading a Kubernetes client, helm or the OCI SDK', () => {
+    expect(modules.some((m) => m.endsWith('/packages/capi/src/templates.ts'))).toBe(true);
+    expect(modules.some((m) => m.endsWith('/packages/capi/src/index.ts'))).toBe(false);
+    expect(
+      modules.filter(
+        (m) => /node_modules\/(@kubernetes|oci-)/.test(m) || m.includes('/packages/kubernetes/'),
+      ),
+    ).toEqual([]);
+  });
+});
