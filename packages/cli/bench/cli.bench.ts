@@ -32,11 +32,13 @@ try {
   const baseline = wall(['-e', ''], runs);
   const version = wall([bin, '--version'], runs);
   const join1 = wall([bin, 'cluster', 'join', '-w', '1', '-c', config], runs);
+  const template = wall([bin, 'cluster', 'template', '-c', join(root, 'examples/oci/capi.yaml')], runs);
   console.log(`\ncold CLI, ${runs} runs each, median (min) wall time; ratio of medians to node -e ''`);
   for (const [name, t] of [
     ["node -e ''", baseline],
     ['ocne --version', version],
     ['ocne cluster join -w 1 -c examples/byo/byo.yaml', join1],
+    ['ocne cluster template -c examples/oci/capi.yaml', template],
   ] as const) {
     console.log(
       `  ${name.padEnd(48)} ${t.median.toFixed(0).padStart(5)} ms (${t.min.toFixed(0)} ms)  ${(t.median / baseline.median).toFixed(2)}x`,
