@@ -4,6 +4,17 @@
  * compartment path and the newest OCK image per architecture) that go through {@link OciLookup},
  * which the OCI provider implements; with a compartment OCID and image OCIDs in the configuration
  * no lookup happens and the template renders offline.
+ *
+ * Where the result differs from upstream's text, on purpose:
+ * - Without `cipherSuites`, no cipher-suite arguments at all (upstream writes them empty, and the
+ *   API server drops the empty values: the stored objects are the same).
+ * - `selector.matchLabels` is `{}` (upstream's empty key is null, which the API server drops).
+ * - The key of `sshPublicKeyPath` also goes into the machine templates' `ssh_authorized_keys`
+ *   (upstream puts only an inline `sshPublicKey` there).
+ * - Image lookups run only for the architectures the shapes use, and a failed lookup is a warning
+ *   event (upstream ignores the error silently).
+ * - `workerNodes` is what the resolved configuration says: for the oci provider at least 1 (upstream's
+ *   `cluster template` command prints `replicas: 0` when it is unset; its driver raises it to 1).
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -281,6 +292,9 @@ export async function ociTemplate(
     options.signal ? { signal: options.signal } : {},
   );
 
+  // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
+  // user gets anyway) goes here too, so the instances' default user can log in with it as well.
+  const sshAuthorizedKeys = (cluster.sshPublicKey || (await sshKey(cluster, options.signal)) || '').trim();
   const { name } = cluster;
   const { oci } = cluster.providers;
   const namespace = oci.namespace;
@@ -406,7 +420,7 @@ export async function ociTemplate(
           shape: shape.shape,
           shapeConfig: { ocpus: String(shape.ocpus) },
           bootVolumeSizeInGBs: String(shape.bootVolumeSizeInGBs),
-          metadata: { ssh_authorized_keys: cluster.sshPublicKey },
+          metadata: { ssh_authorized_keys: sshAuthorizedKeys },
           isPvEncryptionInTransitEnabled: false,
         },
       },

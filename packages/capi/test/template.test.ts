@@ -356,6 +356,19 @@ describe('template errors', () => {
     expect(e.message).toMatch(/is \d+ characters; Cluster API accepts at most 32768/);
   });
 
+  it('puts the key of sshPublicKeyPath in the instance metadata and on user ocne', async () => {
+    const path = join(home, 'key.pub');
+    writeFileSync(path, `${KEY}\n`);
+    const t = await ociTemplate(
+      await config(`${BASE.replace(`sshPublicKey: ${KEY}\n`, '')}sshPublicKeyPath: ${path}\n`),
+    );
+    expect(t.objects[4].spec!.template.spec!.metadata).toEqual({ ssh_authorized_keys: KEY });
+    const user = (
+      JSON.parse(t.additionalConfig) as { passwd: { users: Array<{ sshAuthorizedKeys: string[] }> } }
+    ).passwd.users[0]!;
+    expect(user.sshAuthorizedKeys[0]!.trim()).toBe(KEY);
+  });
+
   it('names the sshPublicKeyPath it cannot read', async () => {
     const e = await failure(
       `${BASE.replace(`sshPublicKey: ${KEY}\n`, '')}sshPublicKeyPath: /nonexistent/key.pub\n`,
