@@ -13,13 +13,13 @@ import { type OciTemplateOptions, ociTemplate } from './template.js';
 export const CapiResourcesErrorCode: {
   readonly BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT';
   readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
-  readonly InvalidYaml: 'OCNE_CAPI_INVALID_RESOURCES';
+  readonly InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES';
   readonly NoCluster: 'OCNE_CAPI_NO_CLUSTER';
   readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
 } = {
   BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT',
   ReadFailed: 'OCNE_CAPI_READ_FAILED',
-  InvalidYaml: 'OCNE_CAPI_INVALID_RESOURCES',
+  InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES',
   NoCluster: 'OCNE_CAPI_NO_CLUSTER',
   ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
 };
@@ -37,6 +37,7 @@ export type ClusterResourcesSource = 'template' | 'file' | 'inline';
 
 /** The resources to apply for one cluster. */
 export interface ClusterResources {
+  /** The objects to apply, in order. */
   objects: KubeObject[];
   /** The namespace of the `Cluster` object: every resource is applied there. */
   namespace: string;
@@ -61,7 +62,7 @@ export class CapiResourcesError extends OcneError {
 
   constructor(message: string, location?: ResourcesLocation) {
     super(
-      CapiResourcesErrorCode.InvalidYaml,
+      CapiResourcesErrorCode.InvalidResources,
       location ? `${location.file}:${location.line}:${location.column}: ${message}` : message,
     );
     this.location = location;

@@ -13,6 +13,11 @@
  *   (upstream puts only an inline `sshPublicKey` there).
  * - Image lookups run only for the architectures the shapes use, and a failed lookup is a warning
  *   event (upstream ignores the error silently).
+ * - A missing compartment or image is an error here (upstream's template prints empty values and
+ *   only its driver refuses them, later).
+ * - The node Ignition follows the byo decisions of `@ocne/ignition` (proxy drop-ins only with a
+ *   proxy, no `kublet.service`; `ocne-update.service` is enabled either way).
+ * - A relative `extraIgnition` resolves against `directory` (upstream: the working directory).
  * - `workerNodes` is what the resolved configuration says: for the oci provider at least 1 (upstream's
  *   `cluster template` command prints `replicas: 0` when it is unset; its driver raises it to 1).
  */
@@ -21,6 +26,7 @@ import {
   type Architecture,
   architectureFromShape,
   type EventSink,
+  isOcneError,
   kubernetesVersionInfo,
   OcneError,
   type ResolvedClusterConfig,
@@ -46,6 +52,7 @@ export const CapiTemplateErrorCode: {
   readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
   readonly AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG';
   readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
+  readonly CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED';
 } = {
   EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE',
   UnknownKubernetesVersion: 'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION',
@@ -54,6 +61,7 @@ export const CapiTemplateErrorCode: {
   ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
   AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
   ReadFailed: 'OCNE_CAPI_READ_FAILED',
+  CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED',
 };
 
 /**
@@ -76,9 +84,13 @@ export interface OciLookup {
 export interface OciImageQuery {
   /** The image display name: always `ock`. */
   name: string;
+  /** The Kubernetes version as configured (`1.33`), matched against the `ocne/kubernetes` tag. */
   kubernetesVersion: string;
+  /** Matched against the `ocne/architecture` tag. */
   architecture: Architecture;
+  /** The compartment OCID to list images in. */
   compartmentId: string;
+  /** The OCI configuration profile (`providers.oci.profile`). */
   profile: string;
 }
 
@@ -100,6 +112,7 @@ export interface OciTemplateOptions {
   lookup?: OciLookup;
   /** Warnings (an image lookup that failed) and progress. */
   events?: EventSink;
+  /** Cancels lookups and file reads; the signal's reason is thrown. */
   signal?: AbortSignal;
 }
 
@@ -116,6 +129,7 @@ export type OciTemplateObjects = [
 
 /** What {@link ociTemplate} renders. */
 export interface OciTemplate {
+  /** Cluster, OCICluster, KubeadmControlPlane, two OCIMachineTemplates, KubeadmConfigTemplate, MachineDeployment. */
   objects: OciTemplateObjects;
   /** The namespace of every object (`providers.oci.namespace`). */
   namespace: string;
@@ -148,22 +162,30 @@ async function sshKey(
   }
 }
 
+/** Options of {@link ociAdditionalConfig}. */
+export interface OciAdditionalConfigOptions {
+  signal?: AbortSignal;
+  /** The key text of `sshPublicKeyPath`, when the caller has read it already. */
+  sshPublicKey?: string;
+}
+
 /**
  * The compact Ignition JSON that Cluster API nodes get in `additionalConfig` (with a final newline,
  * as a YAML block scalar keeps it). Fails when it is longer than CAPI accepts.
  */
 export async function ociAdditionalConfig(
   cluster: ResolvedClusterConfig,
-  options: { signal?: AbortSignal } = {},
+  options: OciAdditionalConfigOptions = {},
 ): Promise<string> {
   const { signal } = options;
+  signal?.throwIfAborted();
   const extra = await loadExtraIgnition({
     path: cluster.extraIgnition,
     inline: cluster.extraIgnitionInline,
     directory: cluster.directory,
     ...(signal ? { signal } : {}),
   });
-  const key = await sshKey(cluster, signal);
+  const key = options.sshPublicKey ?? (await sshKey(cluster, signal));
   const ignition = capiNodeIgnition(
     capiNodeInput(cluster, { ...(key ? { sshPublicKey: key } : {}), ...(extra ? { extra: [extra] } : {}) }),
   );
@@ -198,7 +220,16 @@ async function resolveCompartment(
         'Give the compartment OCID (ocid1.compartment...) to render the template offline',
     );
   }
-  return options.lookup.compartmentId(compartment, profile, options.signal);
+  try {
+    return await options.lookup.compartmentId(compartment, profile, options.signal);
+  } catch (error) {
+    if (options.signal?.aborted || isOcneError(error)) throw error;
+    return fail(
+      CapiTemplateErrorCode.CompartmentLookupFailed,
+      `cannot resolve compartment ${compartment}: ${(error as Error).message}`,
+      error,
+    );
+  }
 }
 
 async function resolveImages(
@@ -275,6 +306,7 @@ export async function ociTemplate(
   cluster: ResolvedClusterConfig,
   options: OciTemplateOptions = {},
 ): Promise<OciTemplate> {
+  options.signal?.throwIfAborted();
   if (cluster.controlPlaneNodes % 2 === 0) {
     fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
   }
@@ -495,7 +527,12 @@ export async function ociTemplate(
  * long strings are never folded, and multi-line strings (the node Ignition) are block scalars.
  */
 export function objectsToYaml(objects: readonly object[]): string {
-  return objects
-    .map((o) => stringify(o, { lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }))
-    .join('---\n');
+  return (
+    objects
+      // YAML 1.1 quoting, so names such as `no` or `on` stay strings for kubectl and Go readers.
+      .map((o) =>
+        stringify(o, { version: '1.1', lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }),
+      )
+      .join('---\n')
+  );
 }

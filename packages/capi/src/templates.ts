@@ -21,6 +21,7 @@ export {
   parseKubeObjects,
 } from './resources.js';
 export type {
+  OciAdditionalConfigOptions,
   OciImageQuery,
   OciLookup,
   OciTemplate,

@@ -22,7 +22,7 @@ import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.j
 export const CapiWorkloadErrorCode = {
   /** No kubeconfig Secret of the cluster appeared in time (upstream: `no kubeconfig found for cluster <name> in namespace <ns>`). */
   KubeconfigTimeout: 'OCNE_CAPI_KUBECONFIG_TIMEOUT',
-  /** The kubeconfig file could not be written (the code `writeFileAtomic` of `@ocne/cluster` uses too). */
+  /** The kubeconfig file could not be written (the code that `writeFileAtomic` of `@ocne/config` throws). */
   KubeconfigWriteFailed: 'OCNE_FILE_WRITE_FAILED',
   /** The `OCICluster` does not exist. */
   OciClusterNotFound: 'OCNE_CAPI_OCICLUSTER_NOT_FOUND',

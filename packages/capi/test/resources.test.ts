@@ -107,7 +107,7 @@ describe('parseKubeObjects and checkClusterResources', () => {
       }
     })() as CapiResourcesError;
     expect(e).toBeInstanceOf(CapiResourcesError);
-    expect(e.code).toBe(CapiResourcesErrorCode.InvalidYaml);
+    expect(e.code).toBe(CapiResourcesErrorCode.InvalidResources);
     expect(e.location).toEqual({ file: 'defs.yaml', line: 7, column: 1 });
     expect(e.message).toMatch(/^defs\.yaml:7:1: Map keys must be unique/);
   });

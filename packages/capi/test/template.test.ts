@@ -3,7 +3,7 @@
 // Ignition 3.4 schema and the real ignition-validate, and golden files (node Ignition decoded).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -223,6 +223,24 @@ describe('template content', () => {
     expect(ignition.systemd.units.find((u) => u.name === 'ocne.service')?.enabled).toBe(false);
   });
 
+  it('enables OS updates and keeps what the image has in the kubeadm patches folder', async () => {
+    const ignition = JSON.parse((await ociTemplate(await config(BASE))).additionalConfig) as {
+      systemd: { units: Array<{ name: string; enabled?: boolean }> };
+      storage: { directories: Array<{ path: string; overwrite?: boolean }> };
+    };
+    expect(ignition.systemd.units.find((u) => u.name === 'ocne-update.service')?.enabled).toBe(true);
+    expect(ignition.storage.directories).toEqual([{ path: '/etc/ocne/ock/patches' }]);
+  });
+
+  it('prints names that YAML 1.1 readers (kubectl, Go) would take for booleans as strings', async () => {
+    const t = await ociTemplate(await config(file().replace('name: c1', 'name: "no"')));
+    const docs = objectsToYaml(t.objects)
+      .split(/^---\n/m)
+      .map((d) => parse(d, { version: '1.1' }) as { metadata: { name: string } });
+    expect(docs[0]!.metadata.name).toBe('no');
+    expect(docs[1]!.metadata.name).toBe('no');
+  });
+
   it('writes a proxy helper script bash can parse, and no_proxy with the subnets and metadata address', async () => {
     const t = await ociTemplate(
       await config(`${BASE}proxy:\n  httpsProxy: http://proxy.example.com:3128\n  noProxy: .example.com\n`),
@@ -242,6 +260,77 @@ describe('template content', () => {
       'Environment=no_proxy=.example.com,10.96.0.0/12,10.244.0.0/16,169.254.169.254\n',
     );
   });
+});
+
+describe('node Ignition scripts, run', () => {
+  const work = () => mkdtempSync(join(tmpdir(), 'ocne-run-'));
+  const fake = (dir: string, name: string, body: string) => {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  };
+
+  it('the ocid-populate drop-in, unquoted as systemd does, writes the instance OCID into the kubeadm config', async () => {
+    const t = await ociTemplate(await config(BASE));
+    const ignition = decoded(JSON.parse(t.additionalConfig)) as DecodedIgnition;
+    const crio = ignition.systemd.units.find((u) => u.name === 'crio.service')!;
+    const dropin = crio.dropins.find((d) => d.name === 'ocid-populate.conf')!.contents;
+    const line = dropin.split('\n').find((l) => l.startsWith('ExecStartPre='))!;
+    // systemd: `/bin/sh -c '<script>'`, with `$$` for `$` and `\\` for `\` in the script.
+    const script = /^ExecStartPre=\/bin\/sh -c '(.*)'$/
+      .exec(line)![1]!
+      .replaceAll('$$', '$')
+      .replaceAll('\\\\', '\\');
+    const dir = work();
+    try {
+      fake(dir, 'curl', 'echo ocid1.instance.oc1.iad.aaaaaaaatestinstance');
+      const kubeadm = join(dir, 'kubeadm.yml');
+      writeFileSync(
+        kubeadm,
+        `nodeRegistration:\n  kubeletExtraArgs:\n    provider-id: oci://${'{{ ds["id"] }}'}\n`,
+      );
+      execFileSync('/bin/sh', ['-c', script.replaceAll('/etc/kubeadm.yml', kubeadm)], {
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+      });
+      expect(readFileSync(kubeadm, 'utf8')).toContain(
+        'provider-id: oci://ocid1.instance.oc1.iad.aaaaaaaatestinstance\n',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['IPv4', 'https://10.0.0.5:6443', '10.0.0.5'],
+    ['IPv6', 'https://[fd00::5]:6443', 'fd00::5'],
+  ])(
+    'the proxy helper adds the %s API server address to no_proxy once, and skips absent drop-ins',
+    async (_n, server, address) => {
+      const t = await ociTemplate(
+        await config(`${BASE}proxy:\n  httpsProxy: http://proxy.example.com:3128\n`),
+      );
+      const ignition = decoded(JSON.parse(t.additionalConfig)) as DecodedIgnition;
+      const text = ignition.storage.files.find((f) => f.path === '/etc/ocne/proxy-config.sh')!.contents
+        .decoded;
+      const dir = work();
+      try {
+        fake(dir, 'kubectl', `echo '${server}'`);
+        fake(dir, 'systemctl', `echo "$@" >> '${dir}/systemctl.log'`);
+        const present = join(dir, 'crio-proxy.conf');
+        writeFileSync(present, 'Environment=no_proxy=.example.com\n');
+        const script = text
+          .replace('/etc/systemd/system/crio.service.d/proxy.conf', present)
+          .replace('/etc/systemd/system/ocne-update.service.d/proxy.conf', join(dir, 'absent.conf'));
+        writeFileSync(join(dir, 'p.sh'), script, { mode: 0o755 });
+        const run = () =>
+          execFileSync('bash', [join(dir, 'p.sh')], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+        run();
+        run();
+        expect(readFileSync(present, 'utf8')).toBe(`Environment=no_proxy=${address},.example.com\n`);
+        expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('template lookups', () => {

@@ -299,7 +299,8 @@ export async function main(options: MainOptions): Promise<number> {
     .option('-k, --kubeconfig <path>', 'kubeconfig of the management cluster (unused, as upstream)')
     .action(async (opts: Record<string, unknown>) => {
       const Cluster = await facade();
-      // As upstream: -P wins over the file's provider; without either, oci.
+      // -P wins over the file's provider; without either, oci. (Upstream's -P defaults to oci and so
+      // always overrides the file; here a file's own provider counts when -P is not given.)
       const cluster = await Cluster.open(openOptions(opts, 'oci'));
       stdout.write(await follow(cluster.template(options.signal ? { signal: options.signal } : {})));
     });

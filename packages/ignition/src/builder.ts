@@ -73,9 +73,16 @@ export class IgnitionBuilder {
     return this.#add({ ignition: { version: IGNITION_VERSION }, storage: { files: [file] } });
   }
 
-  /** Adds a directory. */
+  /**
+   * Adds a directory. Never with `overwrite`: for a directory that would delete what the image
+   * already has there. Without `mode`, Ignition uses 0755 (or keeps an existing folder's mode).
+   */
   directory(path: string, options: Owner & { mode?: number } = {}): this {
-    const dir: IgnitionDirectory = { path, ...owner(options), overwrite: true, mode: options.mode ?? 0o755 };
+    const dir: IgnitionDirectory = {
+      path,
+      ...owner(options),
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
+    };
     return this.#add({ ignition: { version: IGNITION_VERSION }, storage: { directories: [dir] } });
   }
 

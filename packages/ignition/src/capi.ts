@@ -118,6 +118,9 @@ export function capiNodeIgnition(input: CapiNodeInput): IgnitionConfig {
       { mode: 0o400 },
     )
     .unit('iscsid.service', { enabled: true })
+    // Upstream enables it through its proxy settings, which CAPI nodes always get (no_proxy is never
+    // empty there); OS updates need it with or without a proxy.
+    .unit('ocne-update.service', { enabled: true })
     // What upstream's ContainerConfiguration adds.
     .unit('crio.service', { enabled: true })
     .unit('kubelet.service', { enabled: true })
