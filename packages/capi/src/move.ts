@@ -4,14 +4,11 @@
  * graph, wait until the cluster is ready to move, pause it, recreate the graph in the target with
  * its owner references, delete it from the source, and unpause it in the target.
  *
- * The one port to the outside world is a small HTTP client built from a `KubeClient`'s kubeconfig
- * (see {@link Api}): the move needs merge patches, the status subresource and delete
- * preconditions, which `KubeClient` does not offer yet.
+ * It talks to both clusters through `KubeClient.rest()`: the move needs merge patches, the status
+ * subresource, delete preconditions and many calls in parallel.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/config';
-import type { KubeClient } from '@ocne/kubernetes';
+import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
 
 /** Codes of the errors {@link moveCluster} raises (as {@link CapiMoveError}). */
 export const CapiMoveErrorCode = {
@@ -346,10 +343,11 @@ function planMove(listed: ReadonlyArray<{ obj: Obj; kind: Kind }>, namespace: st
     // and a ClusterResourceSetBinding naming the cluster.
     let softName: string | undefined;
     if (isKind(n, '', 'Secret') && n.owners.length === 0) {
-      const dash = n.obj.metadata.name.lastIndexOf('-');
-      if (dash > 0 && SECRET_PURPOSES.includes(n.obj.metadata.name.slice(dash + 1))) {
-        softName = n.obj.metadata.name.slice(0, dash);
-      }
+      const secretName = n.obj.metadata.name;
+      const purpose = SECRET_PURPOSES.find(
+        (p) => secretName.endsWith(`-${p}`) && secretName.length > p.length + 1,
+      );
+      if (purpose !== undefined) softName = secretName.slice(0, -(purpose.length + 1));
     } else if (isKind(n, `addons.${CAPI_GROUP}`, 'ClusterResourceSetBinding')) {
       softName = (n.obj.spec as { clusterName?: string } | undefined)?.clusterName;
     }
@@ -376,14 +374,11 @@ function planMove(listed: ReadonlyArray<{ obj: Obj; kind: Kind }>, namespace: st
     if (other === cluster) continue;
     const shared = [...tenants(other)].filter((n) => moved.has(n));
     if (shared.length > 0) {
+      const some = shared.slice(0, 5).map((n) => describe({ ...n.obj.metadata, kind: n.kind.kind }));
+      const more = shared.length > 5 ? ` and ${shared.length - 5} more` : '';
       throw new CapiMoveError(
         CapiMoveErrorCode.Conflict,
-        `${shared
-          .slice(0, 5)
-          .map((n) => describe({ ...n.obj.metadata, kind: n.kind.kind }))
-          .join(
-            ', ',
-          )}${shared.length > 5 ? ` and ${shared.length - 5} more` : ''} belong to both Cluster ${namespace}/${name} and Cluster ${namespace}/${other.obj.metadata.name}: move the namespace's clusters one way only`,
+        `${some.join(', ')}${more} belong to both Cluster ${namespace}/${name} and Cluster ${namespace}/${other.obj.metadata.name}, so neither can be moved without the other`,
       );
     }
   }
@@ -520,182 +515,14 @@ function blockMoveProblems(plan: Plan): string[] {
 
 const isPaused = (o: Obj) => (o.spec as { paused?: unknown } | undefined)?.paused === true;
 
-// ---------------------------------------------------------------------------------------------------
-// The HTTP port: requests built from a KubeClient's kubeconfig.
-
 type KubeModule = typeof import('@ocne/kubernetes');
 
-interface CallOptions {
-  body?: unknown;
-  /** Send `body` as a JSON merge patch. */
-  merge?: boolean;
-  /** What is being done, for errors (`creating OCIMachine ns/name in the target cluster`). */
-  doing: string;
-  signal?: AbortSignal | undefined;
-  /** Answer `undefined` for 404 instead of throwing. */
-  allowNotFound?: boolean;
-}
-
-const REQUEST_TIMEOUT_MS = 60_000;
-const RETRIES = 5;
-const TRANSIENT = new Set([429, 500, 502, 503, 504]);
-
-/** Requests against one API server, with keep-alive connections and retries of transient failures. */
-class Api {
+/** A cluster's REST client (`KubeClient.rest()`), typed for the objects the move handles. */
+interface Api {
   readonly kube: KubeClient;
-  readonly #k: KubeModule;
-  readonly #base: URL;
-  readonly #maxSockets: number;
-  #agent: HttpAgent | HttpsAgent | undefined;
-  #headers: Record<string, string> = {};
-  #headersAt = 0;
-
-  constructor(kube: KubeClient, k: KubeModule, maxSockets: number) {
-    this.kube = kube;
-    this.#k = k;
-    this.#base = new URL(kube.server);
-    this.#maxSockets = maxSockets;
-  }
-
-  /** TLS and credentials from the kubeconfig; credentials are refreshed every minute (exec plugins). */
-  async #prepare(): Promise<void> {
-    if (this.#agent !== undefined && performance.now() - this.#headersAt < 60_000) return;
-    const options: RequestOptions = {};
-    await this.kube.config.applyToHTTPSOptions(options);
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(options.headers ?? {})) {
-      if (typeof value === 'string') headers[key] = value;
-    }
-    if (typeof options.auth === 'string')
-      headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-    this.#headers = headers;
-    this.#headersAt = performance.now();
-    if (this.#agent !== undefined) return;
-    if (this.kube.config.getCurrentCluster()?.proxyUrl) {
-      this.#agent = options.agent as HttpsAgent;
-    } else if (this.#base.protocol === 'http:') {
-      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets });
-    } else {
-      this.#agent = new HttpsAgent({
-        keepAlive: true,
-        maxSockets: this.#maxSockets,
-        ...(options.ca !== undefined ? { ca: options.ca } : {}),
-        ...(options.cert !== undefined ? { cert: options.cert } : {}),
-        ...(options.key !== undefined ? { key: options.key } : {}),
-        ...(options.pfx !== undefined ? { pfx: options.pfx } : {}),
-        ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
-        ...(options.servername !== undefined ? { servername: options.servername } : {}),
-        ...(options.rejectUnauthorized !== undefined
-          ? { rejectUnauthorized: options.rejectUnauthorized }
-          : {}),
-      });
-    }
-  }
-
-  #send(
-    method: string,
-    path: string,
-    body: string | undefined,
-    contentType: string,
-    signal: AbortSignal,
-  ): Promise<{ status: number; text: string }> {
-    const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${path}`, this.#base);
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise((resolve, reject) => {
-      const request = send(
-        url,
-        {
-          method,
-          agent: this.#agent,
-          signal,
-          headers: {
-            ...this.#headers,
-            Accept: 'application/json',
-            ...(body !== undefined
-              ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) }
-              : {}),
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          response.on('error', reject);
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
-
-  /** One call; transient failures (429, 5xx, dropped connections, a request timeout) are retried. */
-  async call(method: string, path: string, options: CallOptions): Promise<Obj | undefined> {
-    const k = this.#k;
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const contentType = options.merge ? 'application/merge-patch+json' : 'application/json';
-    const write = method !== 'GET' && method !== 'DELETE';
-    const query = write ? `${path.includes('?') ? '&' : '?'}fieldManager=${FIELD_MANAGER}` : '';
-    for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
-      await this.#prepare();
-      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-      let error: unknown;
-      try {
-        const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
-        if (response.status >= 200 && response.status < 300) {
-          return response.text === '' ? undefined : (JSON.parse(response.text) as Obj);
-        }
-        if (response.status === 404 && options.allowNotFound) return undefined;
-        error = k.wrapKubeError({ code: response.status, body: response.text }, options.doing);
-        if (!TRANSIENT.has(response.status) || attempt >= RETRIES) throw error;
-      } catch (caught) {
-        if (caught === error) throw caught;
-        if (options.signal?.aborted) {
-          throw new k.KubeError(k.KubeErrorCode.Cancelled, `${options.doing}: cancelled`, { cause: caught });
-        }
-        error = timeout.aborted
-          ? new k.KubeError(
-              k.KubeErrorCode.Timeout,
-              `${options.doing}: no answer in ${REQUEST_TIMEOUT_MS} ms`,
-              {
-                cause: caught,
-              },
-            )
-          : k.wrapKubeError(caught, options.doing);
-        if (attempt >= RETRIES) throw error;
-      }
-      await sleep(100 * 2 ** (attempt - 1), options.signal);
-    }
-  }
-
-  /** Every object of a collection, page by page, with `apiVersion` and `kind` set. */
-  async list(
-    path: string,
-    apiVersion: string,
-    kind: string,
-    doing: string,
-    signal?: AbortSignal,
-  ): Promise<Obj[]> {
-    const items: Obj[] = [];
-    let token = '';
-    do {
-      const page = (await this.call(
-        'GET',
-        `${path}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
-        { doing, signal, allowNotFound: true },
-      )) as { items?: Obj[]; metadata?: { continue?: string } } | undefined;
-      for (const item of page?.items ?? []) items.push({ ...item, apiVersion, kind });
-      token = page?.metadata?.continue ?? '';
-    } while (token !== '');
-    return items;
-  }
-
-  close(): void {
-    if (this.#agent instanceof HttpsAgent || this.#agent instanceof HttpAgent) this.#agent.destroy();
-  }
+  call(method: string, path: string, options: KubeRestCallOptions): Promise<Obj | undefined>;
+  list(path: string, apiVersion: string, kind: string, doing: string, signal?: AbortSignal): Promise<Obj[]>;
+  close(): void;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -843,7 +670,8 @@ export async function moveCluster(options: MoveClusterOptions): Promise<MoveResu
   const k = await import('@ocne/kubernetes');
   const open = async (kube: KubeClient | string) =>
     typeof kube === 'string' ? k.connect({ kubeconfigPath: kube, ...(signal ? { signal } : {}) }) : kube;
-  const source = new Api(await open(options.from), k, concurrency + 4);
+  const rest = { maxSockets: concurrency + 4, fieldManager: FIELD_MANAGER };
+  const source: Api = (await open(options.from)).rest(rest);
   try {
     const ctx: Context = { k, source, namespace, name, emit, signal, concurrency };
     if (options.dryRun) {
@@ -860,7 +688,7 @@ export async function moveCluster(options: MoveClusterOptions): Promise<MoveResu
     if (options.to === undefined) {
       throw new CapiMoveError(CapiMoveErrorCode.Conflict, 'moveCluster needs a target cluster (`to`)');
     }
-    const target = new Api(await open(options.to), k, concurrency + 4);
+    const target: Api = (await open(options.to)).rest(rest);
     try {
       return await runStep(emit, CAPI_MOVE_STEP, async () => {
         const mover = new Mover(ctx, target, options);

@@ -17,6 +17,7 @@ import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { type EventSink, runStep } from '@ocne/config';
 import { parseAllDocuments } from 'yaml';
 import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+import { KubeRestClient, type KubeRestOptions } from './rest.js';
 
 /** Where the kubeconfig comes from. */
 export interface ConnectOptions {
@@ -162,6 +163,11 @@ export class KubeClient {
     // context); give that instance the subclass's prototype for resourceOf.
     this.#api = ObjectApi.makeApiClient(config) as ObjectApi;
     Object.setPrototypeOf(this.#api, ObjectApi.prototype);
+  }
+
+  /** Plain REST calls against this client's server (see {@link KubeRestClient}); close it when done. */
+  rest(options: KubeRestOptions = {}): KubeRestClient {
+    return new KubeRestClient(this, options);
   }
 
   /** The API server URL. */

@@ -64,3 +64,5 @@ export {
   readKubeadmConfig,
   splitHostPort,
 } from './kubeadm.js';
+export type { KubeRestCallOptions, KubeRestOptions } from './rest.js';
+export { KubeRestClient } from './rest.js';
