@@ -6,6 +6,20 @@
  *
  * It talks to both clusters through `KubeClient.rest()`: the move needs merge patches, the status
  * subresource, delete preconditions and many calls in parallel.
+ *
+ * Where it differs from clusterctl 1.10, on purpose or as a limit:
+ * - One Cluster per call (clusterctl moves a namespace); objects carrying the Cluster's
+ *   `cluster.x-k8s.io/cluster-name` label come along even without an owner reference to it.
+ * - Status is copied (without `observedGeneration`, since the copies start at generation 1), so
+ *   readiness survives the move; clusterctl leaves status to the controllers.
+ * - Never swallows an error (upstream ocne ignores move errors), waits for readiness with a
+ *   timeout, and rolls back before its point of no return: the source is unpaused and what was
+ *   created in the target is deleted. The target namespace stays even when the move created it.
+ * - After the point of no return, running the same move again finishes it, also when the source
+ *   Cluster (deleted last) is already gone and the target's copy is still paused.
+ * - Not moved: cluster-scoped objects (global identities), ClusterResourceSets (their bindings
+ *   move), objects that only the `clusterctl.cluster.x-k8s.io/move` and `move-hierarchy` labels
+ *   select, and Clusters with a ClusterClass topology (refused). Upstream's template uses none.
  */
 import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/config';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
@@ -227,6 +241,31 @@ interface Kind {
   /** Has a status subresource (the status is written separately after a create). */
   status: boolean;
 }
+
+/**
+ * A status without its `observedGeneration` fields (top level and in conditions). The copy in the
+ * target starts again at generation 1: a generation observed in the source would make it look
+ * reconciled there before any controller has seen it. The rest of the status is kept, so the
+ * Cluster's and Machines' readiness survive the move.
+ */
+function withoutObservedGenerations(status: unknown): unknown {
+  if (Array.isArray(status)) return status.map(withoutObservedGenerations);
+  if (status === null || typeof status !== 'object') return status;
+  return Object.fromEntries(
+    Object.entries(status)
+      .filter(([key]) => key !== 'observedGeneration')
+      .map(([key, value]) => [key, withoutObservedGenerations(value)]),
+  );
+}
+
+/** The Cluster kind at the version CAPI 1.x serves it; for finishing an earlier move. */
+const CLUSTER_KIND: Kind = {
+  group: 'cluster.x-k8s.io',
+  version: 'v1beta1',
+  kind: 'Cluster',
+  plural: 'clusters',
+  status: true,
+};
 
 const CORE_KINDS: readonly Kind[] = [
   { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', status: false },
@@ -730,7 +769,6 @@ class Mover {
   /** Set once the pause request was sent: the Cluster's path and the value `spec.paused` had. */
   #pausedFrom: { path: string; value: unknown } | undefined;
   /** The namespace did not exist in the target and its creation was requested. */
-  #namespaceCreated = false;
   /** Target objects that existed before the move (left by an interrupted move), by key. */
   #existing = new Map<string, Obj>();
   /** Objects whose create was requested in the target, with their new UID once known. */
@@ -755,6 +793,8 @@ class Mover {
 
   async run(): Promise<Omit<MoveResult, 'durationMs'>> {
     const { namespace, name, signal } = this.#ctx;
+    const finished = await this.#finishEarlierMove();
+    if (finished !== undefined) return finished;
     let plan: Plan;
     let attempts = 0;
     try {
@@ -777,7 +817,7 @@ class Mover {
     // The point of no return: from here on, finishing forward is the recovery.
     if (signal?.aborted) this.#log('Cancellation requested after the point of no return: finishing the move');
     const deleted = await this.#deleteSource(plan);
-    await this.#unpauseTarget(plan);
+    await this.#unpauseTarget(plan.cluster);
     this.#log(`Moved Cluster ${namespace}/${name}: ${plan.nodes.length} objects`);
     return {
       ...summary(plan, namespace, name, false),
@@ -923,7 +963,6 @@ class Mover {
       allowNotFound: true,
     });
     if (namespaceExists === undefined) {
-      this.#namespaceCreated = true;
       await target.call('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
         doing: `creating namespace ${namespace} in the target cluster`,
@@ -992,7 +1031,10 @@ class Mover {
     }
     const refs = node.owners.flatMap(({ ref, node: owner }) => {
       const uid = owner === undefined ? undefined : this.#newUids.get(owner);
-      return uid === undefined ? [] : [{ ...ref, uid }];
+      // The owner's version as the cluster stores it (a reference may name an older one), as clusterctl does.
+      return uid === undefined || owner === undefined
+        ? []
+        : [{ ...ref, apiVersion: apiVersionOf(owner.kind), uid }];
     });
     if (refs.length > 0) m.ownerReferences = refs;
     else delete m.ownerReferences;
@@ -1040,7 +1082,7 @@ class Mover {
       if (uid === undefined) throw new Error(`the API server answered without the object's UID`);
       if (!existing) this.#attempted.set(node, uid);
       this.#newUids.set(node, uid);
-      const status = node.obj.status;
+      const status = withoutObservedGenerations(node.obj.status);
       if (node.kind.status && status !== undefined && status !== null && Object.keys(status).length > 0) {
         await target.call('PATCH', `${path}/status`, {
           merge: true,
@@ -1219,11 +1261,11 @@ class Mover {
     return deleted;
   }
 
-  async #unpauseTarget(plan: Plan): Promise<void> {
+  async #unpauseTarget(cluster: GraphNode): Promise<void> {
     const { namespace, name } = this.#ctx;
     this.#log(`Resuming Cluster ${namespace}/${name} in the target cluster`);
     try {
-      await this.#target.call('PATCH', objectPath(plan.cluster.kind, namespace, name), {
+      await this.#target.call('PATCH', objectPath(cluster.kind, namespace, name), {
         merge: true,
         body: { spec: { paused: null } },
         doing: `unpausing Cluster ${namespace}/${name} in the target cluster`,
@@ -1232,9 +1274,50 @@ class Mover {
       throw new CapiMoveError(
         CapiMoveErrorCode.Incomplete,
         `moving Cluster ${namespace}/${name}: ${(error as Error).message}; the graph is in the target cluster but the Cluster is still paused there: run the same move again to finish it`,
-        { cause: error, state: 'incomplete', object: refOf(plan.cluster) },
+        { cause: error, state: 'incomplete', object: refOf(cluster) },
       );
     }
+  }
+
+  /**
+   * An earlier move that failed after deleting the source's Cluster (the last object deleted)
+   * left the Cluster paused in the target: with the Cluster gone from the source and paused in
+   * the target, rerunning the move only unpauses it there. `undefined` otherwise.
+   */
+  async #finishEarlierMove(): Promise<Omit<MoveResult, 'durationMs'> | undefined> {
+    const { source, namespace, name, signal } = this.#ctx;
+    const path = objectPath(CLUSTER_KIND, namespace, name);
+    const doing = (where: string) => ({
+      doing: `reading Cluster ${namespace}/${name} in the ${where} cluster`,
+      signal,
+      allowNotFound: true,
+    });
+    if ((await source.call('GET', path, doing('source'))) !== undefined) return undefined;
+    const target = await this.#target.call('GET', path, doing('target'));
+    if (target === undefined || !isPaused(target)) return undefined;
+    this.#log(
+      `Cluster ${namespace}/${name} is gone from the source and paused in the target: finishing an earlier move`,
+    );
+    await this.#unpauseTarget({
+      obj: target,
+      kind: CLUSTER_KIND,
+      uid: target.metadata.uid ?? '',
+      owners: [],
+      softOwners: [],
+    });
+    return {
+      namespace,
+      name,
+      dryRun: false,
+      objects: [],
+      groups: 0,
+      counts: {},
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      notReady: [],
+      attempts: 0,
+    };
   }
 
   /** Undoes what the move changed, and says so in the error it returns. */
@@ -1257,7 +1340,7 @@ class Mover {
             );
     const created = [...this.#attempted.entries()];
     const paused = this.#pausedFrom !== undefined;
-    if (!paused && created.length === 0 && !this.#namespaceCreated) return base;
+    if (!paused && created.length === 0) return base;
     this.#log(`Rolling back the move of Cluster ${namespace}/${name}: ${base.message}`, 'warn');
     const errors: unknown[] = [];
     // The source first: it must be usable again whatever happens to the target.
@@ -1284,18 +1367,11 @@ class Mover {
         )),
       );
     }
-    if (this.#namespaceCreated) {
-      await this.#target
-        .call('DELETE', `/api/v1/namespaces/${namespace}`, {
-          doing: `deleting namespace ${namespace} in the target cluster`,
-          allowNotFound: true,
-        })
-        .catch((e: unknown) => errors.push(e));
-    }
+    // The namespace stays, even when this move created it: another move (of another Cluster in
+    // the same namespace) may be using it, and deleting a namespace deletes everything in it.
     const undone = [
       ...(paused ? ['the source Cluster was unpaused'] : []),
       `the ${cleaned} objects created in the target were deleted`,
-      ...(this.#namespaceCreated ? [`so was namespace ${namespace}`] : []),
     ].join(', ');
     const message =
       errors.length === 0

@@ -166,7 +166,16 @@ export class KubeRestClient {
       try {
         const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
         if (response.status >= 200 && response.status < 300) {
-          return response.text === '' ? undefined : (JSON.parse(response.text) as T);
+          if (response.text === '') return undefined;
+          try {
+            return JSON.parse(response.text) as T;
+          } catch (parse) {
+            // Not transient: the server answered, with something that is not JSON.
+            error = new KubeError(KubeErrorCode.Api, `${options.doing}: the answer is not JSON`, {
+              cause: parse,
+            });
+            throw error;
+          }
         }
         if (response.status === 404 && options.allowNotFound) return undefined;
         error = wrapKubeError({ code: response.status, body: response.text }, options.doing);

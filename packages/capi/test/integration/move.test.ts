@@ -44,12 +44,21 @@ async function newNamespace(what: string): Promise<string> {
 async function snapshot(kube: KubeClient, namespace: string): Promise<Map<string, Obj>> {
   const out = new Map<string, Obj>();
   for (const kind of GRAPH_KINDS) {
-    const { items } = await kube
-      .list<Obj>(kind.apiVersion, kind.kind, { namespace })
-      .catch(() => ({ items: [] }));
+    // No catch: a list that fails must fail the test, not look like an empty namespace.
+    const { items } = await kube.list<Obj>(kind.apiVersion, kind.kind, { namespace });
     for (const item of items) out.set(`${kind.kind}/${item.metadata?.name}`, { ...item, kind: kind.kind });
   }
   return out;
+}
+
+function withoutObservedGenerations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutObservedGenerations);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'observedGeneration')
+      .map(([k, v]) => [k, withoutObservedGenerations(v)]),
+  );
 }
 
 const keys = (graph: readonly GraphObject[]) => graph.map((o) => `${o.kind}/${o.name}`).sort();
@@ -156,7 +165,8 @@ describe('moveCluster', () => {
       const was = before.get(key)!;
       const now = target.get(key)!;
       expect(now.spec, key).toEqual(was.spec);
-      expect(now.status, key).toEqual(was.status);
+      // Status is kept, without the generations the source observed (the copy starts at 1).
+      expect(now.status, key).toEqual(withoutObservedGenerations(was.status));
       expect(now.data, key).toEqual(was.data);
       expect(now.type, key).toEqual(was.type);
       expect(now.metadata?.labels, key).toEqual(was.metadata?.labels);
@@ -165,10 +175,16 @@ describe('moveCluster', () => {
       // Owner references: as many, same owners by kind and name, each resolving to the target's object.
       const refs = now.metadata?.ownerReferences ?? [];
       expect(
-        refs.map((r) => `${r.kind}/${r.name}/${r.controller ?? false}`),
+        refs.map(
+          (r) =>
+            `${r.apiVersion}/${r.kind}/${r.name}/${r.controller ?? false}/${r.blockOwnerDeletion ?? false}`,
+        ),
         key,
       ).toEqual(
-        (was.metadata?.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}/${r.controller ?? false}`),
+        (was.metadata?.ownerReferences ?? []).map(
+          (r) =>
+            `${r.apiVersion}/${r.kind}/${r.name}/${r.controller ?? false}/${r.blockOwnerDeletion ?? false}`,
+        ),
       );
       for (const ref of refs) {
         const owner = byUid.get(ref.uid);
@@ -338,13 +354,13 @@ describe('moveCluster', () => {
     await expectSourceIntact(namespace, before);
     expect((await from.get<Obj>({ ...ref('Cluster', namespace, 'zeta') }))?.spec?.paused).toBeUndefined();
     await expectTargetEmpty(namespace);
-    // The namespace the move created is deleted too (it stays Terminating here: no namespace controller).
+    // The namespace stays: another move may be using it, and deleting it would delete its objects.
     const ns = await to.get<KubernetesObject & { status?: { phase?: string } }>({
       apiVersion: 'v1',
       kind: 'Namespace',
       name: namespace,
     });
-    expect(ns === undefined || ns.status?.phase === 'Terminating').toBe(true);
+    expect(ns?.status?.phase).toBe('Active');
   });
 
   it('rolls back when the target refuses an object, naming it, and keeps what the target had', async () => {
@@ -460,6 +476,76 @@ describe('moveCluster', () => {
     }
   });
 
+  it('finishes, when run again, a move that failed after the source Cluster was deleted', async () => {
+    const namespace = await newNamespace('unpause');
+    await createClusterGraph(source.kubeconfig, { namespace, name: 'lambda', workers: 1 });
+    const policy = `ocne-test-paused-${namespace}`;
+    // The target refuses to unpause Clusters: the move fails at its very last step.
+    await to.apply(
+      refusalPolicy(
+        policy,
+        namespace,
+        'UPDATE',
+        '!(has(oldObject.spec.paused) && oldObject.spec.paused == true && !has(object.spec.paused))',
+        { group: 'cluster.x-k8s.io', resource: 'clusters' },
+      ),
+    );
+    const probe = ref('Cluster', namespace, 'lambda-probe');
+    await to.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
+    await to.apply(
+      [
+        {
+          apiVersion: probe.apiVersion,
+          kind: probe.kind,
+          metadata: { name: probe.name, namespace },
+          spec: { paused: true },
+        } as KubernetesObject,
+      ],
+      { mode: 'create' },
+    );
+    const path = `/apis/cluster.x-k8s.io/v1beta1/namespaces/${namespace}/clusters/${probe.name}`;
+    const unpauseRefused = async () => {
+      const rest = to.rest();
+      try {
+        await rest.call('PATCH', path, {
+          merge: true,
+          body: { spec: { paused: null } },
+          doing: 'unpausing the probe',
+        });
+        await rest.call('PATCH', path, {
+          merge: true,
+          body: { spec: { paused: true } },
+          doing: 'pausing the probe',
+        });
+        return false;
+      } catch (error) {
+        return (error as Error).message.includes(REFUSED);
+      } finally {
+        rest.close();
+      }
+    };
+    try {
+      await expect.poll(unpauseRefused, { timeout: 20_000, interval: 200 }).toBe(true);
+      const first = await rejection(moveCluster({ from, to, namespace, name: 'lambda' }));
+      expect(first.code).toBe('OCNE_CAPI_MOVE_INCOMPLETE');
+      expect(first.message).toContain('still paused there: run the same move again to finish it');
+      expect([...(await snapshot(from, namespace)).keys()]).toEqual([]);
+      expect((await to.get<Obj>(ref('Cluster', namespace, 'lambda')))?.spec?.paused).toBe(true);
+    } finally {
+      for (const kind of ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy']) {
+        await to.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, name: policy });
+      }
+    }
+    await expect.poll(unpauseRefused, { timeout: 20_000, interval: 200 }).toBe(false);
+    const { events, emit } = collector();
+    const second = await moveCluster({ from, to, namespace, name: 'lambda', emit });
+    expect(second).toMatchObject({ created: 0, deleted: 0, objects: [] });
+    expect(events.some((e) => e.type === 'log' && e.message.includes('finishing an earlier move'))).toBe(
+      true,
+    );
+    expect((await to.get<Obj>(ref('Cluster', namespace, 'lambda')))?.spec?.paused).toBeUndefined();
+  });
+
   it('refuses before changing anything when the target lacks a kind of the graph', async () => {
     const namespace = await newNamespace('nokind');
     const probe = {
@@ -532,8 +618,12 @@ const REFUSED = 'refused by a test policy';
 function refusalPolicy(
   name: string,
   namespace: string,
-  operation: 'CREATE' | 'DELETE',
+  operation: 'CREATE' | 'UPDATE' | 'DELETE',
   expression: string,
+  rule: { group: string; resource: string } = {
+    group: 'infrastructure.cluster.x-k8s.io',
+    resource: 'ocimachines',
+  },
 ): Array<KubernetesObject & Record<string, unknown>> {
   return [
     {
@@ -545,10 +635,10 @@ function refusalPolicy(
         matchConstraints: {
           resourceRules: [
             {
-              apiGroups: ['infrastructure.cluster.x-k8s.io'],
+              apiGroups: [rule.group],
               apiVersions: ['*'],
               operations: [operation],
-              resources: ['ocimachines'],
+              resources: [rule.resource],
             },
           ],
         },
