@@ -467,6 +467,10 @@ export class KubeClient {
           cause: error,
         });
       }
+      // Whatever the abort reason is (a DOMException, a string from Operation.cancel, an Error).
+      if (options.signal?.aborted) {
+        throw new KubeError(KubeErrorCode.Cancelled, `${description}: cancelled`, { cause: error });
+      }
       throw wrapKubeError(error, description);
     }
   }

@@ -278,9 +278,12 @@ describe('waits', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
-  it("stops when the caller's signal aborts", async () => {
+  it.each([
+    ['no reason (a DOMException)', undefined],
+    ['a string reason, as Operation.cancel gives', 'cancelled by the user'],
+  ])("stops with OCNE_CANCELLED when the caller's signal aborts with %s", async (_name, reason) => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 200);
+    setTimeout(() => ac.abort(reason), 200);
     const error = await kube
       .waitFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'never' }, () => false, {
         signal: ac.signal,
