@@ -22,7 +22,6 @@ export type {
   MoveResult,
 } from './move.js';
 export { CAPI_MOVE_STEP, CapiMoveError, CapiMoveErrorCode, moveCluster } from './move.js';
-export type { ObjectMeta, OwnerReference } from './objects.js';
 export type {
   CapiCatalog,
   CapiProviderChartsOptions,
@@ -52,7 +51,6 @@ export type {
 } from './workload.js';
 export {
   CapiWorkloadErrorCode,
-  CLUSTER_NAME_LABEL,
   KUBECONFIG_TIMEOUT_MS,
   ociCcmSecrets,
   ociCcmSettings,

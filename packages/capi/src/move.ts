@@ -23,6 +23,7 @@
  */
 import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/config';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
+import { CLUSTER_NAME_LABEL, type OwnerReference } from './objects.js';
 
 /** Codes of the errors {@link moveCluster} raises (as {@link CapiMoveError}). */
 export const CapiMoveErrorCode = {
@@ -185,7 +186,6 @@ export interface MoveResult {
 
 const FIELD_MANAGER = 'ocne-move';
 const CAPI_GROUP = 'cluster.x-k8s.io';
-const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 const CLUSTERCTL_LABEL = 'clusterctl.cluster.x-k8s.io';
 const DELETE_FOR_MOVE = 'clusterctl.cluster.x-k8s.io/delete-for-move';
 const BLOCK_MOVE = 'clusterctl.cluster.x-k8s.io/block-move';
@@ -201,15 +201,6 @@ const SECRET_PURPOSES: readonly string[] = [
 
 // ---------------------------------------------------------------------------------------------------
 // Objects and kinds.
-
-interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 interface Metadata {
   name: string;
@@ -609,6 +600,45 @@ async function pool<T>(
   return errors;
 }
 
+/** The distinct kinds of a plan's objects. */
+const kindsOf = (plan: Plan): Kind[] => [
+  ...new Map(plan.nodes.map((n) => [`${n.kind.group}/${n.kind.kind}`, n.kind])).values(),
+];
+
+/**
+ * Lists every kind of a plan in the namespace of one cluster, at most 8 kinds at a time, and calls
+ * `each` for every object listed. Returns the errors (with `failFast`, no kind starts after one).
+ */
+async function listPlanKinds(
+  api: Api,
+  plan: Plan,
+  options: {
+    namespace: string;
+    where: 'source' | 'target';
+    concurrency: number;
+    failFast: boolean;
+    signal?: AbortSignal | undefined;
+  },
+  each: (kind: Kind, object: Obj) => void,
+): Promise<unknown[]> {
+  const { namespace, where, signal } = options;
+  return pool(
+    kindsOf(plan),
+    Math.min(options.concurrency, 8),
+    async (kind) => {
+      const items = await api.list(
+        collectionPath(kind, namespace),
+        apiVersionOf(kind),
+        kind.kind,
+        `listing ${kind.kind} in ${namespace} in the ${where} cluster`,
+        signal,
+      );
+      for (const o of items) each(kind, o);
+    },
+    { failFast: options.failFast },
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The move.
 
@@ -921,8 +951,7 @@ class Mover {
       'listing the CustomResourceDefinitions of the target cluster',
       signal,
     )) as unknown as Crd[];
-    const kinds = new Map(plan.nodes.map((n) => [`${n.kind.group}/${n.kind.kind}`, n.kind]));
-    const missing = [...kinds.values()].filter((kind) => {
+    const missing = kindsOf(plan).filter((kind) => {
       if (kind.group === '') return false;
       const crd = this.#targetCrds?.find(
         (c) => c.spec.group === kind.group && c.spec.names.kind === kind.kind,
@@ -970,21 +999,11 @@ class Mover {
       });
     } else {
       // What the target has already (an interrupted move) is updated, not created, and a rollback keeps it.
-      const kinds = new Map(plan.nodes.map((n) => [`${n.kind.group}/${n.kind.kind}`, n.kind]));
-      const errors = await pool(
-        [...kinds.values()],
-        Math.min(concurrency, 8),
-        async (kind) => {
-          const items = await target.list(
-            collectionPath(kind, namespace),
-            apiVersionOf(kind),
-            kind.kind,
-            `listing ${kind.kind} in ${namespace} in the target cluster`,
-            signal,
-          );
-          for (const o of items) this.#existing.set(`${kind.group}/${kind.kind}/${o.metadata.name}`, o);
-        },
-        { failFast: true },
+      const errors = await listPlanKinds(
+        target,
+        plan,
+        { namespace, where: 'target', concurrency, failFast: true, signal },
+        (kind, o) => this.#existing.set(`${kind.group}/${kind.kind}/${o.metadata.name}`, o),
       );
       if (errors.length > 0) throw errors[0];
     }
@@ -1218,23 +1237,14 @@ class Mover {
     }
     // Gone? Finalizers were removed, so it is at once, unless a controller put one back.
     const left: GraphNode[] = [];
-    const kinds = new Map(plan.nodes.map((n) => [`${n.kind.group}/${n.kind.kind}`, n.kind]));
     const uids = new Set(plan.nodes.map((n) => n.uid));
-    const listErrors = await pool(
-      [...kinds.values()],
-      Math.min(concurrency, 8),
-      async (kind) => {
-        const items = await source.list(
-          collectionPath(kind, namespace),
-          apiVersionOf(kind),
-          kind.kind,
-          `listing ${kind.kind} in ${namespace} in the source cluster`,
-        );
-        for (const o of items) {
-          if (uids.has(o.metadata.uid ?? '')) left.push(plan.nodes.find((n) => n.uid === o.metadata.uid)!);
-        }
+    const listErrors = await listPlanKinds(
+      source,
+      plan,
+      { namespace, where: 'source', concurrency, failFast: false },
+      (_kind, o) => {
+        if (uids.has(o.metadata.uid ?? '')) left.push(plan.nodes.find((n) => n.uid === o.metadata.uid)!);
       },
-      { failFast: false },
     );
     if (listErrors.length > 0) throw fail(listErrors, 'checking the deletion from the source cluster failed');
     const waitErrors = await pool(

@@ -2,6 +2,9 @@
 // (src/generated/types.ts). The CRD schemas leave `metadata` untyped (the API server owns it),
 // so the generator refers to these instead.
 
+/** The label CAPI puts on the objects of a cluster, with the cluster's name as value. */
+export const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
+
 /** A reference from an object to the object that owns it (`metadata.ownerReferences[]`). */
 export interface OwnerReference {
   /** API version of the owner, `group/version`. */

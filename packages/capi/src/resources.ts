@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { OcneError, type ResolvedClusterConfig } from '@ocne/config';
 import { parseAllDocuments } from 'yaml';
-import { type OciTemplateOptions, ociTemplate } from './template.js';
+import { CLUSTER_NAME_LABEL } from './objects.js';
+import { fail, type OciTemplateOptions, ociTemplate } from './template.js';
 
 /** Error codes of {@link ociClusterResources} and {@link checkClusterResources}. */
 export const CapiResourcesErrorCode: {
@@ -67,12 +68,6 @@ export class CapiResourcesError extends OcneError {
     );
     this.location = location;
   }
-}
-
-const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
-
-function fail(code: string, message: string, cause?: unknown): never {
-  throw new OcneError(code as `OCNE_${string}`, message, cause === undefined ? {} : { cause });
 }
 
 /** Parses a multi-document YAML stream of Kubernetes objects; empty documents are skipped. */

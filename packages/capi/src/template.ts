@@ -29,6 +29,7 @@ import {
   isOcneError,
   kubernetesVersionInfo,
   OcneError,
+  type OcneErrorCode,
   type ResolvedClusterConfig,
 } from '@ocne/config';
 import { capiNodeIgnition, capiNodeInput, loadExtraIgnition, serializeIgnition } from '@ocne/ignition';
@@ -42,6 +43,7 @@ import type {
   OCIMachineTemplate,
 } from './generated/types.js';
 import { ociNetworkSpec } from './network.js';
+import { CLUSTER_NAME_LABEL } from './objects.js';
 
 /** Error codes of the template. */
 export const CapiTemplateErrorCode: {
@@ -141,8 +143,9 @@ export interface OciTemplate {
   additionalConfig: string;
 }
 
-function fail(code: string, message: string, cause?: unknown): never {
-  throw new OcneError(code as `OCNE_${string}`, message, cause === undefined ? {} : { cause });
+/** @internal Throws an `OcneError` with a code, a message and the error it wraps (if any). */
+export function fail(code: OcneErrorCode, message: string, cause?: unknown): never {
+  throw new OcneError(code, message, cause === undefined ? {} : { cause });
 }
 
 async function sshKey(
@@ -334,7 +337,7 @@ export async function ociTemplate(
   const workerName = `${name}-md-0`;
   const version = versions.kubernetes;
   const cipherSuites = cluster.cipherSuites;
-  const labels = { 'cluster.x-k8s.io/cluster-name': name };
+  const labels = { [CLUSTER_NAME_LABEL]: name };
   const ignition = {
     variant: 'fcos',
     version: '1.5.0',

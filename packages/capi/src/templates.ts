@@ -7,6 +7,7 @@
 
 export { OCI_SUBNETS, ociNetworkSpec } from './network.js';
 export type { ObjectMeta, OwnerReference } from './objects.js';
+export { CLUSTER_NAME_LABEL } from './objects.js';
 export type {
   ClusterResources,
   ClusterResourcesSource,

@@ -16,6 +16,7 @@ import {
 import type { KubeClient } from '@ocne/kubernetes';
 import { stringify } from 'yaml';
 import type { OCICluster } from './generated/types.js';
+import { CLUSTER_NAME_LABEL } from './objects.js';
 import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.js';
 
 /** Codes of the errors the workload-cluster functions raise, besides those of `@ocne/kubernetes`. */
@@ -36,9 +37,6 @@ export const CapiWorkloadErrorCode = {
 
 /** A CAPI workload-cluster error code. */
 export type CapiWorkloadErrorCode = (typeof CapiWorkloadErrorCode)[keyof typeof CapiWorkloadErrorCode];
-
-/** The label CAPI puts on every object of a cluster, the kubeconfig Secret included. */
-export const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 
 /** Upstream's waiter text while the kubeconfig Secret is awaited. */
 export const WAITING_FOR_KUBECONFIG = 'Waiting for kubeconfig';
