@@ -126,10 +126,7 @@ export async function waitForWorkloadKubeconfig(options: WaitForWorkloadKubeconf
       );
       return kubeconfigOf(secrets)!;
     } catch (error) {
-      if (signal?.aborted) {
-        if (isOcneError(error) && error.code === CapiWorkloadErrorCode.Cancelled) throw error;
-        throw new OcneError(CapiWorkloadErrorCode.Cancelled, `${doing}: cancelled`, { cause: error });
-      }
+      // An abort arrives as waitFor's OCNE_CANCELLED (`<doing>: cancelled`), whatever its reason.
       if (isOcneError(error) && error.code === 'OCNE_KUBE_TIMEOUT') {
         const empty = seen.filter(isKubeconfigSecret).map((s) => s.metadata?.name ?? '');
         const hint =
