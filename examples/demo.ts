@@ -12,7 +12,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '@ocne/cluster';
-import { formatIssue, isOcneError, loadConfig, type ValueSource } from '@ocne/config';
+import { formatIssue, loadConfig, type ValueSource } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { parseIgnition } from '@ocne/ignition';
 import { parseAllDocuments } from 'yaml';
 

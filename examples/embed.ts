@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, type Operation } from '@ocne/cluster';
-import { isOcneError, type OcneEvent } from '@ocne/config';
+import { isOcneError, type OcneEvent } from '@ocne/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'ocne-embed-out-'));

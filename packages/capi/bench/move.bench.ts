@@ -2,7 +2,7 @@
 // and 1000 worker Machines (4 objects per Machine, plus the cluster's own), the time of each move
 // and its phases, objects per second, and how the time grows with the size, all measured in one
 // run. Then, on the 100-Machine graph, how the time depends on the concurrency.
-import type { EventInput } from '@ocne/config';
+import type { EventInput } from '@ocne/core';
 import { connect } from '@ocne/kubernetes';
 import { startControlPlane } from '@ocne/test-control-plane';
 import { moveCluster } from '../src/move.ts';

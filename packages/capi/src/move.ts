@@ -21,7 +21,7 @@
  *   move), objects that only the `clusterctl.cluster.x-k8s.io/move` and `move-hierarchy` labels
  *   select, and Clusters with a ClusterClass topology (refused). Upstream's template uses none.
  */
-import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/config';
+import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/core';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
 import { CLUSTER_NAME_LABEL, type OwnerReference } from './objects.js';
 

@@ -1,4 +1,4 @@
-import { type EventSink, isOcneError, OcneError } from '@ocne/config';
+import { type EventSink, isOcneError, OcneError } from '@ocne/core';
 import type { ChartCatalog } from '@ocne/kubernetes';
 
 /** Codes of the errors {@link installCapiProviders} raises, besides those of `@ocne/kubernetes`. */

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { OcneError, type ResolvedClusterConfig } from '@ocne/config';
+import type { ResolvedClusterConfig } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 import { fail, type OciTemplateOptions, ociTemplate } from './template.js';

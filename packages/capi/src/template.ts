@@ -25,13 +25,10 @@ import { readFile } from 'node:fs/promises';
 import {
   type Architecture,
   architectureFromShape,
-  type EventSink,
-  isOcneError,
   kubernetesVersionInfo,
-  OcneError,
-  type OcneErrorCode,
   type ResolvedClusterConfig,
 } from '@ocne/config';
+import { type EventSink, isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
 import { capiNodeIgnition, capiNodeInput, loadExtraIgnition, serializeIgnition } from '@ocne/ignition';
 import { stringify } from 'yaml';
 import type {

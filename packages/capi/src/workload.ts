@@ -5,14 +5,8 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type EventSink,
-  isOcneError,
-  type OciProvider,
-  OcneError,
-  runStep,
-  writeFileAtomic,
-} from '@ocne/config';
+import type { OciProvider } from '@ocne/config';
+import { type EventSink, isOcneError, OcneError, runStep, writeFileAtomic } from '@ocne/core';
 import type { KubeClient } from '@ocne/kubernetes';
 import { stringify } from 'yaml';
 import type { OCICluster } from './generated/types.js';

@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isOcneError, loadConfig } from '@ocne/config';
+import { loadConfig } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {

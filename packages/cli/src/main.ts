@@ -3,7 +3,8 @@
  * Exit codes: 0 ok, 1 the operation failed, 2 usage error.
  */
 import type { Cluster as ClusterClass, ClusterOpenOptions, Operation } from '@ocne/cluster';
-import type { ClusterConfig, DefaultsConfig, OcneEvent } from '@ocne/config';
+import type { ClusterConfig, DefaultsConfig } from '@ocne/config';
+import type { OcneEvent } from '@ocne/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { type LogFormat, logLine, renderEvent } from './render.js';
@@ -329,7 +330,10 @@ export async function main(options: MainOptions): Promise<number> {
         ? 0
         : 2;
     }
-    const { ConfigError, isOcneError } = await import('@ocne/config');
+    const [{ ConfigError }, { isOcneError }] = await Promise.all([
+      import('@ocne/config'),
+      import('@ocne/core'),
+    ]);
     if (error instanceof ConfigError) {
       for (const line of error.describe().split('\n')) await fail(line, error.code);
       return 1;

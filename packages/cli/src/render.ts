@@ -2,7 +2,7 @@
  * Renders operation events the way upstream's logrus and waiters print them. Only the CLI
  * writes to the terminal; the library hands it events.
  */
-import type { OcneEvent } from '@ocne/config';
+import type { OcneEvent } from '@ocne/core';
 
 /** Output format of log lines. */
 export type LogFormat = 'text' | 'json';

@@ -1,6 +1,6 @@
 // What the CLI prints for events: logrus lines on a terminal and off it, `: ok` step endings,
 // instructions verbatim, and JSON lines.
-import type { OcneEvent } from '@ocne/config';
+import type { OcneEvent } from '@ocne/core';
 import { describe, expect, it } from 'vitest';
 import { renderEvent } from '../src/render.js';
 

@@ -17,15 +17,14 @@ import {
   type ConfigIssue,
   clusterConfigSchema,
   formatIssue,
-  isOcneError,
   type JsonSchema,
   LayerKind,
-  OcneError,
   parseClusterConfig,
   type ResolvedClusterConfig,
   resolveConfig,
   resolveSchemaRef,
 } from '@ocne/config';
+import { acquirePidLock, isOcneError, OcneError, writeFileAtomic } from '@ocne/core';
 import {
   type Document,
   isAlias,
@@ -39,7 +38,6 @@ import {
   YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
-import { acquirePidLock, writeFileAtomic } from './fs.js';
 
 /** A cluster in the cache. */
 export interface CachedCluster {

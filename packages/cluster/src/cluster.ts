@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import {
   type LoadConfigOptions,
   loadConfig,
-  OcneError,
   type ResolvedClusterConfig,
   type ResolvedConfig,
-  runStep,
 } from '@ocne/config';
+import { OcneError, runStep, writeFileAtomic } from '@ocne/core';
 import { type CachedCluster, ClusterCache } from './cache.js';
-import { writeFileAtomic } from './fs.js';
 import { type Operation, type OperationOptions, startOperation } from './operation.js';
 import {
   type ClusterProvider,

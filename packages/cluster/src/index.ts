@@ -32,8 +32,6 @@ export type {
   TemplateOptions,
 } from './cluster.js';
 export { Cluster } from './cluster.js';
-export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
-export { acquirePidLock, writeFileAtomic } from './fs.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';
 export { startOperation } from './operation.js';
 export type {

@@ -2,7 +2,7 @@
  * `Operation<T>`: what long SDK calls return. Await it for the result; iterate it (or pass
  * `onEvent`) for the events; abort it through `signal` or `cancel()`.
  */
-import { type EventInput, type EventSink, isOcneError, OcneError, type OcneEvent } from '@ocne/config';
+import { type EventInput, type EventSink, isOcneError, OcneError, type OcneEvent } from '@ocne/core';
 
 /** A running operation. */
 export interface Operation<T> extends PromiseLike<T>, AsyncIterable<OcneEvent> {

@@ -4,7 +4,8 @@
  * imported only when a cluster of that provider is used.
  */
 import type { OciLookup } from '@ocne/capi/templates';
-import { type EventSink, OcneError, type ResolvedConfig } from '@ocne/config';
+import type { ResolvedConfig } from '@ocne/config';
+import { type EventSink, OcneError } from '@ocne/core';
 
 /** What a provider operation gets from the facade. */
 export interface ProviderContext {

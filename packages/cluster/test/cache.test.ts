@@ -12,25 +12,29 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type ClusterConfig,
   ConfigError,
-  isOcneError,
   LayerKind,
   layerFromObject,
   loadConfig,
   type ResolvedClusterConfig,
   resolveConfig,
 } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ClusterCache } from '../src/cache.js';
 
 const HOOKS = fileURLToPath(new URL('../../../scripts/source-hooks.mjs', import.meta.url));
 const CACHE_MODULE = new URL('../src/cache.ts', import.meta.url).href;
-const FS_MODULE = new URL('../src/fs.ts', import.meta.url).href;
+// The child process imports the lock of `@ocne/core` (found by package name, read from source).
+const CORE_MODULE = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve('@ocne/core/package.json')), 'src', 'index.ts'),
+).href;
 const UPSTREAM_FIXTURE = fileURLToPath(new URL('./fixtures/upstream-clusters.yaml', import.meta.url));
 
 let root: string;
@@ -525,7 +529,7 @@ await Promise.all(names.map((name) => cache.add({ config: { ...config, name }, k
         const script = join(root, `hold-${counter++}.mjs`);
         writeFileSync(
           script,
-          `const { acquirePidLock } = await import(${JSON.stringify(FS_MODULE)});
+          `const { acquirePidLock } = await import(${JSON.stringify(CORE_MODULE)});
 const lock = await acquirePidLock(process.argv[2]);
 process.stdout.write('locked\\n');
 process.stdin.resume();

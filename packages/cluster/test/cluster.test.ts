@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, type ClusterProvider, registerProvider, startOperation } from '@ocne/cluster';
-import { isOcneError, type OcneEvent } from '@ocne/config';
+import { isOcneError, type OcneEvent } from '@ocne/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciLookup } from '@ocne/capi/templates';
-import type { OcneEvent } from '@ocne/config';
+import type { OcneEvent } from '@ocne/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Cluster } from '../src/index.js';

@@ -22,29 +22,8 @@ export {
   DEFAULTS_ENV,
   PROVIDERS,
 } from './defaults.js';
-export type { ConfigIssue, OcneErrorCode, OcneErrorOptions, SourceLocation } from './errors.js';
-export {
-  ConfigError,
-  ConfigErrorCode,
-  formatIssue,
-  isOcneError,
-  OcneError,
-} from './errors.js';
-export type {
-  DoneEvent,
-  EventBase,
-  EventInput,
-  EventSink,
-  InstructionsEvent,
-  LogEvent,
-  OcneEvent,
-  ProgressEvent,
-  StepEvent,
-  WarningEvent,
-} from './events.js';
-export { runStep } from './events.js';
-export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
-export { acquirePidLock, writeFileAtomic } from './fs.js';
+export type { ConfigErrorCode, ConfigIssue, SourceLocation } from './errors.js';
+export { ConfigError, formatIssue } from './errors.js';
 export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 export type { ImageReference, OstreeReference } from './images.js';
 export {

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { builtinDefaults, DEFAULTS_ENV } from './defaults.js';
-import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
 import { layerFromObject, type ParsedLayer, parseClusterConfig, parseDefaultsConfig } from './parse.js';
 import { resolveConfig } from './resolve.js';
@@ -64,7 +64,7 @@ async function readText(
     throw new ConfigError(
       [
         {
-          code: ConfigErrorCode.ReadFailed,
+          code: 'OCNE_CONFIG_READ_FAILED',
           message: `cannot read ${what}: ${reason}`,
           severity: 'error',
           file: path,
@@ -136,7 +136,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   if (options.configPath !== undefined && options.config !== undefined) {
     throw new ConfigError([
       {
-        code: ConfigErrorCode.Conflict,
+        code: 'OCNE_CONFIG_CONFLICT',
         message: 'give the cluster configuration as configPath or as config, not both',
         severity: 'error',
         file: options.configPath,

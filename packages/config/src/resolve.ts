@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { builtinDefaults, DEFAULT_CLUSTER_NAME } from './defaults.js';
-import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { ensureBootImageVersion, makeOstreeReference } from './images.js';
 import { DEFAULT_KUBERNETES_VERSION } from './kubernetes-versions.js';
@@ -98,7 +98,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
     if (setBy) {
       const at = setBy.positions?.get('ephemeralCluster.preserve');
       warnings.push({
-        code: ConfigErrorCode.InvalidValue,
+        code: 'OCNE_CONFIG_INVALID_VALUE',
         severity: 'warning',
         message:
           'ephemeralCluster.preserve has no effect: upstream drops it when merging, so the ephemeral cluster is deleted',

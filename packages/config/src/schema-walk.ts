@@ -18,7 +18,7 @@ import {
   type YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
-import { ConfigErrorCode, type ConfigIssue } from './errors.js';
+import type { ConfigErrorCode, ConfigIssue } from './errors.js';
 
 /** The part of JSON Schema (draft-07) that the generated schemas use. */
 export interface JsonSchema {
@@ -267,7 +267,7 @@ class Reader {
     const current = this.deref(node, path, at);
     if (current === null || current === undefined) return undefined;
     if (this.#reading.has(current)) {
-      this.issue(ConfigErrorCode.Syntax, path, at, 'an alias refers to a collection that contains it');
+      this.issue('OCNE_CONFIG_SYNTAX', path, at, 'an alias refers to a collection that contains it');
       return undefined;
     }
     this.#reading.add(current);
@@ -284,7 +284,7 @@ class Reader {
     const target = (node as Alias).resolve(this.#doc);
     if (target === undefined) {
       this.issue(
-        ConfigErrorCode.Syntax,
+        'OCNE_CONFIG_SYNTAX',
         path,
         at,
         `unknown alias *${(node as Alias).source}: no anchor &${(node as Alias).source} before it`,
@@ -313,7 +313,7 @@ class Reader {
           const target = this.deref(source, path, at);
           if (!isMap(target)) {
             this.issue(
-              ConfigErrorCode.Type,
+              'OCNE_CONFIG_TYPE',
               path,
               at,
               `expected a merge key ("<<") to name mappings, found ${describeNode(target)}`,
@@ -342,7 +342,7 @@ class Reader {
     if (type === 'object') {
       if (!isMap(current)) {
         this.issue(
-          ConfigErrorCode.Type,
+          'OCNE_CONFIG_TYPE',
           path,
           at,
           `expected ${expected(schema)}, found ${describeNode(current)}`,
@@ -356,12 +356,7 @@ class Reader {
         const keyNode = pair.key;
         const keyAt = this.position(keyNode as YamlNode) ?? at;
         if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
-          this.issue(
-            ConfigErrorCode.Type,
-            path,
-            keyAt,
-            `expected a plain key, found ${describeNode(keyNode)}`,
-          );
+          this.issue('OCNE_CONFIG_TYPE', path, keyAt, `expected a plain key, found ${describeNode(keyNode)}`);
           continue;
         }
         const key = String(keyNode.value);
@@ -370,7 +365,7 @@ class Reader {
         const child = props[key];
         if (child === undefined && this.#options.ignoredKeys?.has(key)) {
           this.issue(
-            ConfigErrorCode.UnknownKey,
+            'OCNE_CONFIG_UNKNOWN_KEY',
             childPath,
             keyAt,
             `"${key}" is an internal key of upstream's Go structs and has no effect (ignored)`,
@@ -381,7 +376,7 @@ class Reader {
         if (child === undefined) {
           const severity = this.#options.unknownKeys;
           this.issue(
-            ConfigErrorCode.UnknownKey,
+            'OCNE_CONFIG_UNKNOWN_KEY',
             childPath,
             keyAt,
             `unknown key "${key}"${suggestion(key, known)}${severity === 'warning' ? ' (ignored)' : ''}`,
@@ -397,7 +392,7 @@ class Reader {
     if (type === 'array') {
       if (!isSeq(current)) {
         this.issue(
-          ConfigErrorCode.Type,
+          'OCNE_CONFIG_TYPE',
           path,
           at,
           `expected ${expected(schema)}, found ${describeNode(current)}`,
@@ -409,7 +404,7 @@ class Reader {
     }
     if (!isScalar(current)) {
       this.issue(
-        ConfigErrorCode.Type,
+        'OCNE_CONFIG_TYPE',
         path,
         at,
         `expected ${expected(schema)}, found ${describeNode(current)}`,
@@ -436,7 +431,7 @@ class Reader {
             (schema.minimum !== undefined && value < schema.minimum) ||
             (schema.maximum !== undefined && value > schema.maximum)
           ) {
-            this.issue(ConfigErrorCode.Type, path, at, `expected ${expected(schema)}, found ${value}`);
+            this.issue('OCNE_CONFIG_TYPE', path, at, `expected ${expected(schema)}, found ${value}`);
             return undefined;
           }
           return value;
@@ -448,12 +443,7 @@ class Reader {
         break;
       }
     }
-    this.issue(
-      ConfigErrorCode.Type,
-      path,
-      at,
-      `expected ${expected(schema)}, found ${describeNode(current)}`,
-    );
+    this.issue('OCNE_CONFIG_TYPE', path, at, `expected ${expected(schema)}, found ${describeNode(current)}`);
     return undefined;
   }
 }
@@ -479,7 +469,7 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
       positions,
       issues: [
         {
-          code: ConfigErrorCode.Syntax,
+          code: 'OCNE_CONFIG_SYNTAX',
           message: `not valid YAML: ${(error as Error).message}`,
           severity: 'error',
           file: options.file,
@@ -492,7 +482,7 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
     for (const error of doc.errors) {
       const { line, col } = lines.linePos(syntaxErrorOffset(text, error));
       issues.push({
-        code: ConfigErrorCode.Syntax,
+        code: 'OCNE_CONFIG_SYNTAX',
         message: `not valid YAML: ${error.message.split('\n')[0]}`,
         severity: 'error',
         file: options.file,
@@ -505,7 +495,7 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
   if (docs.length > 1) {
     const { line, col } = lines.linePos(docs[1]?.range?.[0] ?? 0);
     issues.push({
-      code: ConfigErrorCode.Syntax,
+      code: 'OCNE_CONFIG_SYNTAX',
       message: 'expected one YAML document, found more (upstream would silently read only the first)',
       severity: 'error',
       file: options.file,

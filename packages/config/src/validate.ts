@@ -4,7 +4,7 @@
  */
 
 import { PROVIDERS } from './defaults.js';
-import { ConfigErrorCode, type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import { parseOstreeReference } from './images.js';
 import {
   isSupportedKubernetesVersion,
@@ -67,13 +67,13 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   ): void => {
     if (value === '') return;
     const message = problem(value);
-    if (message !== undefined) add(ConfigErrorCode.InvalidValue, path, message, { defaultsLevel });
+    if (message !== undefined) add('OCNE_CONFIG_INVALID_VALUE', path, message, { defaultsLevel });
   };
 
   // Identity and provider.
   if (!NAME.test(c.name) || c.name.length > 63) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'name',
       `expected a cluster name of at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit (it names files, VMs and Kubernetes objects), found "${c.name}"`,
     );
@@ -81,7 +81,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   const providers = [...PROVIDERS, ...(input.extraProviders ?? [])];
   if (!providers.includes(c.provider)) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'provider',
       `expected one of ${providers.join(', ')}, found "${c.provider}"`,
     );
@@ -95,7 +95,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     const known = supportedKubernetesVersions().map((v) => v.minor);
     const hint = c.kubernetesVersion.startsWith('v') ? ` (write it without the leading "v")` : '';
     add(
-      ConfigErrorCode.UnsupportedVersion,
+      'OCNE_CONFIG_UNSUPPORTED_VERSION',
       'kubernetesVersion',
       `expected a supported Kubernetes version (${known[0]} to ${known.at(-1)}, or one of their exact patch versions), found "${c.kubernetesVersion}"${hint}`,
     );
@@ -108,7 +108,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   check('loadBalancer', c.loadBalancer, checkHost);
   if (c.virtualIp !== '' && c.loadBalancer !== '') {
     add(
-      ConfigErrorCode.Conflict,
+      'OCNE_CONFIG_CONFLICT',
       'loadBalancer',
       'Can not specify both virtual IP and load balancer: set virtualIp or loadBalancer, not both',
     );
@@ -124,21 +124,21 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
         ? 'kubeApiServerBindPort'
         : 'kubeApiServerBindPortAlt';
     add(
-      ConfigErrorCode.Conflict,
+      'OCNE_CONFIG_CONFLICT',
       blamed,
       `expected kubeApiServerBindPortAlt to differ from kubeApiServerBindPort (${c.kubeApiServerBindPort}): with a virtual IP, nginx listens on one and kube-apiserver on the other`,
     );
   }
   if (!KUBE_PROXY_MODES.includes(c.kubeProxyMode)) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'kubeProxyMode',
       `expected one of ${KUBE_PROXY_MODES.join(', ')}, found "${c.kubeProxyMode}"`,
     );
   }
   if (!CNIS.includes(c.cni)) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'cni',
       `unknown CNI "${c.cni}": no CNI will be installed (upstream knows flannel and none)`,
       {
@@ -151,13 +151,13 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   const ostree = parseOstreeReference(c.osRegistry);
   if (ostree === undefined) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
       `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}"`,
     );
   } else if (ostree.tag !== '') {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
       `osRegistry field cannot have a tag: remove ":${ostree.tag}" (the tag comes from osTag)`,
     );
@@ -166,7 +166,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   // Secrets: never echo them.
   if (c.password !== '' && !/^\$(1|2[abxy]?|5|6|y|gy|7)\$/.test(c.password)) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'password',
       'expected a password hash such as the output of `openssl passwd -6` ($6$...), found something else (a plain password cannot be used and is not shown here)',
     );
@@ -176,7 +176,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     !/^(ssh-|ecdsa-|sk-)[a-z0-9@.-]+ [A-Za-z0-9+/=]+/.test(c.sshPublicKey.trim())
   ) {
     add(
-      ConfigErrorCode.InvalidValue,
+      'OCNE_CONFIG_INVALID_VALUE',
       'sshPublicKey',
       'expected an OpenSSH public key line such as "ssh-ed25519 AAAA... comment"',
     );
@@ -185,7 +185,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   // Cluster definitions.
   if (c.clusterDefinition !== '' && c.clusterDefinitionInline !== '') {
     add(
-      ConfigErrorCode.Conflict,
+      'OCNE_CONFIG_CONFLICT',
       'clusterDefinitionInline',
       'cluster configuration has file-based and inline resources: set clusterDefinition or clusterDefinitionInline, not both',
     );
@@ -204,7 +204,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   check('ephemeralCluster.node.memory', eph.memory, checkSize, true);
   check('ephemeralCluster.node.storage', eph.storage, checkSize, true);
   if (d.autoStartUI !== 'true' && d.autoStartUI !== 'false') {
-    add(ConfigErrorCode.InvalidValue, 'autoStartUI', `expected "true" or "false", found "${d.autoStartUI}"`, {
+    add('OCNE_CONFIG_INVALID_VALUE', 'autoStartUI', `expected "true" or "false", found "${d.autoStartUI}"`, {
       defaultsLevel: true,
     });
   }
@@ -226,7 +226,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     const s = oci[shape];
     if (s.ocpus < 0)
       add(
-        ConfigErrorCode.InvalidValue,
+        'OCNE_CONFIG_INVALID_VALUE',
         `providers.oci.${shape}.ocpus`,
         `expected a positive number of OCPUs, found ${s.ocpus}`,
       );
@@ -240,14 +240,14 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     case 'olvm':
       if (c.controlPlaneNodes % 2 === 0) {
         add(
-          ConfigErrorCode.InvalidValue,
+          'OCNE_CONFIG_INVALID_VALUE',
           'controlPlaneNodes',
           `the number of control plane nodes must be odd (etcd needs a majority), found ${c.controlPlaneNodes}`,
         );
       }
       if (c.provider === 'oci' && oci.compartment === '') {
         add(
-          ConfigErrorCode.Missing,
+          'OCNE_CONFIG_MISSING',
           'providers.oci.compartment',
           'the oci provider requires a compartment in the provider with configuration: set providers.oci.compartment to an OCID or a path such as "parent/child"',
         );
@@ -256,14 +256,14 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     case 'byo':
       if (c.providers.byo.networkInterface === '') {
         add(
-          ConfigErrorCode.Missing,
+          'OCNE_CONFIG_MISSING',
           'providers.byo.networkInterface',
           'A network interface must be provided: set providers.byo.networkInterface (for example enp1s0)',
         );
       }
       if (c.virtualIp === '' && c.loadBalancer === '') {
         add(
-          ConfigErrorCode.Missing,
+          'OCNE_CONFIG_MISSING',
           'virtualIp',
           'A virtual IP or load balancer is required: set virtualIp or loadBalancer',
         );

@@ -7,10 +7,10 @@ import {
   type ClusterConfig,
   ConfigError,
   type DefaultsConfig,
-  isOcneError,
   type LoadConfigOptions,
   loadConfig,
 } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let home: string;

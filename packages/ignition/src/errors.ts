@@ -1,4 +1,4 @@
-import { OcneError } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 
 /** Codes of the errors this package raises. */
 export const IgnitionErrorCode = {

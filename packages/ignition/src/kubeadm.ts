@@ -3,7 +3,8 @@
  * `/etc/kubernetes/kubeadm.conf`. Pure: data in, YAML out. `NODE_IP` is a placeholder that the
  * node's bootstrap script replaces with the address of its network interface.
  */
-import { kubernetesVersionInfo, OcneError } from '@ocne/config';
+import { kubernetesVersionInfo } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { stringify } from 'yaml';
 
 /** The image repository of the control-plane images (upstream hard-codes it; not `registry`). */

@@ -14,7 +14,8 @@
  *   control-plane endpoint with `yq` into variables it never uses; that is left out.
  * - `/etc/ocne/nginx/image` ends with a newline (upstream's does not; the file is sourced by bash).
  */
-import { OcneError, parseOstreeReference, type ResolvedClusterConfig } from '@ocne/config';
+import { parseOstreeReference, type ResolvedClusterConfig } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { IgnitionBuilder } from './builder.js';
 import {
   hostPort,

@@ -19,7 +19,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { OcneError } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 type X509Module = typeof import('@peculiar/x509');

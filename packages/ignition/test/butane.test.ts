@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { describe, expect, it } from 'vitest';
 import { testTool } from '../../../scripts/test-tools.ts';
 import { isButane, parseUnitContents, translateButane } from '../src/butane.js';

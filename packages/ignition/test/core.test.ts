@@ -1,7 +1,7 @@
 // The Ignition model: data URLs, Ignition's merge, the builder and the reader, checked against
 // the 3.4 JSON Schema and the real ignition-validate.
 import { gunzipSync } from 'node:zlib';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { describe, expect, it } from 'vitest';
 import { emptyIgnition, IgnitionBuilder, serializeIgnition } from '../src/builder.js';
 import { decodeDataUrl, decodeDataUrlText, makeDataUrl } from '../src/data-url.js';

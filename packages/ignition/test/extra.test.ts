@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExtraIgnition } from '../src/extra.js';
 import { decoded } from './helpers.js';

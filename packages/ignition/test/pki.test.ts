@@ -3,7 +3,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import {
   type ClusterPki,
   caCertHash,

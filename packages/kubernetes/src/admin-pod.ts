@@ -11,7 +11,7 @@ import {
   type ObservableMiddleware,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { type EventSink, runStep } from '@ocne/config';
+import { type EventSink, runStep } from '@ocne/core';
 import type { KubeClient } from './client.js';
 import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
 

@@ -14,7 +14,7 @@ import {
 // Deep imports: the package has no exports map and does not re-export these two.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
-import { type EventSink, runStep } from '@ocne/config';
+import { type EventSink, runStep } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
 import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
 import { KubeRestClient, type KubeRestOptions } from './rest.js';

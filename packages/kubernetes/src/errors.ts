@@ -2,7 +2,7 @@
  * Errors of Kubernetes access: the API's `Status` (reason, code, message) is kept; raw HTTP
  * bodies never reach callers.
  */
-import { isOcneError, OcneError } from '@ocne/config';
+import { isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
 
 /** Codes of the errors this package raises. */
 export const KubeErrorCode = {
@@ -39,11 +39,7 @@ export class KubeError extends OcneError {
   /** The API's `Status`, when the server answered. */
   readonly status: KubeStatus | undefined;
 
-  constructor(
-    code: KubeErrorCode | `OCNE_${string}`,
-    message: string,
-    options: { cause?: unknown; status?: KubeStatus } = {},
-  ) {
+  constructor(code: OcneErrorCode, message: string, options: { cause?: unknown; status?: KubeStatus } = {}) {
     super(code, message, 'cause' in options ? { cause: options.cause } : {});
     this.status = options.status;
   }

@@ -8,7 +8,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type EventSink, isOcneError, runStep } from '@ocne/config';
+import { type EventSink, isOcneError, runStep } from '@ocne/core';
 import type { Options as ExecaOptions } from 'execa';
 import { parse as parseYaml } from 'yaml';
 import { KubeError, KubeErrorCode } from './errors.js';

@@ -1,5 +1,5 @@
 // The pure parts of Kubernetes access: manifests, apply order, endpoints, error wrapping.
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import {
   applyOrder,
   hasReason,

@@ -1,4 +1,5 @@
-import { type EventSink, OcneError, parseCidr, type ResolvedClusterConfig } from '@ocne/config';
+import { parseCidr, type ResolvedClusterConfig } from '@ocne/config';
+import { type EventSink, OcneError } from '@ocne/core';
 // Types only: the Kubernetes client is loaded when the applications are installed, not on import.
 import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';

@@ -6,7 +6,8 @@
  * adds later (automatic token creation, the upload-certs node lookup).
  */
 import { readFile } from 'node:fs/promises';
-import { type EventSink, OcneError, type ResolvedClusterConfig, runStep } from '@ocne/config';
+import type { ResolvedClusterConfig } from '@ocne/config';
+import { type EventSink, OcneError, runStep } from '@ocne/core';
 import {
   apiServerUrl,
   caCertHashesFromKubeconfig,

@@ -3,17 +3,17 @@
  * `@ocne/kubernetes` itself, so it is only ever loaded with `await import(...)`: a BYO start or a
  * manual join never loads the Kubernetes client.
  */
-import { type EventSink, OcneError } from '@ocne/config';
+import { type EventSink, OcneError, type OcneErrorCode } from '@ocne/core';
 import { type KubeClient, runOnNodeOrThrow } from '@ocne/kubernetes';
 
 /** The name of the first control-plane node (by the kubeadm role label), as upstream finds it. */
 export async function firstControlPlaneNode(
   kube: KubeClient,
-  missing: { code: string; message: string },
+  missing: { code: OcneErrorCode; message: string },
 ): Promise<string> {
   const { items } = await kube.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane' });
   const name = items[0]?.metadata?.name;
-  if (name === undefined) throw new OcneError(missing.code as `OCNE_${string}`, missing.message);
+  if (name === undefined) throw new OcneError(missing.code, missing.message);
   return name;
 }
 

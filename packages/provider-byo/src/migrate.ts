@@ -5,7 +5,7 @@
  * rewrites the node's kubeadm configuration and restarts its bootstrap service with
  * `ACTION=join`, and the Node object leaves the source cluster.
  */
-import { type EventSink, OcneError, runStep } from '@ocne/config';
+import { type EventSink, OcneError, runStep } from '@ocne/core';
 import {
   caCertHashesFromKubeconfig,
   cryptoRandom,

@@ -3,7 +3,7 @@
 // namespace of its own and removes its objects afterwards.
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { EventInput } from '@ocne/config';
+import type { EventInput } from '@ocne/core';
 import { connect, type KubeClient } from '@ocne/kubernetes';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type EventInput, isOcneError } from '@ocne/config';
+import { type EventInput, isOcneError } from '@ocne/core';
 import { connect, type KubeClient } from '@ocne/kubernetes';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

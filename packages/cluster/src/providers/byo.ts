@@ -1,7 +1,7 @@
 /**
  * The facade's adapter for `@ocne/provider-byo`. Loaded only when a byo cluster is used.
  */
-import { OcneError } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { serializeIgnition } from '@ocne/ignition';
 import { byoJoin, byoStart, CoreAppsErrorCode, installCoreApplications } from '@ocne/provider-byo';
 import type { ClusterProvider } from '../provider.js';

@@ -2,8 +2,8 @@
 // marking the pod finished through the status subresource. Without a kubelet the log API fails,
 // which runOnNode reports as a warning with empty output.
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import type { EventInput } from '@ocne/config';
-import { isOcneError } from '@ocne/config';
+import type { EventInput } from '@ocne/core';
+import { isOcneError } from '@ocne/core';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

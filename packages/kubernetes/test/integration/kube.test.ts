@@ -2,7 +2,7 @@
 // control planes): apply, waits, deletes, bootstrap tokens, kubeadm-config, faults.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, type KubernetesObject } from '@kubernetes/client-node';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import {
   connect,
   createBootstrapToken,

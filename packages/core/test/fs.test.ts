@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isOcneError } from '@ocne/config';
+import { isOcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquirePidLock, writeFileAtomic } from '../src/fs.js';
 

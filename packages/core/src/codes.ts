@@ -1,0 +1,439 @@
+/**
+ * The one catalogue of every code an SDK error or warning carries. A code is defined here and
+ * nowhere else: `OcneError` accepts only these (a typo is a type error), a test fails when a
+ * source file names an `OCNE_` code missing from here, and `docs/errors.md` is generated from it.
+ *
+ * Codes are stable API: a caller may branch on them. Add new codes at the end of their area;
+ * never reuse a removed one for another meaning.
+ */
+
+/** What the catalogue says about one code. */
+export interface ErrorCodeInfo {
+  /** The package that raises it (or `*` for every package). */
+  readonly area: string;
+  /** `error` for thrown errors, `warning` for the code of a warning event, `both` for either. */
+  readonly severity: 'error' | 'warning' | 'both';
+  /** What happened, for a reader of the error. */
+  readonly meaning: string;
+}
+
+/** Every error and warning code of the SDK, with its meaning. */
+export const ERROR_CODES = {
+  // Shared by every package.
+  OCNE_CANCELLED: {
+    area: '*',
+    severity: 'error',
+    meaning:
+      "The caller's signal stopped the work; what was done so far is described by the operation's events.",
+  },
+  OCNE_ERROR: {
+    area: '*',
+    severity: 'error',
+    meaning:
+      'An error from outside the SDK reached an operation unwrapped (the `done` event carries its message).',
+  },
+  OCNE_USAGE: {
+    area: '*',
+    severity: 'error',
+    meaning: 'A call or a command line asks for something impossible (no nodes to join, missing flags).',
+  },
+  OCNE_NOT_IMPLEMENTED: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning:
+      'The provider of the cluster has no such operation at all (e.g. `template` for byo), as upstream says.',
+  },
+  OCNE_DEPENDENCY_MISSING: {
+    area: '*',
+    severity: 'error',
+    meaning:
+      'A program or optional package the operation needs is not installed (helm, an optional peer dependency); the message names it.',
+  },
+  OCNE_FILE_WRITE_FAILED: {
+    area: '@ocne/core',
+    severity: 'error',
+    meaning:
+      'A file could not be written atomically (kubeconfig, cache, Ignition); the old content, if any, is unchanged.',
+  },
+  OCNE_LOCK_TIMEOUT: {
+    area: '@ocne/core',
+    severity: 'error',
+    meaning: 'Another live process held the PID lock (`~/.ocne/ocne.pid`) for the whole wait.',
+  },
+  OCNE_LOCK_FAILED: {
+    area: '@ocne/core',
+    severity: 'error',
+    meaning: 'The PID lock file could not be created or read.',
+  },
+  OCNE_LOCK_RELEASE_FAILED: {
+    area: '@ocne/core',
+    severity: 'error',
+    meaning: 'The PID lock file could not be removed after the work was done.',
+  },
+
+  // Configuration.
+  OCNE_CONFIG_READ_FAILED: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'A configuration file could not be read.',
+  },
+  OCNE_CONFIG_SYNTAX: { area: '@ocne/config', severity: 'error', meaning: 'The YAML is not well formed.' },
+  OCNE_CONFIG_TYPE: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'A value has the wrong type (a list where a string was expected, ...).',
+  },
+  OCNE_CONFIG_UNKNOWN_KEY: {
+    area: '@ocne/config',
+    severity: 'both',
+    meaning: 'A key the format does not have: an error in the defaults file, a warning in the cluster file.',
+  },
+  OCNE_CONFIG_INVALID_VALUE: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'A value has the right type but is not acceptable (bad CIDR, bad OCID, bad size, ...).',
+  },
+  OCNE_CONFIG_CONFLICT: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'Two settings that exclude each other are both set.',
+  },
+  OCNE_CONFIG_MISSING: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'A setting the chosen provider needs is missing.',
+  },
+  OCNE_CONFIG_UNSUPPORTED_VERSION: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'The Kubernetes version is not one this release supports.',
+  },
+  OCNE_CONFIG_INVALID_CIDR: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'An entry of `podSubnet` is not a CIDR, or is a second one of the same IP family.',
+  },
+
+  // The cluster cache and the facade.
+  OCNE_CACHE_READ_FAILED: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The cluster cache (`~/.ocne/clusters.yaml`) could not be read.',
+  },
+  OCNE_CACHE_INVALID: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The cluster cache is not valid; the cause is a ConfigError with file, line and column.',
+  },
+  OCNE_CACHE_INVALID_INPUT: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'A cluster handed to the cache lacks what an entry needs (a kubeconfig path).',
+  },
+  OCNE_CLUSTER_NAME_REQUIRED: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'A cluster without a name cannot be cached.',
+  },
+  OCNE_CLUSTER_EXISTS: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The cache already has a cluster of that name.',
+  },
+  OCNE_CLUSTER_UNKNOWN: {
+    area: '@ocne/cli',
+    severity: 'error',
+    meaning: 'No cluster of that name is in the cache.',
+  },
+  OCNE_CLUSTER_MISMATCH: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning:
+      'The cluster exists with another provider or Kubernetes version than the configuration asks for.',
+  },
+  OCNE_CLUSTER_INCONSISTENT: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The cache lists the cluster but its kubeconfig is gone: delete the cluster first.',
+  },
+  OCNE_KUBECONFIG_MISSING: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The kubeconfig an operation needs could not be read or is not known.',
+  },
+  OCNE_PROVIDER_UNKNOWN: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'No provider of that name is registered or installed as `@ocne/provider-<name>`.',
+  },
+  OCNE_PROVIDER_UNAVAILABLE: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'The provider exists but does not offer this operation in this version of the SDK.',
+  },
+  OCNE_INTERNAL: {
+    area: '@ocne/cli',
+    severity: 'error',
+    meaning: 'A bug: an error that is not an OcneError reached the command line.',
+  },
+
+  // Ignition, Butane and PKI.
+  OCNE_IGNITION_INVALID: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'Not JSON/YAML, or not a valid Ignition config or Butane file.',
+  },
+  OCNE_IGNITION_UNSUPPORTED_VERSION: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'An Ignition spec version the SDK does not read.',
+  },
+  OCNE_IGNITION_CONFLICT: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'Two extra configs set the same path or unit differently.',
+  },
+  OCNE_IGNITION_READ_FAILED: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'A file an Ignition or Butane config names could not be read, or lies outside the files folder.',
+  },
+  OCNE_BUTANE_UNSUPPORTED: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'A Butane variant, version or field outside the supported subset.',
+  },
+  OCNE_PKI_INVALID_INPUT: {
+    area: '@ocne/ignition',
+    severity: 'error',
+    meaning: 'A PKI input cannot be used: empty or malformed address, bad subnet, bad PEM, non-RSA key, ...',
+  },
+
+  // Kubernetes access.
+  OCNE_KUBE_API: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'The API server answered with an error Status (its reason and message are in the error).',
+  },
+  OCNE_KUBE_UNREACHABLE: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'The API server could not be reached (refused, DNS, TLS).',
+  },
+  OCNE_KUBE_UNAUTHORIZED: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'The credentials were refused (401) or lack a permission (403).',
+  },
+  OCNE_KUBE_TIMEOUT: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'A wait or a call did not finish within its time.',
+  },
+  OCNE_KUBE_INVALID_KUBECONFIG: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'The kubeconfig cannot be used.',
+  },
+  OCNE_KUBE_INVALID_MANIFEST: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'Manifests that cannot be applied (bad YAML, no kind).',
+  },
+  OCNE_KUBE_COMMAND_FAILED: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning:
+      'A command run on a node through an admin pod exited non-zero (or its pod failed before it ran).',
+  },
+  OCNE_KUBE_LOGS_UNAVAILABLE: {
+    area: '@ocne/kubernetes',
+    severity: 'warning',
+    meaning: 'The output of a command run on a node could not be read.',
+  },
+  OCNE_KUBE_ADMIN_POD_LEFT: {
+    area: '@ocne/kubernetes',
+    severity: 'warning',
+    meaning: 'An admin pod could not be deleted after its command; it is named in the message.',
+  },
+  OCNE_HELM_FAILED: {
+    area: '@ocne/kubernetes',
+    severity: 'error',
+    meaning: 'helm exited with an error, or printed something that could not be read.',
+  },
+
+  // BYO.
+  OCNE_BYO_NEEDS_CLUSTER: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'The operation needs a reachable cluster that the SDK cannot reach from this configuration.',
+  },
+  OCNE_BYO_MIXED_JOIN: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'Worker and control-plane nodes in one byo join.',
+  },
+  OCNE_BYO_READ_FAILED: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'A file the configuration names could not be read.',
+  },
+  OCNE_CATALOG_MISSING: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'No application catalog was given, so the core applications cannot be installed.',
+  },
+  OCNE_CLUSTER_DNS_MISSING: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'The kubelet configuration of the cluster has no `clusterDNS`.',
+  },
+  OCNE_MIGRATE_NODE_NOT_FOUND: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'The node to move is not in the source cluster.',
+  },
+  OCNE_MIGRATE_DESTINATION_INCOMPLETE: {
+    area: '@ocne/provider-byo',
+    severity: 'error',
+    meaning: 'The destination has no control-plane node or kube-apiserver pod (control-plane moves).',
+  },
+  OCNE_MIGRATE_NODE_NOT_DELETED: {
+    area: '@ocne/provider-byo',
+    severity: 'warning',
+    meaning: 'The moved node could not be deleted from the source cluster.',
+  },
+
+  // Cluster API.
+  OCNE_CAPI_EVEN_CONTROL_PLANE: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'An even number of control-plane nodes (etcd needs an odd number).',
+  },
+  OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The template has no kubeadm settings for this Kubernetes version.',
+  },
+  OCNE_CAPI_COMPARTMENT_REQUIRED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The OCI template needs a compartment and none is configured.',
+  },
+  OCNE_CAPI_LOOKUP_REQUIRED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning:
+      'A compartment path or a newest-image search needs Oracle Cloud access, and no lookup was given.',
+  },
+  OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The compartment path could not be resolved to an OCID.',
+  },
+  OCNE_CAPI_IMAGE_INVALID: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'An image id that is not an `ocid1.image` OCID.',
+  },
+  OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: "The node Ignition exceeds Cluster API's 32768 characters of `additionalConfig`.",
+  },
+  OCNE_CAPI_READ_FAILED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'A file the configuration names for the template could not be read.',
+  },
+  OCNE_CAPI_DEFINITION_CONFLICT: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'Both `clusterDefinition` and `clusterDefinitionInline` are set.',
+  },
+  OCNE_CAPI_INVALID_RESOURCES: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The cluster definition is not a YAML stream of Kubernetes objects.',
+  },
+  OCNE_CAPI_NO_CLUSTER: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The cluster definition has no Cluster with the cluster-name label of this cluster.',
+  },
+  OCNE_CAPI_CONTROLLERS_UNAVAILABLE: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'A Cluster API controller Deployment did not become Available in time.',
+  },
+  OCNE_CAPI_KUBECONFIG_TIMEOUT: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'No kubeconfig Secret of the workload cluster appeared in time.',
+  },
+  OCNE_CAPI_OCICLUSTER_NOT_FOUND: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The OCICluster does not exist.',
+  },
+  OCNE_CAPI_OCI_VCN_MISSING: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The OCICluster has no VCN OCID yet.',
+  },
+  OCNE_CAPI_OCI_SERVICE_LB_SUBNET_MISSING: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The OCICluster has no subnet with role `service-lb` and an OCID.',
+  },
+  OCNE_CAPI_MOVE_NOT_FOUND: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The Cluster to move does not exist in the source namespace.',
+  },
+  OCNE_CAPI_MOVE_NOT_READY: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'The cluster did not become ready to move in time.',
+  },
+  OCNE_CAPI_MOVE_CONFLICT: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning:
+      'The move cannot be done as asked: same source and target, a kind missing in the target, the Cluster already unpaused in the target, objects shared with another Cluster, or an owner cycle.',
+  },
+  OCNE_CAPI_MOVE_UNSUPPORTED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'A feature the move does not handle, such as a managed topology (ClusterClass).',
+  },
+  OCNE_CAPI_MOVE_FAILED: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning: 'A request failed before the point of no return; the move was rolled back.',
+  },
+  OCNE_CAPI_MOVE_INCOMPLETE: {
+    area: '@ocne/capi',
+    severity: 'error',
+    meaning:
+      'A request failed after the deletion from the source began: the target holds the paused graph; running the same move again finishes it.',
+  },
+  OCNE_CAPI_MOVE_OWNER_DROPPED: {
+    area: '@ocne/capi',
+    severity: 'warning',
+    meaning: 'An owner reference of a moved object pointed outside the graph and was dropped.',
+  },
+} as const;
+
+// Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole
+// type spelled out under isolatedDeclarations).
+const _shape: Readonly<Record<`OCNE_${string}`, ErrorCodeInfo>> = ERROR_CODES;
+void _shape;
+
+/** Any code of an SDK error or warning: a key of {@link ERROR_CODES}. */
+export type OcneErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `value` is a code of the catalogue. */
+export function isOcneErrorCode(value: unknown): value is OcneErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,38 @@
+/**
+ * @ocne/core: what every package of the OCNE SDK shares, and nothing else: {@link OcneError} with
+ * the one catalogue of error codes ({@link ERROR_CODES}), the events operations report, the
+ * contract between the `Cluster` facade and its providers, atomic file writes and upstream's
+ * PID lock.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_CODES, isOcneError } from '@ocne/core';
+ * try {
+ *   await cluster.start();
+ * } catch (error) {
+ *   if (isOcneError(error)) console.error(error.code, ERROR_CODES[error.code].meaning);
+ * }
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export type { ErrorCodeInfo, OcneErrorCode } from './codes.js';
+export { ERROR_CODES, isOcneErrorCode } from './codes.js';
+export type { OcneErrorOptions } from './errors.js';
+export { isOcneError, OcneError } from './errors.js';
+export type {
+  DoneEvent,
+  EventBase,
+  EventInput,
+  EventSink,
+  InstructionsEvent,
+  LogEvent,
+  OcneEvent,
+  ProgressEvent,
+  StepEvent,
+  WarningEvent,
+} from './events.js';
+export { runStep } from './events.js';
+export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
+export { acquirePidLock, writeFileAtomic } from './fs.js';
