@@ -12,54 +12,41 @@ import {
   type ResolvedClusterConfig,
   type ResolvedConfig,
 } from '@ocne/config';
-import { OcneError, runStep, writeFileAtomic } from '@ocne/core';
+import {
+  assertClusterProvider,
+  type ClusterProvider,
+  type EventSink,
+  OcneError,
+  type ProviderContext,
+  type ProviderMoveNodeResult,
+  type ProviderOperation,
+  runStep,
+  writeFileAtomic,
+} from '@ocne/core';
 import { type CachedCluster, ClusterCache } from './cache.js';
 import { type Operation, type OperationOptions, startOperation } from './operation.js';
-import {
-  type ClusterProvider,
-  loadProvider,
-  type ProviderContext,
-  type ProviderTemplateOptions,
-  registeredProviders,
-  registerProvider,
-  unavailableProvider,
-} from './provider.js';
-
-registerProvider('byo', async () => (await import('./providers/byo.js')).byoProvider);
-registerProvider('oci', async () => (await import('./providers/oci.js')).ociProvider);
-for (const [name, reason] of [
-  ['libvirt', 'it arrives with the libvirt support'],
-  ['none', 'it installs applications into an existing cluster, which arrives with the Kubernetes support'],
-  ['olvm', 'it is not planned yet'],
-] as const) {
-  registerProvider(name, async () => unavailableProvider(name, reason));
-}
+import { loadProvider, registeredProviders } from './provider.js';
 
 /**
  * Options of {@link Cluster.open}: where the configuration comes from, as for `loadConfig`
  * (`configPath` or `config`, `overrides`, `configOverrides`, `defaults`, `env`,
- * `defaultProvider`, `signal`), and the home folder holding `.ocne/` and `.kube/`.
+ * `defaultProvider`, `signal`), the home folder holding `.ocne/` and `.kube/`, and optionally the
+ * provider instance to use.
  */
 export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProviders'> {
   /**
-   * The application catalog a second start installs the core applications from: a Helm repository
-   * URL (`http(s)://…`), `file://` of a folder with `index.yaml`, or a local folder of charts.
-   * @defaultValue `OCNE_CATALOG` of `env` (or of `process.env`); none: a second start fails with
-   * `OCNE_CATALOG_MISSING`
+   * The provider to drive this cluster with, instead of the one loaded by name: a provider made
+   * with its own options (`createByoProvider({ catalog })` of `@ocne/provider-byo`,
+   * `createOciProvider({ lookup })` of `@ocne/provider-oci`) or an embedder's own. It is the
+   * default provider of the configuration, and a configuration naming another provider is an error.
+   * @defaultValue the provider registered under the configuration's provider name, else the
+   * `provider` export of `@ocne/provider-<name>`
    */
-  catalog?: { repoUrl: string };
-  /** The helm binary. @defaultValue `OCNE_HELM` of `env` (or of `process.env`), else `helm` on `PATH` */
-  helmPath?: string;
-}
-
-/** What {@link Cluster.open} keeps for the providers besides the configuration. */
-interface ClusterTools {
-  catalog?: { repoUrl: string };
-  helmPath?: string;
+  provider?: ClusterProvider<ResolvedConfig>;
 }
 
 /** Options of {@link Cluster.template}. */
-export interface TemplateOptions extends OperationOptions, ProviderTemplateOptions {}
+export type TemplateOptions = OperationOptions;
 
 /** What {@link Cluster.start} returns. */
 export interface StartResult {
@@ -104,23 +91,10 @@ export interface MoveNodeOptions extends OperationOptions {
   node: string;
   /** The role it takes in the destination. @defaultValue 'worker' */
   role?: 'worker' | 'control-plane';
-  /** The destination's virtual IP, for control-plane nodes of a virtual-IP cluster. */
-  virtualIp?: string;
-  /** The node's cluster network interface (needed with `virtualIp`). */
-  netInterface?: string;
-  /** @defaultValue 'iptables' */
-  kubeProxyMode?: string;
 }
 
 /** What {@link Cluster.moveNode} returns. */
-export interface MoveNodeResult {
-  /** The join token created in the destination. */
-  token: string;
-  /** The destination's control-plane endpoint. */
-  endpoint: string;
-  /** For control-plane nodes: the key the certificates were uploaded with. */
-  certificateKey?: string;
-}
+export type MoveNodeResult = ProviderMoveNodeResult;
 
 /** A cluster in the cache, as {@link Cluster.list} and {@link Cluster.show} report it. */
 export interface ClusterInfo {
@@ -155,69 +129,46 @@ export class Cluster {
   /** The home folder holding `.ocne/` and `.kube/`. */
   readonly home: string;
   readonly #cache: ClusterCache;
-  readonly #tools: ClusterTools;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #provider: ClusterProvider<ResolvedConfig> | undefined;
 
-  private constructor(config: ResolvedConfig, home: string, tools: ClusterTools = {}) {
+  private constructor(
+    config: ResolvedConfig,
+    home: string,
+    env: Readonly<Record<string, string | undefined>>,
+    provider: ClusterProvider<ResolvedConfig> | undefined,
+  ) {
     this.config = config;
     this.home = home;
     this.#cache = new ClusterCache({ home });
-    this.#tools = tools;
+    this.#env = env;
+    this.#provider = provider;
   }
 
   /** Loads and checks the configuration. Warnings are in `config.warnings`. */
   static async open(options: ClusterOpenOptions = {}): Promise<Cluster> {
-    const { catalog: catalogOption, helmPath: helmOption, ...load } = options;
+    const { provider, ...load } = options;
+    if (provider !== undefined) assertClusterProvider(provider, 'the provider given to Cluster.open');
     const home = load.home ?? homedir();
-    const config = await loadConfig({ ...load, home, extraProviders: registeredProviders() });
-    const env = options.env ?? process.env;
-    const tools: ClusterTools = {};
-    const catalog = catalogOption ?? (env.OCNE_CATALOG ? { repoUrl: env.OCNE_CATALOG } : undefined);
-    if (catalog !== undefined) tools.catalog = catalog;
-    const helmPath = helmOption ?? (env.OCNE_HELM || undefined);
-    if (helmPath !== undefined) tools.helmPath = helmPath;
-    return new Cluster(config, home, tools);
+    const config = await loadConfig({
+      ...load,
+      home,
+      extraProviders: provider ? [...registeredProviders(), provider.name] : registeredProviders(),
+      ...(provider && load.defaultProvider === undefined ? { defaultProvider: provider.name } : {}),
+    });
+    if (provider !== undefined && config.cluster.provider !== provider.name) {
+      throw new OcneError(
+        'OCNE_CONFIG_CONFLICT',
+        `the configuration's provider is ${config.cluster.provider}, but Cluster.open was given the ${provider.name} provider`,
+      );
+    }
+    return new Cluster(config, home, options.env ?? process.env, provider);
   }
 
   /** The clusters in the cache of a home folder. */
   static async list(options: { home?: string; signal?: AbortSignal } = {}): Promise<ClusterInfo[]> {
     const cache = new ClusterCache({ home: options.home ?? homedir() });
     return (await cache.list(options.signal ? { signal: options.signal } : {})).map(info);
-  }
-
-  /**
-   * Moves a BYO node from one cluster to another
-   * (`ocne cluster join --kubeconfig SRC --destination DST --node N`): a join token (and, for control-plane nodes, the certificate upload) in the
-   * destination, the join configuration written on the node by an admin pod, the Node removed
-   * from the source.
-   */
-  static moveNode(options: MoveNodeOptions): Operation<MoveNodeResult> {
-    return startOperation(async ({ signal, emit }) => {
-      const read = async (path: string, which: string) => {
-        try {
-          return await readFile(path, { encoding: 'utf8', signal });
-        } catch (error) {
-          throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
-            cause: error,
-          });
-        }
-      };
-      const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
-        read(options.sourceKubeconfigPath, 'source'),
-        read(options.destinationKubeconfigPath, 'destination'),
-      ]);
-      const { migrateNode } = await import('@ocne/provider-byo');
-      return migrateNode({
-        sourceKubeconfig,
-        destinationKubeconfig,
-        node: options.node,
-        role: options.role ?? 'worker',
-        emit,
-        signal,
-        ...(options.virtualIp ? { virtualIp: options.virtualIp } : {}),
-        ...(options.netInterface ? { netInterface: options.netInterface } : {}),
-        ...(options.kubeProxyMode ? { kubeProxyMode: options.kubeProxyMode } : {}),
-      });
-    }, options);
   }
 
   /** The cluster's name. */
@@ -241,15 +192,37 @@ export class Cluster {
     return cached ? info(cached) : undefined;
   }
 
-  #context(signal: AbortSignal, emit: ProviderContext['emit']): ProviderContext {
-    return { config: this.config, home: this.home, emit, signal, ...this.#tools };
+  #context(signal: AbortSignal, emit: EventSink): ProviderContext<ResolvedConfig> {
+    return { config: this.config, home: this.home, env: this.#env, emit, signal };
   }
 
-  async #provider(): Promise<ClusterProvider> {
-    return loadProvider(this.provider);
+  /**
+   * The provider, with the methods of `operation` present. A provider that does not list the
+   * operation fails here, before anything is done.
+   */
+  async #providerFor<O extends ProviderOperation>(
+    operation: O,
+  ): Promise<
+    Required<Pick<ClusterProvider<ResolvedConfig>, MethodsOf<O>>> & ClusterProvider<ResolvedConfig>
+  > {
+    const provider = this.#provider ?? (await loadProvider(this.provider));
+    if (!provider.capabilities.operations.includes(operation)) {
+      if (operation === 'template') {
+        throw new OcneError(
+          'OCNE_NOT_IMPLEMENTED',
+          `templates not implemented for provider ${this.provider}`,
+        );
+      }
+      throw new OcneError(
+        'OCNE_PROVIDER_UNAVAILABLE',
+        `the ${this.provider} provider cannot ${OPERATION_TEXT[operation]} in this version of the SDK`,
+      );
+    }
+    return provider as Required<Pick<ClusterProvider<ResolvedConfig>, MethodsOf<O>>> &
+      ClusterProvider<ResolvedConfig>;
   }
 
-  #warnings(emit: ProviderContext['emit']): void {
+  #warnings(emit: EventSink): void {
     for (const w of this.config.warnings) {
       emit({
         type: 'warning',
@@ -287,12 +260,12 @@ export class Cluster {
           );
         }
       }
-      const provider = await this.#provider();
+      const provider = await this.#providerFor('start');
       const context = this.#context(signal, emit);
       const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
       if (cached !== undefined && (await exists(kubeconfigPath))) {
         emit({ type: 'log', level: 'info', message: `Cluster ${this.name} is running already` });
-        await provider.postStart({ ...context, kubeconfigPath });
+        await provider.postStart(context, { kubeconfigPath });
         return { alreadyRunning: true, kubeconfigPath };
       }
       if (cached !== undefined) {
@@ -337,7 +310,7 @@ export class Cluster {
           { cause: error },
         );
       }
-      const provider = await this.#provider();
+      const provider = await this.#providerFor('join');
       const result = await provider.join(this.#context(signal, emit), {
         controlPlaneNodes,
         workerNodes,
@@ -354,7 +327,7 @@ export class Cluster {
   /** Deletes the cluster: what the provider made, its kubeconfig and its cache entry. */
   delete(options: OperationOptions = {}): Operation<void> {
     return startOperation(async ({ signal, emit }) => {
-      const provider = await this.#provider();
+      const provider = await this.#providerFor('delete');
       await provider.delete(this.#context(signal, emit));
       const cached = await this.#cache.get(this.name, { signal });
       const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
@@ -367,22 +340,61 @@ export class Cluster {
   }
 
   /**
-   * Renders the cluster's Cluster API resources as YAML (`ocne cluster template`). The oci
-   * provider renders offline when the compartment and image OCIDs are configured; a compartment
-   * path or finding the newest OCK image needs {@link ProviderTemplateOptions.lookup}. Providers without a
-   * template fail with `OCNE_NOT_IMPLEMENTED`.
+   * Moves a running node from the cluster of `sourceKubeconfigPath` into the cluster of
+   * `destinationKubeconfigPath` (`ocne cluster join --kubeconfig SRC --destination DST --node N`),
+   * through this cluster's provider. For byo: a join token (and, for control-plane nodes, the
+   * certificate upload) in the destination, the join configuration written on the node by an admin
+   * pod, the Node removed from the source; the destination's virtual IP, the node's network
+   * interface and the kube-proxy mode come from this cluster's configuration.
+   */
+  moveNode(options: MoveNodeOptions): Operation<MoveNodeResult> {
+    return startOperation(async ({ signal, emit }) => {
+      const provider = await this.#providerFor('moveNode');
+      const read = async (path: string, which: string) => {
+        try {
+          return await readFile(path, { encoding: 'utf8', signal });
+        } catch (error) {
+          signal.throwIfAborted();
+          throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
+            cause: error,
+          });
+        }
+      };
+      const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
+        read(options.sourceKubeconfigPath, 'source'),
+        read(options.destinationKubeconfigPath, 'destination'),
+      ]);
+      return provider.moveNode(this.#context(signal, emit), {
+        sourceKubeconfig,
+        destinationKubeconfig,
+        node: options.node,
+        role: options.role ?? 'worker',
+      });
+    }, options);
+  }
+
+  /**
+   * Renders the cluster's resources as YAML (`ocne cluster template`). The oci provider renders
+   * offline when the compartment and image OCIDs are configured; a compartment path or finding the
+   * newest OCK image needs a provider made with `createOciProvider({ lookup })`. Providers without
+   * a template fail with `OCNE_NOT_IMPLEMENTED`.
    */
   template(options: TemplateOptions = {}): Operation<string> {
     return startOperation(async ({ signal, emit }) => {
       this.#warnings(emit);
-      const provider = await this.#provider();
-      if (provider.template === undefined) {
-        throw new OcneError(
-          'OCNE_NOT_IMPLEMENTED',
-          `templates not implemented for provider ${this.provider}`,
-        );
-      }
-      return provider.template(this.#context(signal, emit), options.lookup ? { lookup: options.lookup } : {});
+      const provider = await this.#providerFor('template');
+      return provider.template(this.#context(signal, emit));
     }, options);
   }
 }
+
+/** The provider methods an operation calls. */
+type MethodsOf<O extends ProviderOperation> = O extends 'start' ? 'start' | 'postStart' : O;
+
+const OPERATION_TEXT: Record<ProviderOperation, string> = {
+  start: 'start clusters',
+  join: 'join nodes',
+  delete: 'delete clusters',
+  template: 'render templates',
+  moveNode: 'move nodes',
+};

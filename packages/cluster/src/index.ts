@@ -34,13 +34,5 @@ export type {
 export { Cluster } from './cluster.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';
 export { startOperation } from './operation.js';
-export type {
-  ClusterProvider,
-  ProviderContext,
-  ProviderJoinRequest,
-  ProviderJoinResult,
-  ProviderLoader,
-  ProviderStartResult,
-  ProviderTemplateOptions,
-} from './provider.js';
-export { registeredProviders, registerProvider, unavailableProvider } from './provider.js';
+export type { ProviderLoader } from './provider.js';
+export { loadProvider, providerPackage, registeredProviders, registerProvider } from './provider.js';

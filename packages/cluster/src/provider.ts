@@ -1,114 +1,100 @@
 /**
- * The provider interface of the facade, and the registry that loads providers by name, lazily:
- * a provider's code (and its dependencies: OCI SDK, libvirt bindings, Kubernetes client) is
- * imported only when a cluster of that provider is used.
+ * The provider registry of the facade. A provider is found, the first time a cluster of it is
+ * used, in this order:
+ *
+ * 1. a provider registered with {@link registerProvider} (an embedder's own providers);
+ * 2. the package `@ocne/provider-<name>`, imported by name: its main entry exports `provider`.
+ *
+ * The facade depends on no provider package: they are optional peer dependencies, and a missing
+ * one is an `OCNE_DEPENDENCY_MISSING` error that names the package to install. A provider's code
+ * (and its dependencies: OCI SDK, libvirt bindings, Kubernetes client) loads only when used.
  */
-import type { OciLookup } from '@ocne/capi/templates';
 import type { ResolvedConfig } from '@ocne/config';
-import { type EventSink, OcneError } from '@ocne/core';
-
-/** What a provider operation gets from the facade. */
-export interface ProviderContext {
-  /** The resolved configuration of the cluster. */
-  config: ResolvedConfig;
-  /** The home folder (`.ocne/`, `.kube/` below it). */
-  home: string;
-  emit: EventSink;
-  signal: AbortSignal;
-  /**
-   * The application catalog the core applications come from (a Helm repository URL, `file://`
-   * folder, or local folder of charts), from {@link ClusterOpenOptions.catalog} or `OCNE_CATALOG`.
-   */
-  catalog?: { repoUrl: string };
-  /** The helm binary, from `ClusterOpenOptions.helmPath` or `OCNE_HELM`. @defaultValue `helm` on `PATH` */
-  helmPath?: string;
-  /** The admin kubeconfig of an existing cluster (given to `postStart`). */
-  kubeconfigPath?: string;
-}
-
-/** What a provider's first start returns. */
-export interface ProviderStartResult {
-  /** Ignition the user boots the first node with (providers whose nodes the user boots). */
-  ignition?: string;
-  /** The admin kubeconfig to store, when the provider made one. */
-  kubeconfig?: string;
-}
-
-/** How many nodes to join. */
-export interface ProviderJoinRequest {
-  controlPlaneNodes: number;
-  workerNodes: number;
-  /** The admin kubeconfig of the cluster (YAML). */
-  kubeconfig: string;
-  /** Name of the first control-plane node, when known. */
-  firstControlPlaneNode?: string;
-}
-
-/** What a provider's join returns. */
-export interface ProviderJoinResult {
-  /** Ignition of the new nodes (providers whose nodes the user boots). */
-  ignition?: string;
-  /** The bootstrap token. */
-  token?: string;
-  /** Commands to run before booting the nodes, and upstream's text around them. */
-  commands: string[];
-  instructions?: string;
-}
-
-/** A provider as the facade drives it (upstream's `ClusterDriver`, asynchronous and cancellable). */
-export interface ClusterProvider {
-  readonly name: string;
-  /** Creates the cluster (or what the user needs to create it). */
-  start(context: ProviderContext): Promise<ProviderStartResult>;
-  /** What a start on an existing cluster does (upstream installs the applications). */
-  postStart(context: ProviderContext): Promise<void>;
-  join(context: ProviderContext, request: ProviderJoinRequest): Promise<ProviderJoinResult>;
-  /** Removes what the provider made (the facade removes the cache entry and kubeconfig). */
-  delete(context: ProviderContext): Promise<void>;
-  /** Renders the cluster's resources as YAML (`ocne cluster template`), for providers that have a template. */
-  template?(context: ProviderContext, options: ProviderTemplateOptions): Promise<string>;
-}
-
-/** What a provider's template may use. */
-export interface ProviderTemplateOptions {
-  /** Oracle Cloud lookups (compartment paths, OCK images); without it, OCIDs must be configured. */
-  lookup?: OciLookup;
-}
+import { assertClusterProvider, type ClusterProvider, OcneError } from '@ocne/core';
 
 /** Loads a provider's code on first use. */
-export type ProviderLoader = () => Promise<ClusterProvider>;
+export type ProviderLoader = () => Promise<ClusterProvider<ResolvedConfig>>;
 
 const registry = new Map<string, ProviderLoader>();
+const loading = new Map<string, Promise<ClusterProvider<ResolvedConfig>>>();
 
-/** Registers (or replaces) the provider of a name. Embedders can add their own providers. */
+/**
+ * Registers (or replaces) the provider of a name, for providers that are not a
+ * `@ocne/provider-<name>` package. Configurations may then say `provider: <name>`.
+ */
 export function registerProvider(name: string, loader: ProviderLoader): void {
   registry.set(name, loader);
+  loading.delete(name);
 }
 
-/** Names of the registered providers. */
+/** Names of the providers registered with {@link registerProvider}. */
 export function registeredProviders(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** Loads the provider of a name, or throws `OCNE_PROVIDER_UNKNOWN`. */
-export async function loadProvider(name: string): Promise<ClusterProvider> {
-  const loader = registry.get(name);
-  if (loader === undefined) {
-    throw new OcneError(
-      'OCNE_PROVIDER_UNKNOWN',
-      `No implementation exists for the ${name} driver (known: ${registeredProviders().join(', ')})`,
-    );
-  }
-  return loader();
+/** The package a provider of this name comes from when nobody registered it. */
+export function providerPackage(name: string): string {
+  return `@ocne/provider-${name}`;
 }
 
-/** A provider this SDK version does not implement yet: every call says so. */
-export function unavailableProvider(name: string, reason: string): ClusterProvider {
-  const fail = async (): Promise<never> => {
-    throw new OcneError(
-      'OCNE_PROVIDER_UNAVAILABLE',
-      `the ${name} provider is not available in this version of the SDK: ${reason}`,
-    );
-  };
-  return { name, start: fail, postStart: fail, join: fail, delete: fail };
+/** True when `error` says that `specifier` itself (not something it imports) cannot be found. */
+function isMissing(error: unknown, specifier: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof message !== 'string') return false;
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_LOAD_URL' || code === undefined) &&
+    (message.includes(`'${specifier}'`) ||
+      message.includes(`url ${specifier} `) ||
+      message.includes(`"${specifier}"`))
+  );
+}
+
+async function importProvider(name: string): Promise<ClusterProvider<ResolvedConfig>> {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+    throw new OcneError('OCNE_PROVIDER_UNKNOWN', `No implementation exists for the ${name} driver`);
+  }
+  const specifier = providerPackage(name);
+  let module: { provider?: unknown };
+  try {
+    // The specifier is computed: bundlers leave it to the runtime, so a provider that is not
+    // installed is an error here, not at bundle time.
+    module = (await import(/* @vite-ignore */ specifier)) as { provider?: unknown };
+  } catch (error) {
+    if (isMissing(error, specifier)) {
+      throw new OcneError(
+        'OCNE_DEPENDENCY_MISSING',
+        `the ${name} provider comes from the package ${specifier}, which is not installed: add it to your dependencies (npm install ${specifier})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  assertClusterProvider(module.provider, `the provider export of ${specifier}`);
+  return module.provider as ClusterProvider<ResolvedConfig>;
+}
+
+/**
+ * The provider of a name: registered, else imported from `@ocne/provider-<name>`. Loaded once.
+ *
+ * @throws `OcneError` `OCNE_DEPENDENCY_MISSING` naming the package when it is not installed;
+ *   `OCNE_PROVIDER_INVALID` when what it exports is not a provider.
+ */
+export function loadProvider(name: string): Promise<ClusterProvider<ResolvedConfig>> {
+  let provider = loading.get(name);
+  if (provider === undefined) {
+    const loader = registry.get(name);
+    provider = (
+      loader
+        ? loader().then((p) => {
+            assertClusterProvider(p, `the registered provider ${name}`);
+            return p as ClusterProvider<ResolvedConfig>;
+          })
+        : importProvider(name)
+    ).catch((error: unknown) => {
+      loading.delete(name); // a later call (after an install) tries again
+      throw error;
+    });
+    loading.set(name, provider);
+  }
+  return provider;
 }

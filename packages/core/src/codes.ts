@@ -164,7 +164,12 @@ export const ERROR_CODES = {
   OCNE_PROVIDER_UNKNOWN: {
     area: '@ocne/cluster',
     severity: 'error',
-    meaning: 'No provider of that name is registered or installed as `@ocne/provider-<name>`.',
+    meaning: 'The provider name is not one a provider package can have, or its package could not be loaded.',
+  },
+  OCNE_PROVIDER_INVALID: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning: 'A provider package or registered provider does not keep the provider contract of `@ocne/core`.',
   },
   OCNE_PROVIDER_UNAVAILABLE: {
     area: '@ocne/cluster',

@@ -36,3 +36,16 @@ export type {
 export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, writeFileAtomic } from './fs.js';
+export type {
+  ClusterProvider,
+  ProviderCapabilities,
+  ProviderContext,
+  ProviderJoinRequest,
+  ProviderJoinResult,
+  ProviderMoveNodeRequest,
+  ProviderMoveNodeResult,
+  ProviderOperation,
+  ProviderPostStartRequest,
+  ProviderStartResult,
+} from './provider.js';
+export { assertClusterProvider } from './provider.js';

@@ -1,7 +1,9 @@
 /**
  * @ocne/provider-byo: clusters on machines you bring. `byoStart` makes the PKI and the first
  * control-plane node's Ignition; `byoJoin` makes the Ignition of more nodes and the commands that
- * admit them. The `Cluster` facade of `@ocne/cluster` drives these; they also work on their own.
+ * admit them; `migrateNode` moves a running node between clusters. `provider` is all of it as the
+ * `Cluster` facade of `@ocne/cluster` drives it (loaded by name for `provider: byo`); the functions
+ * also work on their own.
  *
  * @packageDocumentation
  */
@@ -24,3 +26,5 @@ export {
 } from './byo.js';
 export type { MigrateNodeOptions, MigrateNodeResult } from './migrate.js';
 export { MigrateErrorCode, migrateNode } from './migrate.js';
+export type { ByoProviderOptions } from './provider.js';
+export { createByoProvider, provider } from './provider.js';

@@ -1,10 +1,17 @@
 /**
- * @ocne/provider-libvirt: the libvirt provider.
+ * @ocne/provider-libvirt: local VM clusters on libvirt.
  *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * `provider` is what the `Cluster` facade loads for `provider: libvirt`. It declares no operations
+ * yet (the facade answers every call with `OCNE_PROVIDER_UNAVAILABLE`): its VM lifecycle arrives
+ * with the issue that implements it, and nothing here pretends to work before then.
  *
  * @packageDocumentation
  */
-export {};
+import type { ResolvedConfig } from '@ocne/config';
+import type { ClusterProvider } from '@ocne/core';
+
+/** The libvirt provider: no operations in this version. */
+export const provider: ClusterProvider<ResolvedConfig> = {
+  name: 'libvirt',
+  capabilities: { operations: [], userBootsNodes: false },
+};

@@ -1,10 +1,10 @@
 /**
- * @ocne/provider-oci: the Oracle Cloud provider.
- *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * @ocne/provider-oci: Oracle Cloud clusters through Cluster API. `provider` is what the `Cluster`
+ * facade loads for `provider: oci`; {@link createOciProvider} takes the Oracle Cloud lookups.
+ * Today it renders templates; starting clusters arrives with the cloud layer.
  *
  * @packageDocumentation
  */
-export {};
+
+export type { OciProviderOptions } from './provider.js';
+export { createOciProvider, provider } from './provider.js';
