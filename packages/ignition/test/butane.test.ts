@@ -160,8 +160,13 @@ describe('translation details', () => {
     );
     expect(asked).toEqual(['/srv/butane-files/sub/x.txt', '/srv/butane-files/a.service']);
     expect(out.systemd?.units?.[0]?.contents).toBe('[Service]\nExecStart=/bin/true\n');
-    const source = readFileSync(join(here, '../src/butane.ts'), 'utf8');
-    expect(source).not.toMatch(/from 'node:fs'|from 'fs'/);
+    const butaneDir = join(here, '../src/butane');
+    for (const file of [
+      join(here, '../src/butane.ts'),
+      ...readdirSync(butaneDir).map((f) => join(butaneDir, f)),
+    ]) {
+      expect(readFileSync(file, 'utf8')).not.toMatch(/from 'node:fs'|from 'fs'/);
+    }
   });
 
   it('is a pure function of its input', () => {
