@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cluster, type ClusterProvider, registerProvider, startOperation } from '@ocne/cluster';
-import { isOcneError, type OcneEvent } from '@ocne/core';
+import { Cluster, registerProvider, startOperation } from '@ocne/cluster';
+import type { ResolvedConfig } from '@ocne/config';
+import { type ClusterProvider, isOcneError, type OcneEvent } from '@ocne/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -156,8 +157,9 @@ describe('Cluster (byo)', () => {
 
   it('embedders can register their own provider', async () => {
     const calls: string[] = [];
-    const custom: ClusterProvider = {
+    const custom: ClusterProvider<ResolvedConfig> = {
       name: 'custom',
+      capabilities: { operations: ['start', 'join', 'delete'], userBootsNodes: false },
       start: async ({ emit }) => {
         calls.push('start');
         emit({ type: 'step', step: 'Creating custom things', status: 'succeeded' });

@@ -26,9 +26,9 @@ describe('module graph of a BYO start', () => {
       .map((m) => /^((?:@[^/]+\/)?[^/]+)/.exec(m.split('/node_modules/').at(-1) ?? '')?.[1]),
   );
 
-  it('loads the byo provider, lazily registered', () => {
+  it('loads the byo provider from its own package, by name', () => {
     expect(modules.some((m) => m.endsWith('/packages/provider-byo/src/byo.ts'))).toBe(true);
-    expect(modules.some((m) => m.endsWith('/packages/cluster/src/providers/byo.ts'))).toBe(true);
+    expect(modules.some((m) => m.endsWith('/packages/provider-byo/src/provider.ts'))).toBe(true);
   });
 
   it('loads no oci-*, @unraid/libvirt or @kubernetes/client-node module', () => {

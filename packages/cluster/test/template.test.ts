@@ -1,10 +1,11 @@
-// Cluster.template(): the facade renders the oci template offline, passes an OCI lookup through,
+// Cluster.template(): the facade renders the oci template offline, uses an oci provider made with a lookup,
 // and says so for providers without templates.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciLookup } from '@ocne/capi/templates';
 import type { OcneEvent } from '@ocne/core';
+import { createOciProvider } from '@ocne/provider-oci';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Cluster } from '../src/index.js';
@@ -43,8 +44,14 @@ describe('Cluster.template', () => {
         return 'ocid1.image.oc1.iad.aaaaaaaanewest';
       },
     };
-    const cluster = await Cluster.open({ config: config('team/dev'), home, defaults: false, env: {} });
-    const operation = cluster.template({ lookup });
+    const cluster = await Cluster.open({
+      config: config('team/dev'),
+      home,
+      defaults: false,
+      env: {},
+      provider: createOciProvider({ lookup }),
+    });
+    const operation = cluster.template();
     const events: OcneEvent[] = [];
     for await (const event of operation) events.push(event);
     const yaml = await operation;

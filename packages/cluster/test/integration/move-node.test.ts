@@ -1,4 +1,4 @@
-// Cluster.moveNode through the facade, against the real test control planes: a destination that
+// Cluster.moveNode through the facade and the byo provider, against the real test control planes: a destination that
 // was not made by kubeadm is refused before anything changes in either cluster.
 
 import { Cluster } from '@ocne/cluster';
@@ -19,7 +19,12 @@ describe('Cluster.moveNode', () => {
         s.metadata?.name?.startsWith('bootstrap-token-'),
       ).length;
     const before = await tokens();
-    const op = Cluster.moveNode({
+    const cluster = await Cluster.open({
+      config: { provider: 'byo', name: 'mover' },
+      defaults: false,
+      env: {},
+    });
+    const op = cluster.moveNode({
       sourceKubeconfigPath: source.kubeconfigPath,
       destinationKubeconfigPath: destination.kubeconfigPath,
       node,
@@ -37,8 +42,13 @@ describe('Cluster.moveNode', () => {
   });
 
   it('a kubeconfig that cannot be read is a clear error', async () => {
+    const cluster = await Cluster.open({
+      config: { provider: 'byo', name: 'mover' },
+      defaults: false,
+      env: {},
+    });
     await expect(
-      Cluster.moveNode({
+      cluster.moveNode({
         sourceKubeconfigPath: '/nonexistent/kubeconfig',
         destinationKubeconfigPath: destination.kubeconfigPath,
         node: 'x',

@@ -1,0 +1,17 @@
+/** `ocne cluster list`: the names of the cached clusters, one a line. */
+import type { Command } from 'commander';
+import { type CliContext, facade } from '../context.js';
+
+/** Runs `list`. */
+export async function list(context: CliContext): Promise<void> {
+  const Cluster = await facade();
+  for (const c of await Cluster.list(context.base())) context.stdout.write(`${c.name}\n`);
+}
+
+/** Adds `list` to the `cluster` command; it has no options. */
+export function addList(cluster: Command, context: CliContext): void {
+  cluster
+    .command('list')
+    .description('List the cached clusters')
+    .action(() => list(context));
+}
