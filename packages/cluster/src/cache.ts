@@ -12,17 +12,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  builtinDefaults,
   ConfigError,
   type ConfigIssue,
-  clusterConfigSchema,
+  decodeUpstreamClusterConfig,
+  encodeUpstreamClusterConfig,
   formatIssue,
-  type JsonSchema,
-  LayerKind,
-  parseClusterConfig,
   type ResolvedClusterConfig,
-  resolveConfig,
-  resolveSchemaRef,
 } from '@ocne/config';
 import { acquirePidLock, isOcneError, OcneError, writeFileAtomic } from '@ocne/core';
 import {
@@ -77,72 +72,15 @@ export const CLUSTER_CACHE_FILE = 'clusters.yaml';
 /** File name of the lock inside `~/.ocne` (upstream's `pidlock.PidFile`). */
 export const PID_LOCK_FILE = 'ocne.pid';
 
-/**
- * The tri-state booleans (paths inside a cluster config) and the YAML key of the plain `bool`
- * that upstream's structs keep next to each one. Upstream code reads the plain bool, which
- * yaml.v3 fills from that dummy key, so the cache must carry it.
- */
-const TRI_STATES: ReadonlyMap<string, string> = new Map([
-  ['headless', 'headlessfake'],
-  ['catalog', 'catalogfake'],
-  ['communityCatalog', 'communityCatalogFake'],
-  ['providers.oci.selfManaged', 'selfmanagedfake'],
-  ['providers.byo.automaticTokenCreation', 'automaticTokenCreationfake'],
-  ['providers.olvm.selfManaged', 'selfmanagedfake'],
-  ['providers.olvm.ovirtCsiDriver.install', 'installFake'],
-  ['providers.olvm.olvmOvirtAPIServer.insecureSkipTLSVerify', 'insecureSkipTLSVerifyFake'],
-  ['providers.olvm.controlPlaneMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
-  ['providers.olvm.workerMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
-]);
-
 /** yaml.v3's layout: 4-space indentation, no folding of long strings. */
 const TO_STRING_OPTIONS = { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0 } as const;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 // ---------------------------------------------------------------------------------------------
 // Writing: a resolved config as upstream's struct would marshal it.
 
-const deref = (schema: JsonSchema): JsonSchema => resolveSchemaRef(clusterConfigSchema, schema);
-
-/**
- * Every field of the schema, in schema order, with zero values for missing ones (the resolved
- * shape), and each tri-state's dummy key just before it, as upstream's structs order them.
- */
-function encode(schemaIn: JsonSchema, value: unknown, path: string): unknown {
-  const schema = deref(schemaIn);
-  switch (schema.type) {
-    case 'object': {
-      const source = isRecord(value) ? value : {};
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(schema.properties ?? {})) {
-        const childPath = path === '' ? key : `${path}.${key}`;
-        const encoded = encode(child, source[key], childPath);
-        const fake = TRI_STATES.get(childPath);
-        if (fake !== undefined) out[fake] = encoded;
-        out[key] = encoded;
-      }
-      return out;
-    }
-    case 'array':
-      return Array.isArray(value) ? value.map((item) => encode(schema.items ?? {}, item, `${path}[]`)) : [];
-    case 'string':
-      return typeof value === 'string' ? value : '';
-    case 'integer':
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-    case 'boolean':
-      return typeof value === 'boolean' ? value : schema.default === true;
-    default:
-      // Any YAML (application `config`): a nil interface is `null` upstream.
-      return value === undefined ? null : value;
-  }
-}
-
 /** The cache entry of a cluster, in upstream's layout. */
 function encodeEntry(cluster: NewCachedCluster): Record<string, unknown> {
-  return { config: encode(clusterConfigSchema, cluster.config, ''), kubeconfig: cluster.kubeconfig };
+  return { config: encodeUpstreamClusterConfig(cluster.config), kubeconfig: cluster.kubeconfig };
 }
 
 /**
@@ -187,44 +125,6 @@ function invalid(file: string, issue: Omit<ConfigIssue, 'file' | 'severity'>, ca
   });
 }
 
-function getPath(data: Record<string, unknown>, segments: readonly string[]): unknown {
-  let current: unknown = data;
-  for (const segment of segments) {
-    if (!isRecord(current)) return undefined;
-    current = current[segment];
-  }
-  return current;
-}
-
-function setPath(data: Record<string, unknown>, segments: readonly string[], value: unknown): void {
-  let current = data;
-  for (const segment of segments.slice(0, -1)) {
-    const next = current[segment];
-    if (isRecord(next)) {
-      current = next;
-    } else {
-      const created: Record<string, unknown> = {};
-      current[segment] = created;
-      current = created;
-    }
-  }
-  current[segments[segments.length - 1] as string] = value;
-}
-
-/**
- * Sets every value the cache holds over the resolved config, exactly (an empty string or 0
- * included, which a merge would not let override a default), so that what was written is what
- * is read. Lists are already the cache's own (no default layer has list items).
- */
-function overlay(target: Record<string, unknown>, source: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(source)) {
-    if (!(key in target)) continue;
-    const current = target[key];
-    if (isRecord(value) && isRecord(current)) overlay(current, value);
-    else if (!Array.isArray(value) && !isRecord(value)) target[key] = value;
-  }
-}
-
 /** The text of a scalar as written (a key such as `1.10` is the string `1.10`, as in Go). */
 function scalarText(text: string, node: Scalar): string {
   if (typeof node.value === 'string') return node.value;
@@ -260,46 +160,19 @@ function readEntryConfig(
       ...(pos ? { line: pos.line, column: pos.col } : {}),
     });
   }
-  // Parse the entry's own text, so the config gets exactly the cluster-file rules (types,
-  // unknown keys ignored), with the text before it on its first line blanked to keep columns.
+  // The entry's own text, with the text before it on its first line blanked to keep columns.
   const lineStart = text.lastIndexOf('\n', range[0] - 1) + 1;
   const snippet = ' '.repeat(range[0] - lineStart) + text.slice(range[0], range[1]);
-  const firstLine = lines.linePos(range[0]).line;
-  let data: Record<string, unknown>;
   try {
-    data = parseClusterConfig(snippet, { file }).layer.data;
+    return decodeUpstreamClusterConfig(snippet, {
+      file,
+      path: yamlPath,
+      firstLine: lines.linePos(range[0]).line,
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const issues = error.issues.map((i) => ({
-      ...i,
-      path: i.path ? `${yamlPath}.${i.path}` : yamlPath,
-      ...(i.line !== undefined ? { line: i.line + firstLine - 1 } : {}),
-    }));
-    const first = issues[0] as ConfigIssue;
-    throw invalid(file, first, new ConfigError(issues, { cause: error }));
+    throw invalid(file, error.issues[0] as ConfigIssue, error);
   }
-  // A tri-state upstream left unset (its pointer key omitted or null) has its value in the dummy key.
-  for (const [path, fake] of TRI_STATES) {
-    const segments = path.split('.');
-    if (typeof getPath(data, segments) === 'boolean') continue;
-    const fakeNode = node.getIn([...segments.slice(0, -1), fake], true);
-    if (isScalar(fakeNode) && typeof fakeNode.value === 'boolean') setPath(data, segments, fakeNode.value);
-  }
-  // Built-in defaults under the cached values fill what a hand-written or older entry lacks;
-  // the cached values themselves are then set exactly (resolution would re-derive some).
-  const { cluster } = resolveConfig(
-    [
-      {
-        kind: LayerKind.Builtin,
-        source: '<built-in defaults>',
-        data: builtinDefaults() as Record<string, unknown>,
-      },
-      { kind: LayerKind.ClusterFile, source: file, data },
-    ],
-    { skipValidation: true },
-  );
-  overlay(cluster as unknown as Record<string, unknown>, data);
-  return cluster;
 }
 
 /** Parses the cache text. Throws `OCNE_CACHE_INVALID` for anything upstream could not read or we could not keep. */

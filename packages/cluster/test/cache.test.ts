@@ -18,15 +18,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type ClusterConfig,
   ConfigError,
-  LayerKind,
-  layerFromObject,
   loadConfig,
+  parseClusterConfig,
   type ResolvedClusterConfig,
   resolveConfig,
 } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ClusterCache } from '../src/cache.js';
 
 const HOOKS = fileURLToPath(new URL('../../../scripts/source-hooks.mjs', import.meta.url));
@@ -55,7 +54,7 @@ afterAll(() => {
 
 /** A resolved config, as resolveConfig makes it (without validation, so any provider settings go). */
 function resolved(config: ClusterConfig): ResolvedClusterConfig {
-  return resolveConfig([layerFromObject(LayerKind.ClusterFile, config, '<test>').layer], {
+  return resolveConfig([parseClusterConfig(stringify(config), { file: '<test>' }).layer], {
     skipValidation: true,
   }).cluster;
 }

@@ -45,12 +45,10 @@ export { LAYER_ORDER, LayerKind } from './layers.js';
 export type { LoadConfigOptions } from './load.js';
 export { loadConfig } from './load.js';
 export type { ParsedLayer, ParseOptions } from './parse.js';
-export { layerFromObject, parseClusterConfig, parseDefaultsConfig } from './parse.js';
+export { parseClusterConfig, parseDefaultsConfig } from './parse.js';
 export type { ResolveOptions } from './resolve.js';
 export { resolveConfig } from './resolve.js';
 export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
-export type { JsonSchema, Position } from './schema-walk.js';
-export { resolveSchemaRef } from './schema-walk.js';
 export type {
   Application,
   ByoProvider,
@@ -83,14 +81,7 @@ export type {
   Proxy,
   Shape,
 } from './types.js';
-export type { ValidateInput } from './validate.js';
-export { validateResolved } from './validate.js';
+export type { DecodeUpstreamOptions } from './upstream-yaml.js';
+export { decodeUpstreamClusterConfig, encodeUpstreamClusterConfig } from './upstream-yaml.js';
 export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
-export {
-  ARM_SHAPES,
-  architectureFromShape,
-  checkSubnetList,
-  parseCidr,
-  parseCompartment,
-  parseOcid,
-} from './values.js';
+export { architectureFromShape, parseCidr } from './values.js';

@@ -1,19 +1,18 @@
 // The value formats configuration uses, checked directly.
 import {
   architectureFromShape,
-  checkSubnetList,
   ensureBootImageVersion,
   isSupportedKubernetesVersion,
   kubernetesVersionInfo,
   makeOstreeReference,
   parseCidr,
-  parseCompartment,
-  parseOcid,
   parseOstreeReference,
   splitImage,
   supportedKubernetesVersions,
 } from '@ocne/config';
 import { describe, expect, it } from 'vitest';
+// Internals of the config model, checked directly (not exported from the package).
+import { checkSubnetList, parseCompartment, parseOcid } from '../src/values.js';
 
 describe('Kubernetes versions', () => {
   it('covers 1.26 to 1.33 with the component table', () => {

@@ -1,0 +1,185 @@
+/**
+ * Upstream's YAML form of a cluster configuration: the Go CLI's `ClusterConfig` struct as yaml.v3
+ * marshals it into the cluster cache (`~/.ocne/clusters.yaml`). Every field of the struct is
+ * written, with zero values for unset ones, and each tri-state boolean carries the plain-bool
+ * companion upstream keeps under a dummy key (`headlessfake`...), because upstream's code reads
+ * that companion. Reading accepts what upstream writes (and older or hand-written entries: built-in
+ * defaults fill what is missing).
+ *
+ * Pure: text and objects in, objects out. The cache file itself (its document, the lock, atomic
+ * writes) is `@ocne/cluster`'s.
+ */
+import { parseDocument } from 'yaml';
+import { builtinDefaults } from './defaults.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { clusterConfigSchema } from './generated/schemas.js';
+import { LayerKind } from './layers.js';
+import { parseClusterConfig } from './parse.js';
+import { resolveConfig } from './resolve.js';
+import type { ResolvedClusterConfig } from './resolved.js';
+import { type JsonSchema, resolveSchemaRef } from './schema-walk.js';
+
+/**
+ * The tri-state booleans (paths inside a cluster config) and the YAML key of the plain `bool`
+ * that upstream's structs keep next to each one. Upstream code reads the plain bool, which
+ * yaml.v3 fills from that dummy key, so the cache must carry it.
+ */
+const TRI_STATES: ReadonlyMap<string, string> = new Map([
+  ['headless', 'headlessfake'],
+  ['catalog', 'catalogfake'],
+  ['communityCatalog', 'communityCatalogFake'],
+  ['providers.oci.selfManaged', 'selfmanagedfake'],
+  ['providers.byo.automaticTokenCreation', 'automaticTokenCreationfake'],
+  ['providers.olvm.selfManaged', 'selfmanagedfake'],
+  ['providers.olvm.ovirtCsiDriver.install', 'installFake'],
+  ['providers.olvm.olvmOvirtAPIServer.insecureSkipTLSVerify', 'insecureSkipTLSVerifyFake'],
+  ['providers.olvm.controlPlaneMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
+  ['providers.olvm.workerMachine.virtualMachine.network.ipv6.autoConf', 'autoConfFake'],
+]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const deref = (schema: JsonSchema): JsonSchema => resolveSchemaRef(clusterConfigSchema, schema);
+
+/**
+ * Every field of the schema, in schema order, with zero values for missing ones (the resolved
+ * shape), and each tri-state's dummy key just before it, as upstream's structs order them.
+ */
+function encodeValue(schemaIn: JsonSchema, value: unknown, path: string): unknown {
+  const schema = deref(schemaIn);
+  switch (schema.type) {
+    case 'object': {
+      const source = isRecord(value) ? value : {};
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(schema.properties ?? {})) {
+        const childPath = path === '' ? key : `${path}.${key}`;
+        const encoded = encodeValue(child, source[key], childPath);
+        const fake = TRI_STATES.get(childPath);
+        if (fake !== undefined) out[fake] = encoded;
+        out[key] = encoded;
+      }
+      return out;
+    }
+    case 'array':
+      return Array.isArray(value)
+        ? value.map((item) => encodeValue(schema.items ?? {}, item, `${path}[]`))
+        : [];
+    case 'string':
+      return typeof value === 'string' ? value : '';
+    case 'integer':
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : schema.default === true;
+    default:
+      // Any YAML (application `config`): a nil interface is `null` upstream.
+      return value === undefined ? null : value;
+  }
+}
+
+/**
+ * A resolved cluster configuration as upstream's struct marshals it: every field in schema order,
+ * zero values for missing ones, and the dummy companion key before each tri-state boolean.
+ */
+export function encodeUpstreamClusterConfig(config: ResolvedClusterConfig): Record<string, unknown> {
+  return encodeValue(clusterConfigSchema, config, '') as Record<string, unknown>;
+}
+
+function getPath(data: Record<string, unknown>, segments: readonly string[]): unknown {
+  let current: unknown = data;
+  for (const segment of segments) {
+    if (!isRecord(current)) return undefined;
+    current = current[segment];
+  }
+  return current;
+}
+
+function setPath(data: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+  let current = data;
+  for (const segment of segments.slice(0, -1)) {
+    const next = current[segment];
+    if (isRecord(next)) {
+      current = next;
+    } else {
+      const created: Record<string, unknown> = {};
+      current[segment] = created;
+      current = created;
+    }
+  }
+  current[segments[segments.length - 1] as string] = value;
+}
+
+/**
+ * Sets every value the cache holds over the resolved config, exactly (an empty string or 0
+ * included, which a merge would not let override a default), so that what was written is what
+ * is read. Lists are already the cache's own (no default layer has list items).
+ */
+function overlay(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (!(key in target)) continue;
+    const current = target[key];
+    if (isRecord(value) && isRecord(current)) overlay(current, value);
+    else if (!Array.isArray(value) && !isRecord(value)) target[key] = value;
+  }
+}
+
+/** Options of {@link decodeUpstreamClusterConfig}. */
+export interface DecodeUpstreamOptions {
+  /** The file the text comes from, for error locations. */
+  file: string;
+  /** The YAML path of the configuration inside that file, prefixed to error paths (`clusters.x.config`). */
+  path?: string;
+  /** The line of the file the text starts at (1 for a whole file). @defaultValue 1 */
+  firstLine?: number;
+}
+
+/**
+ * Reads a cluster configuration in upstream's form (the text of one cache entry's `config`, with
+ * the text before it on its first line blanked so columns stay right). It gets exactly the
+ * cluster-file rules (types checked, unknown keys ignored); a tri-state upstream left unset takes
+ * its dummy companion's value; built-in defaults fill what the text lacks, and the values the text
+ * holds are then set exactly (resolution would re-derive some of them).
+ *
+ * @throws `ConfigError` located in `file`, with `path` and `firstLine` applied.
+ */
+export function decodeUpstreamClusterConfig(
+  text: string,
+  options: DecodeUpstreamOptions,
+): ResolvedClusterConfig {
+  const { file } = options;
+  const prefix = options.path ?? '';
+  const lineOffset = (options.firstLine ?? 1) - 1;
+  let data: Record<string, unknown>;
+  try {
+    data = parseClusterConfig(text, { file }).layer.data;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const issues: ConfigIssue[] = error.issues.map((i) => ({
+      ...i,
+      path: i.path ? (prefix ? `${prefix}.${i.path}` : i.path) : prefix,
+      ...(i.line !== undefined ? { line: i.line + lineOffset } : {}),
+    }));
+    throw new ConfigError(issues, { cause: error });
+  }
+  const doc = parseDocument(text);
+  for (const [path, fake] of TRI_STATES) {
+    const segments = path.split('.');
+    if (typeof getPath(data, segments) === 'boolean') continue;
+    const value = doc.getIn([...segments.slice(0, -1), fake]);
+    if (typeof value === 'boolean') setPath(data, segments, value);
+  }
+  const { cluster } = resolveConfig(
+    [
+      {
+        kind: LayerKind.Builtin,
+        source: '<built-in defaults>',
+        data: builtinDefaults() as Record<string, unknown>,
+      },
+      { kind: LayerKind.ClusterFile, source: file, data },
+    ],
+    { skipValidation: true },
+  );
+  overlay(cluster as unknown as Record<string, unknown>, data);
+  return cluster;
+}
