@@ -31,7 +31,6 @@ export type {
   OciCredentials,
 } from './providers.js';
 export {
-  CapiProvidersErrorCode,
   CONTROLLERS_UNAVAILABLE_MESSAGE,
   capiProviderCharts,
   EMPTY_PASSPHRASE_PLACEHOLDER,
@@ -50,7 +49,6 @@ export type {
   WriteWorkloadKubeconfigOptions,
 } from './workload.js';
 export {
-  CapiWorkloadErrorCode,
   KUBECONFIG_TIMEOUT_MS,
   ociCcmSecrets,
   ociCcmSettings,

@@ -1,15 +1,6 @@
 import { type EventSink, isOcneError, OcneError } from '@ocne/core';
 import type { ChartCatalog } from '@ocne/kubernetes';
 
-/** Codes of the errors {@link installCapiProviders} raises, besides those of `@ocne/kubernetes`. */
-export const CapiProvidersErrorCode = {
-  /** A controller Deployment did not become Available in time (upstream: `Not all Cluster API controllers became available`). */
-  ControllersUnavailable: 'OCNE_CAPI_CONTROLLERS_UNAVAILABLE',
-} as const;
-
-/** A CAPI provider install error code. */
-export type CapiProvidersErrorCode = (typeof CapiProvidersErrorCode)[keyof typeof CapiProvidersErrorCode];
-
 /**
  * What upstream puts in the `oci-capi` chart's `authConfig.passphrase` when the OCI config has no
  * passphrase (`pkg/util/oci/config.go`: "HACK - remove this when the oci-capi chart accepts empty
@@ -198,7 +189,7 @@ export async function installCapiProviders(options: InstallCapiProvidersOptions)
   if (cancelled) throw cancelled.error;
   const which = failures.map((f) => `${f.deployment.namespace}/${f.deployment.name}`).join(', ');
   throw new OcneError(
-    CapiProvidersErrorCode.ControllersUnavailable,
+    'OCNE_CAPI_CONTROLLERS_UNAVAILABLE',
     `${CONTROLLERS_UNAVAILABLE_MESSAGE}: deployment ${which} not available`,
     { cause: failures.length === 1 ? failures[0]?.error : new AggregateError(failures.map((f) => f.error)) },
   );

@@ -13,25 +13,6 @@ import type { OCICluster } from './generated/types.js';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.js';
 
-/** Codes of the errors the workload-cluster functions raise, besides those of `@ocne/kubernetes`. */
-export const CapiWorkloadErrorCode = {
-  /** No kubeconfig Secret of the cluster appeared in time (upstream: `no kubeconfig found for cluster <name> in namespace <ns>`). */
-  KubeconfigTimeout: 'OCNE_CAPI_KUBECONFIG_TIMEOUT',
-  /** The kubeconfig file could not be written (the code that `writeFileAtomic` of `@ocne/config` throws). */
-  KubeconfigWriteFailed: 'OCNE_FILE_WRITE_FAILED',
-  /** The `OCICluster` does not exist. */
-  OciClusterNotFound: 'OCNE_CAPI_OCICLUSTER_NOT_FOUND',
-  /** The `OCICluster` has no VCN OCID yet (`spec.networkSpec.vcn.id` absent or empty). */
-  VcnMissing: 'OCNE_CAPI_OCI_VCN_MISSING',
-  /** The `OCICluster` has no subnet with role `service-lb` and an OCID. */
-  ServiceLbSubnetMissing: 'OCNE_CAPI_OCI_SERVICE_LB_SUBNET_MISSING',
-  /** The caller's signal stopped the work (the code of a cancelled operation). */
-  Cancelled: 'OCNE_CANCELLED',
-} as const;
-
-/** A CAPI workload-cluster error code. */
-export type CapiWorkloadErrorCode = (typeof CapiWorkloadErrorCode)[keyof typeof CapiWorkloadErrorCode];
-
 /** Upstream's waiter text while the kubeconfig Secret is awaited. */
 export const WAITING_FOR_KUBECONFIG = 'Waiting for kubeconfig';
 
@@ -62,7 +43,7 @@ interface SecretFields {
 /** Throws `OCNE_CANCELLED` (with the signal's reason as `cause`) when `signal` has aborted. */
 function throwIfCancelled(signal: AbortSignal | undefined, doing: string): void {
   if (signal?.aborted) {
-    throw new OcneError(CapiWorkloadErrorCode.Cancelled, `${doing}: cancelled`, { cause: signal.reason });
+    throw new OcneError('OCNE_CANCELLED', `${doing}: cancelled`, { cause: signal.reason });
   }
 }
 
@@ -128,7 +109,7 @@ export async function waitForWorkloadKubeconfig(options: WaitForWorkloadKubeconf
             ? `; kubeconfig secrets without a data key "value": ${empty.sort().join(', ')}`
             : '';
         throw new OcneError(
-          CapiWorkloadErrorCode.KubeconfigTimeout,
+          'OCNE_CAPI_KUBECONFIG_TIMEOUT',
           `no kubeconfig found for cluster ${clusterName} in namespace ${namespace} after ${timeoutMs} ms${hint}`,
           { cause: error },
         );
@@ -239,7 +220,7 @@ export function ociCcmSettings(
   const vcnId = vcn?.id ?? '';
   if (vcnId === '') {
     throw new OcneError(
-      CapiWorkloadErrorCode.VcnMissing,
+      'OCNE_CAPI_OCI_VCN_MISSING',
       `OCICluster ${where} has an empty vcn id (spec.networkSpec.vcn.id)`,
     );
   }
@@ -249,7 +230,7 @@ export function ociCcmSettings(
   const first = serviceSubnets[0];
   if (first === undefined) {
     throw new OcneError(
-      CapiWorkloadErrorCode.ServiceLbSubnetMissing,
+      'OCNE_CAPI_OCI_SERVICE_LB_SUBNET_MISSING',
       `OCICluster ${where} does not have a service-lb subnet`,
     );
   }
@@ -303,10 +284,7 @@ export async function readOciCcmSettings(
   })) as OciClusterNetworkFields | undefined;
   throwIfCancelled(signal, doing);
   if (ociCluster === undefined) {
-    throw new OcneError(
-      CapiWorkloadErrorCode.OciClusterNotFound,
-      `OCICluster ${namespace}/${name} does not exist`,
-    );
+    throw new OcneError('OCNE_CAPI_OCICLUSTER_NOT_FOUND', `OCICluster ${namespace}/${name} does not exist`);
   }
   return ociCcmSettings(ociCluster, configured);
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CapiProviderPlan,
-  CapiProvidersErrorCode,
   capiProviderCharts,
   EMPTY_PASSPHRASE_PLACEHOLDER,
   type OciCredentials,
@@ -102,6 +101,5 @@ describe('capiProviderCharts', () => {
     const input = structuredClone(credentials);
     expect(capiProviderCharts({ credentials: input })).toEqual(capiProviderCharts({ credentials }));
     expect(input).toEqual(credentials);
-    expect(CapiProvidersErrorCode.ControllersUnavailable).toBe('OCNE_CAPI_CONTROLLERS_UNAVAILABLE');
   });
 });

@@ -64,7 +64,6 @@ export {
   generateCertificateKey,
   generateClusterPki,
   generateRsaKeyPair,
-  PkiErrorCode,
 } from './pki.js';
 // The Ignition 3.4.0 model: types, building, Ignition's merge, data URLs, reading 3.0-3.4.
 export type {

@@ -45,17 +45,8 @@ export const cryptoRandom: RandomSource = {
   },
 };
 
-/** Codes of the errors the PKI functions raise. */
-export const PkiErrorCode = {
-  /** An input cannot be used: empty or malformed address, bad subnet, bad PEM, non-RSA keys, ... */
-  InvalidInput: 'OCNE_PKI_INVALID_INPUT',
-} as const;
-
-/** A PKI error code. */
-export type PkiErrorCode = (typeof PkiErrorCode)[keyof typeof PkiErrorCode];
-
 function invalid(message: string, cause?: unknown): OcneError {
-  return new OcneError(PkiErrorCode.InvalidInput, message, cause === undefined ? {} : { cause });
+  return new OcneError('OCNE_PKI_INVALID_INPUT', message, cause === undefined ? {} : { cause });
 }
 
 function draw(random: RandomSource, length: number): Uint8Array {

@@ -21,15 +21,6 @@ export const ADMIN_POD_IMAGE = 'container-registry.oracle.com/os/oraclelinux:8';
 /** The namespace admin pods run in (created when absent). */
 export const ADMIN_POD_NAMESPACE = 'ocne-system';
 
-/** The code of {@link KubeCommandError}: the command ran and failed (or its pod failed before it could run). */
-export const KUBE_COMMAND_FAILED = 'OCNE_KUBE_COMMAND_FAILED';
-
-/** The code of the warning event sent when the command's output cannot be read. */
-export const KUBE_LOGS_UNAVAILABLE = 'OCNE_KUBE_LOGS_UNAVAILABLE';
-
-/** The code of the warning event sent when an admin pod could not be deleted. */
-export const KUBE_ADMIN_POD_LEFT = 'OCNE_KUBE_ADMIN_POD_LEFT';
-
 /** Options of {@link runOnNode}. */
 export interface AdminPodOptions {
   /** Namespace of the pod, created when absent. @defaultValue 'ocne-system' */
@@ -73,7 +64,7 @@ export class KubeCommandError extends KubeError {
     details: { node: string; podName: string; exitCode: number | undefined; logs: string },
   ) {
     // The code is this module's own: KubeErrorCode lists only the codes of the client.
-    super(KUBE_COMMAND_FAILED, message);
+    super('OCNE_KUBE_COMMAND_FAILED', message);
     this.node = details.node;
     this.podName = details.podName;
     this.exitCode = details.exitCode;
@@ -295,7 +286,7 @@ async function readLogs(
     const wrapped = wrapKubeError(error, `reading the output of pod ${namespace}/${name}`);
     emit?.({
       type: 'warning',
-      code: KUBE_LOGS_UNAVAILABLE,
+      code: 'OCNE_KUBE_LOGS_UNAVAILABLE',
       message: `${step}: the command's output is not available: ${wrapped.message}`,
     });
     return '';
@@ -336,7 +327,7 @@ async function deletePod(
     const wrapped = wrapKubeError(error, `deleting ${what}`);
     emit?.({
       type: 'warning',
-      code: KUBE_ADMIN_POD_LEFT,
+      code: 'OCNE_KUBE_ADMIN_POD_LEFT',
       message: `the privileged ${what} could not be deleted, delete it by hand: ${wrapped.message}`,
     });
   }

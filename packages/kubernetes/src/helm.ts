@@ -8,21 +8,10 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type EventSink, isOcneError, runStep } from '@ocne/core';
+import { type EventSink, isOcneError, type OcneErrorCode, runStep } from '@ocne/core';
 import type { Options as ExecaOptions } from 'execa';
 import { parse as parseYaml } from 'yaml';
 import { KubeError, KubeErrorCode } from './errors.js';
-
-/** Codes of the errors the helm functions raise, besides `OCNE_CANCELLED` and `OCNE_KUBE_TIMEOUT`. */
-export const HelmErrorCode = {
-  /** helm exited with an error, or printed something that could not be read. */
-  Failed: 'OCNE_HELM_FAILED',
-  /** The helm binary was not found (or cannot be run). */
-  DependencyMissing: 'OCNE_DEPENDENCY_MISSING',
-} as const;
-
-/** A helm error code. */
-export type HelmErrorCode = (typeof HelmErrorCode)[keyof typeof HelmErrorCode];
 
 /** How helm is run. */
 export interface HelmOptions {
@@ -173,7 +162,7 @@ function lastMeaningfulLine(stderr: string): string {
 class HelmProblem extends Error {}
 
 /** A {@link KubeError} with a helm code. */
-function helmFailure(code: HelmErrorCode, message: string, options: { cause?: unknown } = {}): KubeError {
+function helmFailure(code: OcneErrorCode, message: string, options: { cause?: unknown } = {}): KubeError {
   return new KubeError(code, message, options);
 }
 
@@ -190,7 +179,7 @@ function helmError(
 ): Error {
   if (isOcneError(error)) return error;
   if (error instanceof HelmProblem)
-    return helmFailure(HelmErrorCode.Failed, `${doing}: ${error.message}`, { cause: error.cause ?? error });
+    return helmFailure('OCNE_HELM_FAILED', `${doing}: ${error.message}`, { cause: error.cause ?? error });
   const e = error as {
     code?: unknown;
     exitCode?: unknown;
@@ -207,7 +196,7 @@ function helmError(
   if (e?.code === 'ENOENT' || e?.code === 'EACCES') {
     const why = e.code === 'ENOENT' ? 'was not found' : 'cannot be run';
     return helmFailure(
-      HelmErrorCode.DependencyMissing,
+      'OCNE_DEPENDENCY_MISSING',
       `${doing}: the helm binary ${context.helmPath} ${why} (install helm, or set helmPath)`,
       { cause: error },
     );
@@ -219,7 +208,7 @@ function helmError(
       : typeof e?.shortMessage === 'string'
         ? e.shortMessage
         : String(e?.message ?? error);
-  return helmFailure(HelmErrorCode.Failed, `${doing}: ${detail}`, { cause: error });
+  return helmFailure('OCNE_HELM_FAILED', `${doing}: ${detail}`, { cause: error });
 }
 
 /**

@@ -11,9 +11,6 @@ export {
   ADMIN_POD_IMAGE,
   ADMIN_POD_NAMESPACE,
   adminPodManifest,
-  KUBE_ADMIN_POD_LEFT,
-  KUBE_COMMAND_FAILED,
-  KUBE_LOGS_UNAVAILABLE,
   KubeCommandError,
   runOnNode,
   runOnNodeOrThrow,
@@ -50,7 +47,6 @@ export type {
 } from './helm.js';
 export {
   catalogChart,
-  HelmErrorCode,
   helmVersion,
   installFromCatalog,
   installRelease,

@@ -5,16 +5,6 @@ import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';
 import { byoApiAddress } from './byo.js';
 
-/** Codes of the errors of the core application install. */
-export const CoreAppsErrorCode = {
-  /** No application catalog was given, so the core applications cannot be installed. */
-  CatalogMissing: 'OCNE_CATALOG_MISSING',
-  /** The kubelet configuration of the cluster has no `clusterDNS`. */
-  ClusterDnsMissing: 'OCNE_CLUSTER_DNS_MISSING',
-  /** An entry of `podSubnet` is not a CIDR (or a second one of a family). */
-  InvalidPodSubnet: 'OCNE_CONFIG_INVALID_CIDR',
-} as const;
-
 /** One core application: which chart, as which release, where, with which values. */
 export interface CoreAppPlan {
   release: string;
@@ -65,7 +55,7 @@ function podCidrs(podSubnet: string): { podCidr?: string; podCidrv6?: string } {
     if (cidr?.family === 'ipv4' && out.podCidr === undefined) out.podCidr = entry;
     else if (cidr?.family === 'ipv6' && out.podCidrv6 === undefined) out.podCidrv6 = entry;
     else {
-      throw new OcneError(CoreAppsErrorCode.InvalidPodSubnet, `${entry} is an invalid CIDR (podSubnet)`);
+      throw new OcneError('OCNE_CONFIG_INVALID_CIDR', `${entry} is an invalid CIDR (podSubnet)`);
     }
   }
   return out;
@@ -171,7 +161,7 @@ export async function installCoreApplications(
   const clusterDns = kubeletClusterDns(kubeletConfig?.data?.kubelet ?? '');
   if (clusterDns === undefined) {
     throw new OcneError(
-      CoreAppsErrorCode.ClusterDnsMissing,
+      'OCNE_CLUSTER_DNS_MISSING',
       'the kubelet configuration (ConfigMap kube-system/kubelet-config, key kubelet) has no clusterDNS',
     );
   }

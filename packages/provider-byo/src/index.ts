@@ -14,7 +14,7 @@ export type {
   CoreAppPlan,
   InstallCoreApplicationsOptions,
 } from './apps.js';
-export { CoreAppsErrorCode, coreApplications, installCoreApplications, kubeletClusterDns } from './apps.js';
+export { coreApplications, installCoreApplications, kubeletClusterDns } from './apps.js';
 export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
 export {
   ByoErrorCode,
@@ -25,6 +25,6 @@ export {
   validateByoConfig,
 } from './byo.js';
 export type { MigrateNodeOptions, MigrateNodeResult } from './migrate.js';
-export { MigrateErrorCode, migrateNode } from './migrate.js';
+export { migrateNode } from './migrate.js';
 export type { ByoProviderOptions } from './provider.js';
 export { createByoProvider, provider } from './provider.js';

@@ -19,16 +19,6 @@ import {
   virtualIpIgnition,
 } from '@ocne/ignition';
 
-/** Codes of the errors {@link migrateNode} raises (besides Kubernetes errors). */
-export const MigrateErrorCode = {
-  /** The node is not in the source cluster. */
-  NodeNotFound: 'OCNE_MIGRATE_NODE_NOT_FOUND',
-  /** The destination has no control-plane node or kube-apiserver pod (control-plane moves). */
-  DestinationIncomplete: 'OCNE_MIGRATE_DESTINATION_INCOMPLETE',
-  /** A warning: the Node object could not be deleted from the source cluster. */
-  NodeNotDeleted: 'OCNE_MIGRATE_NODE_NOT_DELETED',
-} as const;
-
 /** Options of {@link migrateNode}. */
 export interface MigrateNodeOptions {
   /** The node's current cluster (kubeconfig YAML). */
@@ -89,7 +79,7 @@ async function apiServerSecurePort(kube: KubeClient): Promise<number> {
   const pod = items[0];
   if (pod === undefined) {
     throw new OcneError(
-      MigrateErrorCode.DestinationIncomplete,
+      'OCNE_MIGRATE_DESTINATION_INCOMPLETE',
       'Did not find a kube-apiserver pod (kube-system, component=kube-apiserver) in the destination cluster',
     );
   }
@@ -236,13 +226,13 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
       kubernetes.readKubeadmConfig(destination),
     ]);
     if (existing === undefined) {
-      throw new OcneError(MigrateErrorCode.NodeNotFound, `Node ${node} does not exist in the source cluster`);
+      throw new OcneError('OCNE_MIGRATE_NODE_NOT_FOUND', `Node ${node} does not exist in the source cluster`);
     }
     const cp = controlPlane
       ? await Promise.all([
           apiServerSecurePort(destination),
           inCluster.firstControlPlaneNode(destination, {
-            code: MigrateErrorCode.DestinationIncomplete,
+            code: 'OCNE_MIGRATE_DESTINATION_INCOMPLETE',
             message: 'Did not find any control plane nodes in the destination cluster',
           }),
         ])
@@ -315,7 +305,7 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
     if (signal?.aborted) throw error;
     emit?.({
       type: 'warning',
-      code: MigrateErrorCode.NodeNotDeleted,
+      code: 'OCNE_MIGRATE_NODE_NOT_DELETED',
       message: `Node ${node} joins the destination cluster, but it could not be deleted from the source cluster: ${(error as Error).message}`,
     });
   }
