@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testTool } from '@ocne/test-tools';
 import ajvDraft04 from 'ajv-draft-04';
-import { testTool } from '../../../scripts/test-tools.ts';
 import { decodeDataUrl } from '../src/data-url.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
