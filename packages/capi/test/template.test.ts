@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EventInput, isOcneError, loadConfig, type ResolvedClusterConfig } from '@ocne/config';
+import { decoded, ignitionValidate, schemaErrors } from '@ocne/test-ignition';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { decoded, ignitionValidate, schemaErrors } from '../../ignition/test/helpers.ts';
 import {
   ADDITIONAL_CONFIG_MAX_LENGTH,
   CapiTemplateErrorCode,
