@@ -7,23 +7,19 @@ import { join } from 'node:path';
 import { Cluster } from '@ocne/cluster';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const homes: string[] = [];
-async function home() {
-  const dir = await mkdtemp(join(tmpdir(), 'ocne-byo-apps-unit-'));
-  homes.push(dir);
-  return dir;
-}
-
+let home: string | undefined;
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const dir of homes.splice(0)) await rm(dir, { recursive: true, force: true });
+  if (home !== undefined) await rm(home, { recursive: true, force: true });
+  home = undefined;
 });
 
 const BASE = 'provider: byo\nname: apps\nproviders:\n  byo:\n    networkInterface: eth0\n';
 
 describe('a second Cluster.start', () => {
   it('without a catalog fails with OCNE_CATALOG_MISSING, touching no network', async () => {
-    const dir = await home();
+    const dir = await mkdtemp(join(tmpdir(), 'ocne-second-start-'));
+    home = dir;
     const text = `${BASE}virtualIp: 192.168.122.230\n`;
     await (await Cluster.open({ config: text, home: dir, defaults: false, env: {} })).start();
     const connect = vi.spyOn(Socket.prototype, 'connect');
