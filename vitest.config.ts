@@ -13,8 +13,13 @@ const config: ViteUserConfig = defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'packages/*/test/integration/**'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'test-utils/*/test/**/*.test.ts',
+            'examples/test/**/*.test.ts',
+          ],
+          // The tests of test-utils/control-plane start real control planes: integration tests.
+          exclude: ['**/node_modules/**', 'packages/*/test/integration/**', 'test-utils/control-plane/**'],
           environment: 'node',
         },
       },
@@ -25,7 +30,7 @@ const config: ViteUserConfig = defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/integration/**/*.test.ts', 'test-utils/*/test/**/*.test.ts'],
+          include: ['packages/*/test/integration/**/*.test.ts', 'test-utils/control-plane/test/**/*.test.ts'],
           globalSetup: ['test-utils/control-plane/src/global-setup.ts'],
           environment: 'node',
           testTimeout: 60_000,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@ocne/config';
-import { group } from '../../../scripts/bench-kit.ts';
+import { group } from '@ocne/test-bench';
 import { objectsToYaml, ociAdditionalConfig, ociTemplate } from '../src/templates.ts';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');

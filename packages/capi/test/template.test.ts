@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type ResolvedClusterConfig } from '@ocne/config';
 import { type EventInput, isOcneError } from '@ocne/core';
+import { decoded, ignitionValidate, schemaErrors } from '@ocne/test-ignition';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { decoded, ignitionValidate, schemaErrors } from '../../ignition/test/helpers.ts';
 import {
   ADDITIONAL_CONFIG_MAX_LENGTH,
   CapiTemplateErrorCode,

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caCertHash, decodeDataUrlText, type IgnitionConfig } from '@ocne/ignition';
+import { ignitionValidate } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ignitionValidate } from '../../ignition/test/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');

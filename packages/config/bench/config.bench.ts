@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseClusterConfig, parseDefaultsConfig, resolveConfig } from '@ocne/config';
-import { group } from '../../../scripts/bench-kit.ts';
+import { group } from '@ocne/test-bench';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 const home = mkdtempSync(join(tmpdir(), 'ocne-bench-'));

@@ -18,7 +18,7 @@ import {
   joinNodeIgnition,
   serializeIgnition,
 } from '@ocne/ignition';
-import { group } from '../../../scripts/bench-kit.ts';
+import { group } from '@ocne/test-bench';
 
 const home = mkdtempSync(join(tmpdir(), 'ocne-bench-'));
 const { cluster } = await loadConfig({

@@ -8,12 +8,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { isOcneError } from '@ocne/core';
+import { ignitionValidate, schemaErrors } from '@ocne/test-ignition';
+import { testTool } from '@ocne/test-tools';
 import { describe, expect, it } from 'vitest';
-import { testTool } from '../../../scripts/test-tools.ts';
 import { isButane, parseUnitContents, translateButane } from '../src/butane.js';
 import { decodeDataUrl } from '../src/data-url.js';
 import { IgnitionError } from '../src/errors.js';
-import { ignitionValidate, schemaErrors } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, 'fixtures/butane');

@@ -2,13 +2,13 @@
 // the 3.4 JSON Schema and the real ignition-validate.
 import { gunzipSync } from 'node:zlib';
 import { isOcneError } from '@ocne/core';
+import { decoded, ignitionValidate, schemaErrors } from '@ocne/test-ignition';
 import { describe, expect, it } from 'vitest';
 import { emptyIgnition, IgnitionBuilder, serializeIgnition } from '../src/builder.js';
 import { decodeDataUrl, decodeDataUrlText, makeDataUrl } from '../src/data-url.js';
 import { mergeIgnition } from '../src/merge.js';
 import { parseIgnition } from '../src/parse.js';
 import type { IgnitionConfig } from '../src/spec.js';
-import { decoded, ignitionValidate, schemaErrors } from './helpers.js';
 
 describe('data URLs', () => {
   it('short text stays readable, percent-escaped', () => {

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOcneError } from '@ocne/core';
+import { decoded } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExtraIgnition } from '../src/extra.js';
-import { decoded } from './helpers.js';
 
 let dir: string;
 beforeAll(() => {

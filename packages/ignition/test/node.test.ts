@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
+import { decoded, ignitionValidate, schemaErrors } from '@ocne/test-ignition';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { serializeIgnition } from '../src/builder.js';
@@ -19,7 +20,6 @@ import {
   proxyDropin,
 } from '../src/node.js';
 import type { IgnitionConfig } from '../src/spec.js';
-import { decoded, ignitionValidate, schemaErrors } from './helpers.js';
 
 const CA_CERT = '-----BEGIN CERTIFICATE-----\nTEST-CA\n-----END CERTIFICATE-----\n';
 const CA_KEY = '-----BEGIN RSA PRIVATE KEY-----\nTEST-KEY\n-----END RSA PRIVATE KEY-----\n';

@@ -1,13 +1,12 @@
-// The core applications of a BYO second start: the pure plan, the kubelet clusterDNS reader, and
-// the facade's second start without an application catalog (a clear error, no network access).
+// The core applications of a BYO second start: the pure plan and the kubelet clusterDNS reader.
+// The facade's second start without a catalog is tested with the facade, in
+// packages/cluster/test/second-start.test.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
 import { coreApplications, kubeletClusterDns } from '@ocne/provider-byo';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Cluster } from '../../cluster/src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const homes: string[] = [];
 async function home() {
@@ -17,7 +16,6 @@ async function home() {
 }
 
 afterEach(async () => {
-  vi.restoreAllMocks();
   for (const dir of homes.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
@@ -103,20 +101,5 @@ describe('kubeletClusterDns', () => {
     expect(kubeletClusterDns('apiVersion: x\nclusterDNS:\n- 10.96.0.10\n- 10.96.0.11\n')).toBe('10.96.0.10');
     expect(kubeletClusterDns('clusterDNS: ["fd00::a", 10.96.0.10]\n')).toBe('fd00::a');
     expect(kubeletClusterDns('clusterDomain: cluster.local\n')).toBeUndefined();
-  });
-});
-
-describe('a second Cluster.start', () => {
-  it('without a catalog fails with OCNE_CATALOG_MISSING, touching no network', async () => {
-    const dir = await home();
-    const text = `${BASE}virtualIp: 192.168.122.230\n`;
-    await (await Cluster.open({ config: text, home: dir, defaults: false, env: {} })).start();
-    const connect = vi.spyOn(Socket.prototype, 'connect');
-    const second = await Cluster.open({ config: text, home: dir, defaults: false, env: {} });
-    await expect(second.start()).rejects.toMatchObject({
-      code: 'OCNE_CATALOG_MISSING',
-      message: expect.stringContaining('needs the OCNE application catalog'),
-    });
-    expect(connect).not.toHaveBeenCalled();
   });
 });

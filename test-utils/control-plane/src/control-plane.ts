@@ -1,5 +1,5 @@
 // A real Kubernetes control plane for integration tests: etcd + kube-apiserver (the versions of
-// scripts/test-tools.ts) on 127.0.0.1, in a temporary directory of its own, with an admin bearer
+// @ocne/test-tools) on 127.0.0.1, in a temporary directory of its own, with an admin bearer
 // token in system:masters and a self-signed serving certificate that the kubeconfig trusts.
 // Flags and timings: docs of scripts/test-tools.sh and the kube-tools notes.
 import { execFile } from 'node:child_process';
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { testTool } from '@ocne/test-tools';
 import { stringify as stringifyYaml } from 'yaml';
-import { testTool } from '../../../scripts/test-tools.ts';
 import { request } from './http.ts';
 import {
   guardDirectory,

@@ -7,5 +7,5 @@ export type { ControlPlane, ControlPlaneOptions } from './control-plane.ts';
 export { startControlPlane } from './control-plane.ts';
 export type { RequestOptions, Response } from './http.ts';
 export { request } from './http.ts';
-export type { CompleteAdminPodOptions } from './kubelet.ts';
+export type { AdminPodClient, CompleteAdminPodOptions } from './kubelet.ts';
 export { completeAdminPod } from './kubelet.ts';

@@ -1,7 +1,21 @@
 // Playing the kubelet in a control plane that has none: an admin pod the SDK starts on a node is
 // reported as finished, with the exit code a test chooses.
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import type { KubeClient } from '@ocne/kubernetes';
+import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+
+/**
+ * What {@link completeAdminPod} needs of a client: `KubeClient` of `@ocne/kubernetes` fits. Written
+ * out here rather than imported, because the tests of `@ocne/kubernetes` use this package: importing
+ * it back would make the two depend on each other.
+ */
+export interface AdminPodClient {
+  readonly config: KubeConfig;
+  /** Resolves once `done` holds for the objects the target selects (a watch, not a poll). */
+  waitFor<T extends KubernetesObject>(
+    target: { apiVersion: string; kind: string; namespace: string; labelSelector: string },
+    done: (objects: T[]) => boolean,
+    options: { timeoutMs: number },
+  ): Promise<T[]>;
+}
 
 /** Options of {@link completeAdminPod}. */
 export interface CompleteAdminPodOptions {
@@ -18,7 +32,7 @@ export interface CompleteAdminPodOptions {
  * `exitCode`, and returns the pod's command.
  */
 export async function completeAdminPod(
-  kube: KubeClient,
+  kube: AdminPodClient,
   node: string,
   options: CompleteAdminPodOptions = {},
 ): Promise<string[]> {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { startControlPlane } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { TOOL_VERSIONS } from '@ocne/test-tools';
 import { describe, expect, inject, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { TOOL_VERSIONS } from '../../../scripts/test-tools.ts';
 
 const { source, destination } = controlPlanesFromInject();
 

@@ -10,8 +10,8 @@ import { type EventInput, isOcneError } from '@ocne/core';
 import { uninstallRelease } from '@ocne/kubernetes';
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testTool } from '../../../../scripts/test-tools.ts';
 import { capiProviderCharts, installCapiProviders, type OciCredentials } from '../../src/index.js';
 
 const { destination } = controlPlanesFromInject();

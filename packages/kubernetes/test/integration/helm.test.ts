@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventInput } from '@ocne/core';
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testTool } from '../../../../scripts/test-tools.ts';
 import { connect, type KubeClient } from '../../src/client.js';
 import { KubeError } from '../../src/errors.js';
 import {

@@ -13,8 +13,8 @@ import { connect, type KubeClient, listReleases, uninstallRelease } from '@ocne/
 import { installCoreApplications } from '@ocne/provider-byo';
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testTool } from '../../../../scripts/test-tools.ts';
 
 const { source } = controlPlanesFromInject();
 const charts = fileURLToPath(new URL('../fixtures/catalog/', import.meta.url));

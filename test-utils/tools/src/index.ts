@@ -1,4 +1,5 @@
-// Where the Go-built reference tools are (see scripts/test-tools.sh, which builds them).
+// Where the Go-built reference tools are, for the tests that run them (scripts/test-tools.sh
+// builds them; its versions and these must agree).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

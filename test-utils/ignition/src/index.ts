@@ -1,13 +1,14 @@
-// Test helpers: the real references an Ignition config is checked against, and a normal form for
-// comparing configs whatever data-URL encoding they chose.
+// Test helpers shared by the tests of every package that makes Ignition configs: the real
+// references a config is checked against, and a normal form for comparing configs whatever data-URL
+// encoding they chose.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { testTool } from '@ocne/test-tools';
 import ajvDraft04 from 'ajv-draft-04';
-import { testTool } from '../../../scripts/test-tools.ts';
-import { decodeDataUrl } from '../src/data-url.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The steering repository's reference schemas, next to the checkout. */
@@ -45,6 +46,28 @@ export function ignitionValidate(json: string): { status: number; output: string
 }
 
 /**
+ * The bytes of a `data:` URL (`;base64` or percent-escaped), gunzipped when `compression` is
+ * `gzip`. Written here rather than taken from `@ocne/ignition`, whose own tests use this package:
+ * it would otherwise depend on the package it tests, and check that package with its own decoder.
+ */
+function dataUrlBytes(source: string, compression: unknown): Buffer {
+  const comma = source.indexOf(',');
+  if (comma < 0) throw new TypeError(`not a data URL: ${source.slice(0, 40)}`);
+  const data = source.slice(comma + 1);
+  const raw = source.slice(0, comma).endsWith(';base64')
+    ? Buffer.from(data, 'base64')
+    : // Each %XX is one byte (not part of a UTF-8 sequence to decode as a whole); the rest is text.
+      Buffer.concat(
+        data
+          .split(/(%[0-9A-Fa-f]{2})/)
+          .map((part) =>
+            /^%[0-9A-Fa-f]{2}$/.test(part) ? Buffer.from(part.slice(1), 'hex') : Buffer.from(part),
+          ),
+      );
+  return compression === 'gzip' ? gunzipSync(raw) : raw;
+}
+
+/**
  * A copy of a config with every data URL decoded to text (`contents.decoded`) and the encoding
  * fields (`source`, `compression`) removed, so two configs compare by meaning.
  */
@@ -55,8 +78,7 @@ export function decoded(config: unknown): unknown {
     const o = v as Record<string, unknown>;
     if (typeof o.source === 'string' && o.source.startsWith('data:')) {
       const { source, compression, ...rest } = o;
-      const bytes = decodeDataUrl(source as string, compression as string | null | undefined)!;
-      return { ...(walk(rest) as object), decoded: Buffer.from(bytes).toString('utf8') };
+      return { ...(walk(rest) as object), decoded: dataUrlBytes(source, compression).toString('utf8') };
     }
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
   };
