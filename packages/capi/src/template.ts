@@ -27,6 +27,7 @@ import {
   architectureFromShape,
   type EventSink,
   isOcneError,
+  type KubernetesVersionInfo,
   kubernetesVersionInfo,
   OcneError,
   type OcneErrorCode,
@@ -298,56 +299,40 @@ const kubeletArgs = (cipherSuites: string): Record<string, string> => ({
   ...ciphers(cipherSuites),
 });
 
-/**
- * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
- * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
- * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
- * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
- * and node Ignition longer than CAPI accepts.
- */
-export async function ociTemplate(
-  cluster: ResolvedClusterConfig,
-  options: OciTemplateOptions = {},
-): Promise<OciTemplate> {
-  options.signal?.throwIfAborted();
-  if (cluster.controlPlaneNodes % 2 === 0) {
-    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
-  }
-  const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
-  if (versions === undefined) {
-    fail(
-      CapiTemplateErrorCode.UnknownKubernetesVersion,
-      `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
-    );
-  }
-  const compartmentId = await resolveCompartment(cluster, options);
-  const images = await resolveImages(cluster, compartmentId, options);
-  const additionalConfig = await ociAdditionalConfig(
-    cluster,
-    options.signal ? { signal: options.signal } : {},
-  );
+/** What the seven objects share: computed once by {@link ociTemplate}, read by each builder. */
+interface TemplateParts {
+  cluster: ResolvedClusterConfig;
+  /** `providers.oci.namespace`: every object's namespace. */
+  namespace: string;
+  /** `<name>-control-plane`: the KubeadmControlPlane and its machine template. */
+  controlPlaneName: string;
+  /** `<name>-md-0`: the worker machine template, KubeadmConfigTemplate and MachineDeployment. */
+  workerName: string;
+  /** The Kubernetes and etcd versions of `kubernetesVersion`. */
+  versions: KubernetesVersionInfo;
+  compartmentId: string;
+  images: Partial<Record<Architecture, string>>;
+  /** The node Ignition JSON (see {@link ociAdditionalConfig}). */
+  additionalConfig: string;
+  /** The key text for the instances' `ssh_authorized_keys`. */
+  sshAuthorizedKeys: string;
+}
 
-  // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
-  // user gets anyway) goes here too, so the instances' default user can log in with it as well.
-  const sshAuthorizedKeys = (cluster.sshPublicKey || (await sshKey(cluster, options.signal)) || '').trim();
+const clusterLabels = (name: string): Record<string, string> => ({ [CLUSTER_NAME_LABEL]: name });
+
+/** The `ignition` field of both kubeadm configs: a fresh object each time, as each spec owns its own. */
+const kubeadmIgnition = (additionalConfig: string) => ({
+  variant: 'fcos',
+  version: '1.5.0',
+  containerLinuxConfig: { additionalConfig },
+});
+
+function clusterObject({ cluster, namespace, controlPlaneName }: TemplateParts): Cluster {
   const { name } = cluster;
-  const { oci } = cluster.providers;
-  const namespace = oci.namespace;
-  const controlPlaneName = `${name}-control-plane`;
-  const workerName = `${name}-md-0`;
-  const version = versions.kubernetes;
-  const cipherSuites = cluster.cipherSuites;
-  const labels = { [CLUSTER_NAME_LABEL]: name };
-  const ignition = {
-    variant: 'fcos',
-    version: '1.5.0',
-    containerLinuxConfig: { additionalConfig },
-  };
-
-  const clusterObject: Cluster = {
+  return {
     apiVersion: 'cluster.x-k8s.io/v1beta1',
     kind: 'Cluster',
-    metadata: { name, namespace, labels },
+    metadata: { name, namespace, labels: clusterLabels(name) },
     spec: {
       clusterNetwork: {
         pods: { cidrBlocks: [cluster.podSubnet] },
@@ -368,15 +353,22 @@ export async function ociTemplate(
       },
     },
   };
+}
 
-  const ociCluster: OCICluster = {
+function ociClusterObject({ cluster, namespace, compartmentId }: TemplateParts): OCICluster {
+  const { name } = cluster;
+  return {
     apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
     kind: 'OCICluster',
-    metadata: { name, namespace, labels: { ...labels } },
+    metadata: { name, namespace, labels: clusterLabels(name) },
     spec: { compartmentId, networkSpec: ociNetworkSpec(name) },
   };
+}
 
-  const controlPlane: KubeadmControlPlane = {
+function kubeadmControlPlane(parts: TemplateParts): KubeadmControlPlane {
+  const { cluster, namespace, controlPlaneName, versions } = parts;
+  const { cipherSuites } = cluster;
+  return {
     apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
     kind: 'KubeadmControlPlane',
     metadata: {
@@ -388,7 +380,7 @@ export async function ociTemplate(
       },
     },
     spec: {
-      version,
+      version: versions.kubernetes,
       replicas: cluster.controlPlaneNodes,
       machineTemplate: {
         infrastructureRef: {
@@ -400,9 +392,9 @@ export async function ociTemplate(
       },
       kubeadmConfigSpec: {
         format: 'ignition',
-        ignition: structuredClone(ignition),
+        ignition: kubeadmIgnition(parts.additionalConfig),
         clusterConfiguration: {
-          kubernetesVersion: version,
+          kubernetesVersion: versions.kubernetes,
           imageRepository: 'container-registry.oracle.com/olcne',
           apiServer: {
             certSANs: ['localhost', '127.0.0.1'],
@@ -439,14 +431,18 @@ export async function ociTemplate(
       },
     },
   };
+}
 
-  const machineTemplate = (
-    objectName: string,
-    shape: ResolvedClusterConfig['providers']['oci']['controlPlaneShape'],
-  ): OCIMachineTemplate => ({
+/** The OCIMachineTemplate of the control plane or of the workers. */
+function machineTemplate(
+  { namespace, compartmentId, images, sshAuthorizedKeys }: TemplateParts,
+  name: string,
+  shape: ResolvedClusterConfig['providers']['oci']['controlPlaneShape'],
+): OCIMachineTemplate {
+  return {
     apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
     kind: 'OCIMachineTemplate',
-    metadata: { name: objectName, namespace },
+    metadata: { name, namespace },
     spec: {
       template: {
         spec: {
@@ -460,9 +456,16 @@ export async function ociTemplate(
         },
       },
     },
-  });
+  };
+}
 
-  const configTemplate: KubeadmConfigTemplate = {
+function kubeadmConfigTemplate({
+  cluster,
+  namespace,
+  workerName,
+  additionalConfig,
+}: TemplateParts): KubeadmConfigTemplate {
+  return {
     apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
     kind: 'KubeadmConfigTemplate',
     metadata: { name: workerName, namespace },
@@ -470,15 +473,18 @@ export async function ociTemplate(
       template: {
         spec: {
           format: 'ignition',
-          ignition: structuredClone(ignition),
+          ignition: kubeadmIgnition(additionalConfig),
           // As upstream: workers get neither skipPhases nor the patches folder.
-          joinConfiguration: { nodeRegistration: { kubeletExtraArgs: kubeletArgs(cipherSuites) } },
+          joinConfiguration: { nodeRegistration: { kubeletExtraArgs: kubeletArgs(cluster.cipherSuites) } },
         },
       },
     },
   };
+}
 
-  const machineDeployment: MachineDeployment = {
+function machineDeployment({ cluster, namespace, workerName, versions }: TemplateParts): MachineDeployment {
+  const { name } = cluster;
+  return {
     apiVersion: 'cluster.x-k8s.io/v1beta1',
     kind: 'MachineDeployment',
     metadata: { name: workerName, namespace },
@@ -490,7 +496,7 @@ export async function ociTemplate(
       template: {
         spec: {
           clusterName: name,
-          version,
+          version: versions.kubernetes,
           bootstrap: {
             configRef: {
               apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
@@ -507,18 +513,61 @@ export async function ociTemplate(
       },
     },
   };
+}
 
+/**
+ * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
+ * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
+ * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
+ * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
+ * and node Ignition longer than CAPI accepts.
+ */
+export async function ociTemplate(
+  cluster: ResolvedClusterConfig,
+  options: OciTemplateOptions = {},
+): Promise<OciTemplate> {
+  options.signal?.throwIfAborted();
+  if (cluster.controlPlaneNodes % 2 === 0) {
+    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
+  }
+  const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
+  if (versions === undefined) {
+    fail(
+      CapiTemplateErrorCode.UnknownKubernetesVersion,
+      `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
+    );
+  }
+  const compartmentId = await resolveCompartment(cluster, options);
+  const images = await resolveImages(cluster, compartmentId, options);
+  const additionalConfig = await ociAdditionalConfig(
+    cluster,
+    options.signal ? { signal: options.signal } : {},
+  );
+  const { oci } = cluster.providers;
+  const parts: TemplateParts = {
+    cluster,
+    namespace: oci.namespace,
+    controlPlaneName: `${cluster.name}-control-plane`,
+    workerName: `${cluster.name}-md-0`,
+    versions,
+    compartmentId,
+    images,
+    additionalConfig,
+    // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
+    // user gets anyway) goes here too, so the instances' default user can log in with it as well.
+    sshAuthorizedKeys: (cluster.sshPublicKey || (await sshKey(cluster, options.signal)) || '').trim(),
+  };
   return {
     objects: [
-      clusterObject,
-      ociCluster,
-      controlPlane,
-      machineTemplate(controlPlaneName, oci.controlPlaneShape),
-      machineTemplate(workerName, oci.workerShape),
-      configTemplate,
-      machineDeployment,
+      clusterObject(parts),
+      ociClusterObject(parts),
+      kubeadmControlPlane(parts),
+      machineTemplate(parts, parts.controlPlaneName, oci.controlPlaneShape),
+      machineTemplate(parts, parts.workerName, oci.workerShape),
+      kubeadmConfigTemplate(parts),
+      machineDeployment(parts),
     ],
-    namespace,
+    namespace: parts.namespace,
     compartmentId,
     images,
     additionalConfig,
