@@ -69,7 +69,13 @@ export type { ParsedLayer, ParseOptions } from './parse.js';
 export { layerFromObject, parseClusterConfig, parseDefaultsConfig } from './parse.js';
 export type { ResolveOptions } from './resolve.js';
 export { resolveConfig } from './resolve.js';
-export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
+export type {
+  ApiEndpoint,
+  Resolved,
+  ResolvedClusterConfig,
+  ResolvedConfig,
+  ResolvedDefaultsConfig,
+} from './resolved.js';
 export type { JsonSchema, Position } from './schema-walk.js';
 export { resolveSchemaRef } from './schema-walk.js';
 export type {

@@ -2,7 +2,6 @@ import { type EventSink, OcneError, parseCidr, type ResolvedClusterConfig } from
 // Types only: the Kubernetes client is loaded when the applications are installed, not on import.
 import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';
-import { byoApiAddress } from './byo.js';
 
 /** Codes of the errors of the core application install. */
 export const CoreAppsErrorCode = {
@@ -111,12 +110,13 @@ export function coreApplications(config: ResolvedClusterConfig, facts: CoreAppFa
   if (config.catalog) {
     plans.push({ release: 'ocne-catalog', chart: 'ocne-catalog', namespace: OCNE_SYSTEM, values: {} });
   }
-  if (config.virtualIp !== '') {
+  // The HA monitor watches the virtual IP that the control-plane nodes hold themselves.
+  if (config.apiEndpoint.internalLB) {
     plans.push({
       release: 'ha-config',
       chart: 'ocne-ha-monitor',
       namespace: OCNE_SYSTEM,
-      values: { apiAddress: config.virtualIp, apiPort: config.kubeApiServerBindPort },
+      values: { apiAddress: config.apiEndpoint.address, apiPort: config.kubeApiServerBindPort },
     });
   }
   return plans;
@@ -174,7 +174,7 @@ export async function installCoreApplications(
       'the kubelet configuration (ConfigMap kube-system/kubelet-config, key kubelet) has no clusterDNS',
     );
   }
-  const plans = coreApplications(config, { apiAddress: byoApiAddress(config), clusterDns });
+  const plans = coreApplications(config, { apiAddress: config.apiEndpoint.address, clusterDns });
   const results = await installFromCatalog(plans, {
     catalog: options.catalog,
     kubeconfig: options.kubeconfigPath,

@@ -58,20 +58,15 @@ export function validateByoConfig(config: ResolvedClusterConfig): void {
       'A network interface must be provided: set providers.byo.networkInterface',
     );
   }
-  if (config.virtualIp === '' && config.loadBalancer === '') {
+  if (config.apiEndpoint.address === '') {
     throw new OcneError(
       'OCNE_CONFIG_MISSING',
       'A virtual IP or load balancer is required: set virtualIp or loadBalancer',
     );
   }
-  if (config.virtualIp !== '' && config.loadBalancer !== '') {
+  if (config.apiEndpoint.internalLB && config.loadBalancer !== '') {
     throw new OcneError('OCNE_CONFIG_CONFLICT', 'Can not specify both virtual IP and load balancer');
   }
-}
-
-/** The API server address clients use: the virtual IP, else the load balancer. */
-export function byoApiAddress(config: ResolvedClusterConfig): string {
-  return config.virtualIp !== '' ? config.virtualIp : config.loadBalancer;
 }
 
 async function sshKey(
@@ -139,7 +134,7 @@ export async function byoStart(options: ByoOptions): Promise<ByoStartResult> {
     generateRsaKeyPair(signal ? { signal } : {}),
     generateRsaKeyPair(signal ? { signal } : {}),
   ]);
-  const apiAddress = byoApiAddress(config);
+  const apiAddress = config.apiEndpoint.address;
   const pki = await generateClusterPki({
     apiAddress,
     apiPort: config.kubeApiServerBindPort,

@@ -16,7 +16,6 @@ export { CoreAppsErrorCode, coreApplications, installCoreApplications, kubeletCl
 export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
 export {
   ByoErrorCode,
-  byoApiAddress,
   byoJoin,
   byoStart,
   FIRST_CONTROL_PLANE_PLACEHOLDER,
