@@ -18,13 +18,16 @@
  * - The node Ignition follows the byo decisions of `@ocne/ignition` (proxy drop-ins only with a
  *   proxy, no `kublet.service`; `ocne-update.service` is enabled either way).
  * - A relative `extraIgnition` resolves against `directory` (upstream: the working directory).
+ * - The files the configuration names (`sshPublicKeyPath`, `extraIgnition`) come in as contents,
+ *   read by `@ocne/config`'s `readConfigFiles` (`options.files`): rendering reads no files.
  * - `workerNodes` is what the resolved configuration says: for the oci provider at least 1 (upstream's
  *   `cluster template` command prints `replicas: 0` when it is unset; its driver raises it to 1).
  */
-import { readFile } from 'node:fs/promises';
 import {
   type Architecture,
   architectureFromShape,
+  type ConfigFiles,
+  configFileContents,
   type EventSink,
   isOcneError,
   type KubernetesVersionInfo,
@@ -33,7 +36,7 @@ import {
   type OcneErrorCode,
   type ResolvedClusterConfig,
 } from '@ocne/config';
-import { capiNodeIgnition, capiNodeInput, loadExtraIgnition, serializeIgnition } from '@ocne/ignition';
+import { capiNodeIgnition, capiNodeInput, configFileInputs, serializeIgnition } from '@ocne/ignition';
 import { stringify } from 'yaml';
 import type {
   Cluster,
@@ -54,7 +57,6 @@ export const CapiTemplateErrorCode: {
   readonly LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED';
   readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
   readonly AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG';
-  readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
   readonly CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED';
 } = {
   EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE',
@@ -63,7 +65,6 @@ export const CapiTemplateErrorCode: {
   LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED',
   ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
   AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
-  ReadFailed: 'OCNE_CAPI_READ_FAILED',
   CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED',
 };
 
@@ -115,8 +116,16 @@ export interface OciTemplateOptions {
   lookup?: OciLookup;
   /** Warnings (an image lookup that failed) and progress. */
   events?: EventSink;
-  /** Cancels lookups and file reads; the signal's reason is thrown. */
+  /** Cancels lookups; the signal's reason is thrown. */
   signal?: AbortSignal;
+  /**
+   * The files the configuration names, as `readConfigFiles` read them: needed when it sets
+   * `sshPublicKeyPath` (without `sshPublicKey`), `extraIgnition` or, for
+   * {@link ociClusterResources}, `clusterDefinition`; Butane `local:` files of the extra Ignition
+   * are read through its `readLocalFile`. Without them such a configuration fails with
+   * `OCNE_CONFIG_FILE_NOT_READ`.
+   */
+  files?: ConfigFiles;
 }
 
 /** The seven objects of an OCI cluster, in upstream's order. */
@@ -149,50 +158,21 @@ export function fail(code: OcneErrorCode, message: string, cause?: unknown): nev
   throw new OcneError(code, message, cause === undefined ? {} : { cause });
 }
 
-async function sshKey(
-  cluster: ResolvedClusterConfig,
-  signal: AbortSignal | undefined,
-): Promise<string | undefined> {
-  if (cluster.sshPublicKey !== '' || cluster.sshPublicKeyPath === '') return undefined;
-  try {
-    return await readFile(cluster.sshPublicKeyPath, { encoding: 'utf8', signal });
-  } catch (error) {
-    if ((error as { name?: string }).name === 'AbortError') throw error;
-    return fail(
-      CapiTemplateErrorCode.ReadFailed,
-      `cannot read sshPublicKeyPath ${cluster.sshPublicKeyPath}: ${(error as Error).message}`,
-      error,
-    );
-  }
-}
-
 /** Options of {@link ociAdditionalConfig}. */
 export interface OciAdditionalConfigOptions {
-  signal?: AbortSignal;
-  /** The key text of `sshPublicKeyPath`, when the caller has read it already. */
-  sshPublicKey?: string;
+  /** The files the configuration names, as `readConfigFiles` read them (see {@link OciTemplateOptions.files}). */
+  files?: ConfigFiles;
 }
 
 /**
  * The compact Ignition JSON that Cluster API nodes get in `additionalConfig` (with a final newline,
  * as a YAML block scalar keeps it). Fails when it is longer than CAPI accepts.
  */
-export async function ociAdditionalConfig(
+export function ociAdditionalConfig(
   cluster: ResolvedClusterConfig,
   options: OciAdditionalConfigOptions = {},
-): Promise<string> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const extra = await loadExtraIgnition({
-    path: cluster.extraIgnition,
-    inline: cluster.extraIgnitionInline,
-    directory: cluster.directory,
-    ...(signal ? { signal } : {}),
-  });
-  const key = options.sshPublicKey ?? (await sshKey(cluster, signal));
-  const ignition = capiNodeIgnition(
-    capiNodeInput(cluster, { ...(key ? { sshPublicKey: key } : {}), ...(extra ? { extra: [extra] } : {}) }),
-  );
+): string {
+  const ignition = capiNodeIgnition(capiNodeInput(cluster, configFileInputs(cluster, options.files)));
   const text = `${serializeIgnition(ignition)}\n`;
   if (text.length > ADDITIONAL_CONFIG_MAX_LENGTH) {
     fail(
@@ -539,10 +519,7 @@ export async function ociTemplate(
   }
   const compartmentId = await resolveCompartment(cluster, options);
   const images = await resolveImages(cluster, compartmentId, options);
-  const additionalConfig = await ociAdditionalConfig(
-    cluster,
-    options.signal ? { signal: options.signal } : {},
-  );
+  const additionalConfig = ociAdditionalConfig(cluster, options.files ? { files: options.files } : {});
   const { oci } = cluster.providers;
   const parts: TemplateParts = {
     cluster,
@@ -555,7 +532,11 @@ export async function ociTemplate(
     additionalConfig,
     // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
     // user gets anyway) goes here too, so the instances' default user can log in with it as well.
-    sshAuthorizedKeys: (cluster.sshPublicKey || (await sshKey(cluster, options.signal)) || '').trim(),
+    sshAuthorizedKeys: (
+      cluster.sshPublicKey ||
+      configFileContents(cluster, options.files, 'sshPublicKeyPath')?.text ||
+      ''
+    ).trim(),
   };
   return {
     objects: [

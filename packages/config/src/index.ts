@@ -43,6 +43,23 @@ export type {
   WarningEvent,
 } from './events.js';
 export { runStep } from './events.js';
+export type {
+  ConfigFile,
+  ConfigFileKey,
+  ConfigFileSettings,
+  ConfigFiles,
+  ExtraIgnitionFiles,
+  ReadConfigFilesOptions,
+} from './files.js';
+export {
+  CONFIG_FILE_KEYS,
+  ConfigFileError,
+  ConfigFileErrorCode,
+  configFileContents,
+  configFilePaths,
+  EXTRA_IGNITION_EXTENSIONS,
+  readConfigFiles,
+} from './files.js';
 export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, writeFileAtomic } from './fs.js';
 export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';

@@ -1,8 +1,9 @@
 /**
- * The facade's adapter for `@ocne/provider-byo`. Loaded only when a byo cluster is used.
+ * The facade's adapter for `@ocne/provider-byo`. Loaded only when a byo cluster is used. It reads
+ * the files the configuration names (the ssh key, extra Ignition) for the provider, which reads none.
  */
-import { OcneError } from '@ocne/config';
-import { serializeIgnition } from '@ocne/ignition';
+import { OcneError, readConfigFiles } from '@ocne/config';
+import { NODE_FILE_KEYS, serializeIgnition } from '@ocne/ignition';
 import { byoJoin, byoStart, CoreAppsErrorCode, installCoreApplications } from '@ocne/provider-byo';
 import type { ClusterProvider } from '../provider.js';
 
@@ -10,7 +11,8 @@ import type { ClusterProvider } from '../provider.js';
 export const byoProvider: ClusterProvider = {
   name: 'byo',
   async start({ config, emit, signal }) {
-    const result = await byoStart({ config: config.cluster, emit, signal });
+    const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
+    const result = await byoStart({ config: config.cluster, files, emit, signal });
     return { ignition: serializeIgnition(result.ignition), kubeconfig: result.kubeconfig };
   },
   async postStart({ config, emit, signal, catalog, helmPath, kubeconfigPath }) {
@@ -40,8 +42,10 @@ export const byoProvider: ClusterProvider = {
         'The BYO provider cannot join worker and control plane nodes at the same time',
       );
     }
+    const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
     const result = await byoJoin({
       config: config.cluster,
+      files,
       emit,
       signal,
       kubeconfig: request.kubeconfig,
