@@ -1,11 +1,10 @@
 /**
  * The Cluster API resources an OCI cluster starts from: the rendered template, or the user's own
- * (`clusterDefinition` file or `clusterDefinitionInline`), read and checked the way upstream's
- * `oci` driver checks them before applying anything.
+ * (`clusterDefinition` file or `clusterDefinitionInline`), parsed and checked the way upstream's
+ * `oci` driver checks them before applying anything. Pure: the file comes in as read by
+ * `@ocne/config`'s `readConfigFiles`.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import type { ResolvedClusterConfig } from '@ocne/config';
+import { configFileContents, type ResolvedClusterConfig } from '@ocne/config';
 import { OcneError } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
 import { CLUSTER_NAME_LABEL } from './objects.js';
@@ -14,13 +13,11 @@ import { fail, type OciTemplateOptions, ociTemplate } from './template.js';
 /** Error codes of {@link ociClusterResources} and {@link checkClusterResources}. */
 export const CapiResourcesErrorCode: {
   readonly BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT';
-  readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
   readonly InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES';
   readonly NoCluster: 'OCNE_CAPI_NO_CLUSTER';
   readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
 } = {
   BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT',
-  ReadFailed: 'OCNE_CAPI_READ_FAILED',
   InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES',
   NoCluster: 'OCNE_CAPI_NO_CLUSTER',
   ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
@@ -163,8 +160,9 @@ export function checkClusterResources(objects: readonly KubeObject[]): {
 
 /**
  * The resources of an OCI cluster, as upstream's driver chooses them: `clusterDefinitionInline`,
- * else the `clusterDefinition` file (relative to the configuration's `directory`), else the
- * rendered template ({@link ociTemplate}). Both definitions at once is an error.
+ * else the `clusterDefinition` file (relative to the configuration's `directory`; its contents come
+ * in `options.files`), else the rendered template ({@link ociTemplate}). Both definitions at once
+ * is an error.
  */
 export async function ociClusterResources(
   cluster: ResolvedClusterConfig,
@@ -187,18 +185,8 @@ export async function ociClusterResources(
     const objects = parseKubeObjects(inline, 'clusterDefinitionInline');
     return { objects, ...checkClusterResources(objects), source: 'inline' };
   }
-  const path = isAbsolute(file) ? file : join(cluster.directory, file);
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) });
-  } catch (error) {
-    if ((error as { name?: string }).name === 'AbortError') throw error;
-    return fail(
-      CapiResourcesErrorCode.ReadFailed,
-      `cannot read clusterDefinition ${path}: ${(error as Error).message}`,
-      error,
-    );
-  }
+  // A file and no inline text: the file is named, so this is its contents (or a not-read error).
+  const { path, text } = configFileContents(cluster, options.files, 'clusterDefinition')!;
   const objects = parseKubeObjects(text, path);
   return { objects, ...checkClusterResources(objects), source: 'file', path };
 }

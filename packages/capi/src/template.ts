@@ -18,18 +18,22 @@
  * - The node Ignition follows the byo decisions of `@ocne/ignition` (proxy drop-ins only with a
  *   proxy, no `kublet.service`; `ocne-update.service` is enabled either way).
  * - A relative `extraIgnition` resolves against `directory` (upstream: the working directory).
+ * - The files the configuration names (`sshPublicKeyPath`, `extraIgnition`) come in as contents,
+ *   read by `@ocne/config`'s `readConfigFiles` (`options.files`): rendering reads no files.
  * - `workerNodes` is what the resolved configuration says: for the oci provider at least 1 (upstream's
  *   `cluster template` command prints `replicas: 0` when it is unset; its driver raises it to 1).
  */
-import { readFile } from 'node:fs/promises';
 import {
   type Architecture,
   architectureFromShape,
+  type ConfigFiles,
+  configFileContents,
+  type KubernetesVersionInfo,
   kubernetesVersionInfo,
   type ResolvedClusterConfig,
 } from '@ocne/config';
 import { type EventSink, isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
-import { capiNodeIgnition, capiNodeInput, loadExtraIgnition, serializeIgnition } from '@ocne/ignition';
+import { capiNodeIgnition, capiNodeInput, configFileInputs, serializeIgnition } from '@ocne/ignition';
 import { stringify } from 'yaml';
 import type {
   Cluster,
@@ -50,7 +54,6 @@ export const CapiTemplateErrorCode: {
   readonly LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED';
   readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
   readonly AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG';
-  readonly ReadFailed: 'OCNE_CAPI_READ_FAILED';
   readonly CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED';
 } = {
   EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE',
@@ -59,7 +62,6 @@ export const CapiTemplateErrorCode: {
   LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED',
   ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
   AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
-  ReadFailed: 'OCNE_CAPI_READ_FAILED',
   CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED',
 };
 
@@ -111,8 +113,16 @@ export interface OciTemplateOptions {
   lookup?: OciLookup;
   /** Warnings (an image lookup that failed) and progress. */
   events?: EventSink;
-  /** Cancels lookups and file reads; the signal's reason is thrown. */
+  /** Cancels lookups; the signal's reason is thrown. */
   signal?: AbortSignal;
+  /**
+   * The files the configuration names, as `readConfigFiles` read them: needed when it sets
+   * `sshPublicKeyPath` (without `sshPublicKey`), `extraIgnition` or, for
+   * {@link ociClusterResources}, `clusterDefinition`; Butane `local:` files of the extra Ignition
+   * are read through its `readLocalFile`. Without them such a configuration fails with
+   * `OCNE_CONFIG_FILE_NOT_READ`.
+   */
+  files?: ConfigFiles;
 }
 
 /** The seven objects of an OCI cluster, in upstream's order. */
@@ -145,50 +155,21 @@ export function fail(code: OcneErrorCode, message: string, cause?: unknown): nev
   throw new OcneError(code, message, cause === undefined ? {} : { cause });
 }
 
-async function sshKey(
-  cluster: ResolvedClusterConfig,
-  signal: AbortSignal | undefined,
-): Promise<string | undefined> {
-  if (cluster.sshPublicKey !== '' || cluster.sshPublicKeyPath === '') return undefined;
-  try {
-    return await readFile(cluster.sshPublicKeyPath, { encoding: 'utf8', signal });
-  } catch (error) {
-    if ((error as { name?: string }).name === 'AbortError') throw error;
-    return fail(
-      CapiTemplateErrorCode.ReadFailed,
-      `cannot read sshPublicKeyPath ${cluster.sshPublicKeyPath}: ${(error as Error).message}`,
-      error,
-    );
-  }
-}
-
 /** Options of {@link ociAdditionalConfig}. */
 export interface OciAdditionalConfigOptions {
-  signal?: AbortSignal;
-  /** The key text of `sshPublicKeyPath`, when the caller has read it already. */
-  sshPublicKey?: string;
+  /** The files the configuration names, as `readConfigFiles` read them (see {@link OciTemplateOptions.files}). */
+  files?: ConfigFiles;
 }
 
 /**
  * The compact Ignition JSON that Cluster API nodes get in `additionalConfig` (with a final newline,
  * as a YAML block scalar keeps it). Fails when it is longer than CAPI accepts.
  */
-export async function ociAdditionalConfig(
+export function ociAdditionalConfig(
   cluster: ResolvedClusterConfig,
   options: OciAdditionalConfigOptions = {},
-): Promise<string> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const extra = await loadExtraIgnition({
-    path: cluster.extraIgnition,
-    inline: cluster.extraIgnitionInline,
-    directory: cluster.directory,
-    ...(signal ? { signal } : {}),
-  });
-  const key = options.sshPublicKey ?? (await sshKey(cluster, signal));
-  const ignition = capiNodeIgnition(
-    capiNodeInput(cluster, { ...(key ? { sshPublicKey: key } : {}), ...(extra ? { extra: [extra] } : {}) }),
-  );
+): string {
+  const ignition = capiNodeIgnition(capiNodeInput(cluster, configFileInputs(cluster, options.files)));
   const text = `${serializeIgnition(ignition)}\n`;
   if (text.length > ADDITIONAL_CONFIG_MAX_LENGTH) {
     fail(
@@ -295,56 +276,40 @@ const kubeletArgs = (cipherSuites: string): Record<string, string> => ({
   ...ciphers(cipherSuites),
 });
 
-/**
- * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
- * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
- * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
- * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
- * and node Ignition longer than CAPI accepts.
- */
-export async function ociTemplate(
-  cluster: ResolvedClusterConfig,
-  options: OciTemplateOptions = {},
-): Promise<OciTemplate> {
-  options.signal?.throwIfAborted();
-  if (cluster.controlPlaneNodes % 2 === 0) {
-    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
-  }
-  const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
-  if (versions === undefined) {
-    fail(
-      CapiTemplateErrorCode.UnknownKubernetesVersion,
-      `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
-    );
-  }
-  const compartmentId = await resolveCompartment(cluster, options);
-  const images = await resolveImages(cluster, compartmentId, options);
-  const additionalConfig = await ociAdditionalConfig(
-    cluster,
-    options.signal ? { signal: options.signal } : {},
-  );
+/** What the seven objects share: computed once by {@link ociTemplate}, read by each builder. */
+interface TemplateParts {
+  cluster: ResolvedClusterConfig;
+  /** `providers.oci.namespace`: every object's namespace. */
+  namespace: string;
+  /** `<name>-control-plane`: the KubeadmControlPlane and its machine template. */
+  controlPlaneName: string;
+  /** `<name>-md-0`: the worker machine template, KubeadmConfigTemplate and MachineDeployment. */
+  workerName: string;
+  /** The Kubernetes and etcd versions of `kubernetesVersion`. */
+  versions: KubernetesVersionInfo;
+  compartmentId: string;
+  images: Partial<Record<Architecture, string>>;
+  /** The node Ignition JSON (see {@link ociAdditionalConfig}). */
+  additionalConfig: string;
+  /** The key text for the instances' `ssh_authorized_keys`. */
+  sshAuthorizedKeys: string;
+}
 
-  // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
-  // user gets anyway) goes here too, so the instances' default user can log in with it as well.
-  const sshAuthorizedKeys = (cluster.sshPublicKey || (await sshKey(cluster, options.signal)) || '').trim();
+const clusterLabels = (name: string): Record<string, string> => ({ [CLUSTER_NAME_LABEL]: name });
+
+/** The `ignition` field of both kubeadm configs: a fresh object each time, as each spec owns its own. */
+const kubeadmIgnition = (additionalConfig: string) => ({
+  variant: 'fcos',
+  version: '1.5.0',
+  containerLinuxConfig: { additionalConfig },
+});
+
+function clusterObject({ cluster, namespace, controlPlaneName }: TemplateParts): Cluster {
   const { name } = cluster;
-  const { oci } = cluster.providers;
-  const namespace = oci.namespace;
-  const controlPlaneName = `${name}-control-plane`;
-  const workerName = `${name}-md-0`;
-  const version = versions.kubernetes;
-  const cipherSuites = cluster.cipherSuites;
-  const labels = { [CLUSTER_NAME_LABEL]: name };
-  const ignition = {
-    variant: 'fcos',
-    version: '1.5.0',
-    containerLinuxConfig: { additionalConfig },
-  };
-
-  const clusterObject: Cluster = {
+  return {
     apiVersion: 'cluster.x-k8s.io/v1beta1',
     kind: 'Cluster',
-    metadata: { name, namespace, labels },
+    metadata: { name, namespace, labels: clusterLabels(name) },
     spec: {
       clusterNetwork: {
         pods: { cidrBlocks: [cluster.podSubnet] },
@@ -365,15 +330,22 @@ export async function ociTemplate(
       },
     },
   };
+}
 
-  const ociCluster: OCICluster = {
+function ociClusterObject({ cluster, namespace, compartmentId }: TemplateParts): OCICluster {
+  const { name } = cluster;
+  return {
     apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
     kind: 'OCICluster',
-    metadata: { name, namespace, labels: { ...labels } },
+    metadata: { name, namespace, labels: clusterLabels(name) },
     spec: { compartmentId, networkSpec: ociNetworkSpec(name) },
   };
+}
 
-  const controlPlane: KubeadmControlPlane = {
+function kubeadmControlPlane(parts: TemplateParts): KubeadmControlPlane {
+  const { cluster, namespace, controlPlaneName, versions } = parts;
+  const { cipherSuites } = cluster;
+  return {
     apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
     kind: 'KubeadmControlPlane',
     metadata: {
@@ -385,7 +357,7 @@ export async function ociTemplate(
       },
     },
     spec: {
-      version,
+      version: versions.kubernetes,
       replicas: cluster.controlPlaneNodes,
       machineTemplate: {
         infrastructureRef: {
@@ -397,9 +369,9 @@ export async function ociTemplate(
       },
       kubeadmConfigSpec: {
         format: 'ignition',
-        ignition: structuredClone(ignition),
+        ignition: kubeadmIgnition(parts.additionalConfig),
         clusterConfiguration: {
-          kubernetesVersion: version,
+          kubernetesVersion: versions.kubernetes,
           imageRepository: 'container-registry.oracle.com/olcne',
           apiServer: {
             certSANs: ['localhost', '127.0.0.1'],
@@ -436,14 +408,18 @@ export async function ociTemplate(
       },
     },
   };
+}
 
-  const machineTemplate = (
-    objectName: string,
-    shape: ResolvedClusterConfig['providers']['oci']['controlPlaneShape'],
-  ): OCIMachineTemplate => ({
+/** The OCIMachineTemplate of the control plane or of the workers. */
+function machineTemplate(
+  { namespace, compartmentId, images, sshAuthorizedKeys }: TemplateParts,
+  name: string,
+  shape: ResolvedClusterConfig['providers']['oci']['controlPlaneShape'],
+): OCIMachineTemplate {
+  return {
     apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
     kind: 'OCIMachineTemplate',
-    metadata: { name: objectName, namespace },
+    metadata: { name, namespace },
     spec: {
       template: {
         spec: {
@@ -457,9 +433,16 @@ export async function ociTemplate(
         },
       },
     },
-  });
+  };
+}
 
-  const configTemplate: KubeadmConfigTemplate = {
+function kubeadmConfigTemplate({
+  cluster,
+  namespace,
+  workerName,
+  additionalConfig,
+}: TemplateParts): KubeadmConfigTemplate {
+  return {
     apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
     kind: 'KubeadmConfigTemplate',
     metadata: { name: workerName, namespace },
@@ -467,15 +450,18 @@ export async function ociTemplate(
       template: {
         spec: {
           format: 'ignition',
-          ignition: structuredClone(ignition),
+          ignition: kubeadmIgnition(additionalConfig),
           // As upstream: workers get neither skipPhases nor the patches folder.
-          joinConfiguration: { nodeRegistration: { kubeletExtraArgs: kubeletArgs(cipherSuites) } },
+          joinConfiguration: { nodeRegistration: { kubeletExtraArgs: kubeletArgs(cluster.cipherSuites) } },
         },
       },
     },
   };
+}
 
-  const machineDeployment: MachineDeployment = {
+function machineDeployment({ cluster, namespace, workerName, versions }: TemplateParts): MachineDeployment {
+  const { name } = cluster;
+  return {
     apiVersion: 'cluster.x-k8s.io/v1beta1',
     kind: 'MachineDeployment',
     metadata: { name: workerName, namespace },
@@ -487,7 +473,7 @@ export async function ociTemplate(
       template: {
         spec: {
           clusterName: name,
-          version,
+          version: versions.kubernetes,
           bootstrap: {
             configRef: {
               apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
@@ -504,18 +490,62 @@ export async function ociTemplate(
       },
     },
   };
+}
 
+/**
+ * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
+ * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
+ * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
+ * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
+ * and node Ignition longer than CAPI accepts.
+ */
+export async function ociTemplate(
+  cluster: ResolvedClusterConfig,
+  options: OciTemplateOptions = {},
+): Promise<OciTemplate> {
+  options.signal?.throwIfAborted();
+  if (cluster.controlPlaneNodes % 2 === 0) {
+    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
+  }
+  const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
+  if (versions === undefined) {
+    fail(
+      CapiTemplateErrorCode.UnknownKubernetesVersion,
+      `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
+    );
+  }
+  const compartmentId = await resolveCompartment(cluster, options);
+  const images = await resolveImages(cluster, compartmentId, options);
+  const additionalConfig = ociAdditionalConfig(cluster, options.files ? { files: options.files } : {});
+  const { oci } = cluster.providers;
+  const parts: TemplateParts = {
+    cluster,
+    namespace: oci.namespace,
+    controlPlaneName: `${cluster.name}-control-plane`,
+    workerName: `${cluster.name}-md-0`,
+    versions,
+    compartmentId,
+    images,
+    additionalConfig,
+    // Upstream puts only an inline sshPublicKey here; the key of sshPublicKeyPath (which the nodes'
+    // user gets anyway) goes here too, so the instances' default user can log in with it as well.
+    sshAuthorizedKeys: (
+      cluster.sshPublicKey ||
+      configFileContents(cluster, options.files, 'sshPublicKeyPath')?.text ||
+      ''
+    ).trim(),
+  };
   return {
     objects: [
-      clusterObject,
-      ociCluster,
-      controlPlane,
-      machineTemplate(controlPlaneName, oci.controlPlaneShape),
-      machineTemplate(workerName, oci.workerShape),
-      configTemplate,
-      machineDeployment,
+      clusterObject(parts),
+      ociClusterObject(parts),
+      kubeadmControlPlane(parts),
+      machineTemplate(parts, parts.controlPlaneName, oci.controlPlaneShape),
+      machineTemplate(parts, parts.workerName, oci.workerShape),
+      kubeadmConfigTemplate(parts),
+      machineDeployment(parts),
     ],
-    namespace,
+    namespace: parts.namespace,
     compartmentId,
     images,
     additionalConfig,

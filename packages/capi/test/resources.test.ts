@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@ocne/config';
+import { loadConfig, type ResolvedClusterConfig, readConfigFiles } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -27,6 +27,10 @@ async function load(text: string) {
   writeFileSync(configPath, text);
   return (await loadConfig({ configPath, defaults: false, home: dir, env: {} })).cluster;
 }
+
+/** The resources, with the files the configuration names read first (as the facade does). */
+const resources = async (cluster: ResolvedClusterConfig) =>
+  ociClusterResources(cluster, { files: await readConfigFiles(cluster) });
 
 const own = (namespace: string, imageId = 'ocid1.image.oc1.iad.aaaaaaaamine') => [
   {
@@ -53,7 +57,7 @@ describe('ociClusterResources', () => {
 
   it('reads clusterDefinition relative to the configuration file, and takes the namespace from its Cluster', async () => {
     writeFileSync(join(dir, 'mine.yaml'), objectsToYaml(own('team-b')));
-    const r = await ociClusterResources(await load(`${OCI}clusterDefinition: mine.yaml\n`));
+    const r = await resources(await load(`${OCI}clusterDefinition: mine.yaml\n`));
     expect(r).toMatchObject({
       source: 'file',
       path: join(dir, 'mine.yaml'),
@@ -74,7 +78,7 @@ describe('ociClusterResources', () => {
   it('reads a rendered template back as the same objects', async () => {
     const t = await ociTemplate(await load(OCI));
     writeFileSync(join(dir, 'rendered.yaml'), objectsToYaml(t.objects));
-    const r = await ociClusterResources(await load(`${OCI}clusterDefinition: rendered.yaml\n`));
+    const r = await resources(await load(`${OCI}clusterDefinition: rendered.yaml\n`));
     expect(r.objects).toEqual(JSON.parse(JSON.stringify(t.objects)));
   });
 
@@ -87,10 +91,8 @@ describe('ociClusterResources', () => {
   });
 
   it('names a clusterDefinition it cannot read', async () => {
-    const e = await ociClusterResources(await load(`${OCI}clusterDefinition: missing.yaml\n`)).catch(
-      (x) => x,
-    );
-    expect(isOcneError(e) && e.code).toBe(CapiResourcesErrorCode.ReadFailed);
+    const e = await resources(await load(`${OCI}clusterDefinition: missing.yaml\n`)).catch((x) => x);
+    expect(isOcneError(e) && e.code).toBe('OCNE_CONFIG_FILE_MISSING');
     expect(e.message).toContain(join(dir, 'missing.yaml'));
   });
 });

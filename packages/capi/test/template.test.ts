@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type ResolvedClusterConfig } from '@ocne/config';
+import { loadConfig, type ResolvedClusterConfig, readConfigFiles } from '@ocne/config';
 import { type EventInput, isOcneError } from '@ocne/core';
 import { decoded, ignitionValidate, schemaErrors } from '@ocne/test-ignition';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -449,9 +449,8 @@ describe('template errors', () => {
   it('puts the key of sshPublicKeyPath in the instance metadata and on user ocne', async () => {
     const path = join(home, 'key.pub');
     writeFileSync(path, `${KEY}\n`);
-    const t = await ociTemplate(
-      await config(`${BASE.replace(`sshPublicKey: ${KEY}\n`, '')}sshPublicKeyPath: ${path}\n`),
-    );
+    const cluster = await config(`${BASE.replace(`sshPublicKey: ${KEY}\n`, '')}sshPublicKeyPath: ${path}\n`);
+    const t = await ociTemplate(cluster, { files: await readConfigFiles(cluster) });
     expect(t.objects[4].spec!.template.spec!.metadata).toEqual({ ssh_authorized_keys: KEY });
     const user = (
       JSON.parse(t.additionalConfig) as { passwd: { users: Array<{ sshAuthorizedKeys: string[] }> } }
@@ -460,10 +459,16 @@ describe('template errors', () => {
   });
 
   it('names the sshPublicKeyPath it cannot read', async () => {
-    const e = await failure(
+    const cluster = await config(
       `${BASE.replace(`sshPublicKey: ${KEY}\n`, '')}sshPublicKeyPath: /nonexistent/key.pub\n`,
     );
-    expect(e.code).toBe(CapiTemplateErrorCode.ReadFailed);
+    // The file is read before rendering, by @ocne/config, with its shared codes.
+    const e = await readConfigFiles(cluster).catch((x) => x);
+    expect(e.code).toBe('OCNE_CONFIG_FILE_MISSING');
     expect(e.message).toContain('/nonexistent/key.pub');
+    // Rendering reads nothing: without the contents it refuses, naming the key.
+    const notRead = await ociTemplate(cluster).catch((x) => x);
+    expect(notRead.code).toBe('OCNE_CONFIG_FILE_NOT_READ');
+    expect(notRead.message).toContain('sshPublicKeyPath /nonexistent/key.pub');
   });
 });

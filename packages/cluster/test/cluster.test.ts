@@ -1,5 +1,5 @@
 // The Cluster facade and Operation<T>, as an embedding program uses them.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,41 @@ describe('Cluster (byo)', () => {
     await cluster.delete();
     expect(await Cluster.list({ home })).toEqual([]);
     expect(() => statSync(result.kubeconfigPath)).toThrow();
+  });
+
+  it('start and join read the files the configuration names; a clusterDefinition stays unread', async () => {
+    writeFileSync(join(home, 'key.pub'), 'ssh-ed25519 AAAAC3NzaFILE file@test\n');
+    writeFileSync(
+      join(home, 'motd.bu'),
+      'variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        inline: hello\n',
+    );
+    const cluster = await Cluster.open({
+      config: `provider: byo\nname: f\nvirtualIp: 10.1.1.1\nproviders:\n  byo:\n    networkInterface: eth0\nsshPublicKeyPath: ${join(home, 'key.pub')}\nextraIgnition: ${join(home, 'motd.bu')}\nclusterDefinition: ${join(home, 'absent.yaml')}\n`,
+      home,
+      defaults: false,
+    });
+    for (const ignition of [
+      (await cluster.start()).ignition!,
+      (await cluster.join({ workerNodes: 1 })).ignition!,
+    ]) {
+      const config = JSON.parse(ignition) as {
+        passwd: { users: Array<{ name: string; sshAuthorizedKeys?: string[] }> };
+        storage: { files: Array<{ path: string }> };
+      };
+      expect(config.passwd.users.find((u) => u.name === 'ocne')?.sshAuthorizedKeys).toEqual([
+        'ssh-ed25519 AAAAC3NzaFILE file@test\n',
+      ]);
+      expect(config.storage.files.some((f) => f.path === '/etc/motd')).toBe(true);
+    }
+    const missing = await Cluster.open({
+      config: `provider: byo\nname: g\nvirtualIp: 10.1.1.1\nproviders:\n  byo:\n    networkInterface: eth0\nsshPublicKeyPath: ${join(home, 'absent.pub')}\n`,
+      home,
+      defaults: false,
+    });
+    await expect(missing.start()).rejects.toMatchObject({
+      code: 'OCNE_CONFIG_FILE_MISSING',
+      key: 'sshPublicKeyPath',
+    });
   });
 
   it('unknown keys in the cluster file reach the events as warnings', async () => {

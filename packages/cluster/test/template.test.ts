@@ -1,6 +1,6 @@
 // Cluster.template(): the facade renders the oci template offline, uses an oci provider made with a lookup,
 // and says so for providers without templates.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciLookup } from '@ocne/capi/templates';
@@ -34,6 +34,17 @@ describe('Cluster.template', () => {
       'KubeadmConfigTemplate',
       'MachineDeployment',
     ]);
+  });
+
+  it('reads the key of sshPublicKeyPath, but not clusterDefinition (the file a template is written to)', async () => {
+    writeFileSync(join(home, 'key.pub'), 'ssh-ed25519 AAAAC3NzaFILE file@test\n');
+    const cluster = await Cluster.open({
+      config: `${config('ocid1.compartment.oc1..aaaaaaaatest')}sshPublicKeyPath: ${join(home, 'key.pub')}\nclusterDefinition: not-yet-written.yaml\n`,
+      home,
+      defaults: false,
+      env: {},
+    });
+    expect(await cluster.template()).toContain('ssh_authorized_keys: ssh-ed25519 AAAAC3NzaFILE file@test\n');
   });
 
   it('uses the lookup it is given, and streams its warnings as events', async () => {

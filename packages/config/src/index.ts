@@ -24,6 +24,22 @@ export {
 } from './defaults.js';
 export type { ConfigErrorCode, ConfigIssue, SourceLocation } from './errors.js';
 export { ConfigError, formatIssue } from './errors.js';
+export type {
+  ConfigFile,
+  ConfigFileKey,
+  ConfigFileSettings,
+  ConfigFiles,
+  ExtraIgnitionFiles,
+  ReadConfigFilesOptions,
+} from './files.js';
+export {
+  CONFIG_FILE_KEYS,
+  ConfigFileError,
+  configFileContents,
+  configFilePaths,
+  EXTRA_IGNITION_EXTENSIONS,
+  readConfigFiles,
+} from './files.js';
 export { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 export type { ImageReference, OstreeReference } from './images.js';
 export {
@@ -48,7 +64,13 @@ export type { ParsedLayer, ParseOptions } from './parse.js';
 export { parseClusterConfig, parseDefaultsConfig } from './parse.js';
 export type { ResolveOptions } from './resolve.js';
 export { resolveConfig } from './resolve.js';
-export type { Resolved, ResolvedClusterConfig, ResolvedConfig, ResolvedDefaultsConfig } from './resolved.js';
+export type {
+  ApiEndpoint,
+  Resolved,
+  ResolvedClusterConfig,
+  ResolvedConfig,
+  ResolvedDefaultsConfig,
+} from './resolved.js';
 export type {
   Application,
   ByoProvider,

@@ -53,6 +53,8 @@ export interface ResolveOptions {
  * 6. `osRegistry` gets `ostree-unverified-registry:` when it has no OSTree transport.
  * 7. `directory` defaults to the cluster file's folder; relative `clusterDefinition` and
  *    `extraIgnition` resolve against it.
+ * 8. `apiEndpoint` (not a configuration field) is the virtual IP, else the load balancer, with
+ *    `internalLB` true for a virtual IP; every provider takes the API address from it.
  */
 export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOptions = {}): ResolvedConfig {
   const all = layers.some((l) => l.kind === LayerKind.Builtin)
@@ -77,8 +79,15 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
   const provenance = new ProvenanceRecorder();
   const cluster = mergeLayers(clusterConfigSchema, sorted, provenance) as ResolvedClusterConfig;
 
-  const derive = (recorder: ProvenanceRecorder, path: string, note: string, apply: () => void): void => {
-    const from = recorder.sourceOf(path);
+  // `fromPath`: the value the rule starts from, when it is not the derived value's own earlier one.
+  const derive = (
+    recorder: ProvenanceRecorder,
+    path: string,
+    note: string,
+    apply: () => void,
+    fromPath = path,
+  ): void => {
+    const from = recorder.sourceOf(fromPath);
     apply();
     recorder.delete(path);
     recorder.set(
@@ -190,6 +199,18 @@ export function resolveConfig(layers: readonly ConfigLayer[], options: ResolveOp
       if (value !== '' && !isAbsolute(value)) cluster[key] = join(cluster.directory, value);
     }
   }
+
+  // 8. The API endpoint, decided once here for every provider and for validation.
+  const endpointFrom = cluster.virtualIp !== '' ? 'virtualIp' : 'loadBalancer';
+  derive(
+    provenance,
+    'apiEndpoint',
+    'the virtual IP, else the load balancer',
+    () => {
+      cluster.apiEndpoint = { address: cluster[endpointFrom], internalLB: cluster.virtualIp !== '' };
+    },
+    endpointFrom,
+  );
 
   const clusterLayer = sorted.find((l) => l.kind === LayerKind.ClusterFile);
   if (!options.skipValidation) {

@@ -15,8 +15,28 @@ export type Resolved<T> = T extends readonly (infer U)[]
     ? { [K in keyof T]-?: Resolved<Exclude<T[K], undefined>> }
     : T;
 
-/** A cluster configuration after layering and derivation. */
-export type ResolvedClusterConfig = Resolved<ClusterConfig>;
+/**
+ * Where clients reach the cluster's API server, derived from `virtualIp` and `loadBalancer` by
+ * `resolveConfig` (the one place that decides it).
+ */
+export interface ApiEndpoint {
+  /** The virtual IP, else the load balancer; `''` when neither is set. */
+  address: string;
+  /**
+   * True with a virtual IP: the control-plane nodes run the load balancer themselves
+   * (keepalived and nginx, upstream's "internal LB"); false with an external load balancer.
+   */
+  internalLB: boolean;
+}
+
+/**
+ * A cluster configuration after layering and derivation: every configuration field, plus the
+ * values derived from them (not configuration: the cluster cache does not store them).
+ */
+export type ResolvedClusterConfig = Resolved<ClusterConfig> & {
+  /** Derived from `virtualIp` and `loadBalancer`; its provenance is recorded under `apiEndpoint`. */
+  apiEndpoint: ApiEndpoint;
+};
 
 /** The defaults-level configuration after layering (upstream's `Config`). */
 export type ResolvedDefaultsConfig = Resolved<DefaultsConfig>;

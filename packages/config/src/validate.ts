@@ -106,7 +106,8 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   check('serviceSubnet', c.serviceSubnet, checkSubnetList);
   check('virtualIp', c.virtualIp, checkIp);
   check('loadBalancer', c.loadBalancer, checkHost);
-  if (c.virtualIp !== '' && c.loadBalancer !== '') {
+  // The endpoint is the virtual IP (see resolve.ts): a load balancer besides it is a conflict.
+  if (c.apiEndpoint.internalLB && c.loadBalancer !== '') {
     add(
       'OCNE_CONFIG_CONFLICT',
       'loadBalancer',
@@ -261,7 +262,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
           'A network interface must be provided: set providers.byo.networkInterface (for example enp1s0)',
         );
       }
-      if (c.virtualIp === '' && c.loadBalancer === '') {
+      if (c.apiEndpoint.address === '') {
         add(
           'OCNE_CONFIG_MISSING',
           'virtualIp',

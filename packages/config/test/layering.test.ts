@@ -330,6 +330,26 @@ describe('derived defaults', () => {
     expect(r2.cluster.directory).toBe(join(dir, 'other'));
     expect(r2.cluster.clusterDefinition).toBe('/abs/capi.yaml');
   });
+
+  it('apiEndpoint is the virtual IP (internal LB), else the load balancer, derived from where that was set', async () => {
+    const vip = await load({ cluster: 'name: c1\n\nvirtualIp: 192.168.122.230\n' });
+    expect(vip.cluster.apiEndpoint).toEqual({ address: '192.168.122.230', internalLB: true });
+    expect(vip.provenance.sourceOf('apiEndpoint')).toMatchObject({
+      layer: 'derived',
+      path: 'virtualIp',
+      line: 3,
+      column: 12,
+      note: 'the virtual IP, else the load balancer',
+    });
+    const lb = await load({ cluster: 'name: c1\n', overrides: { loadBalancer: 'lb.example.com' } });
+    expect(lb.cluster.apiEndpoint).toEqual({ address: 'lb.example.com', internalLB: false });
+    expect(lb.provenance.sourceOf('apiEndpoint.address')).toMatchObject({
+      layer: 'derived',
+      source: '<cluster overrides>',
+      path: 'loadBalancer',
+    });
+    expect((await load({})).cluster.apiEndpoint).toEqual({ address: '', internalLB: false });
+  });
 });
 
 describe('finding the defaults file', () => {

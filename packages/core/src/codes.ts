@@ -108,6 +108,35 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'The Kubernetes version is not one this release supports.',
   },
+  OCNE_CONFIG_FILE_MISSING: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning:
+      'A file the configuration names (sshPublicKeyPath, extraIgnition, clusterDefinition) does not exist, or a part of its path is not a folder.',
+  },
+  OCNE_CONFIG_FILE_UNREADABLE: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning:
+      'A file or folder the configuration names exists but cannot be read (permissions, an I/O error).',
+  },
+  OCNE_CONFIG_NOT_A_FILE: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning:
+      'sshPublicKeyPath or clusterDefinition (or an Ignition or Butane file in an extraIgnition folder) is a folder, device, socket or pipe.',
+  },
+  OCNE_CONFIG_NOT_A_FILE_OR_FOLDER: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning: 'extraIgnition is neither a regular file nor a folder.',
+  },
+  OCNE_CONFIG_FILE_NOT_READ: {
+    area: '@ocne/config',
+    severity: 'error',
+    meaning:
+      'A generator got a configuration naming a file without its contents: a programming error; read them with readConfigFiles first.',
+  },
   OCNE_CONFIG_INVALID_CIDR: {
     area: '@ocne/provider-byo',
     severity: 'error',
@@ -278,11 +307,6 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'Worker and control-plane nodes in one byo join.',
   },
-  OCNE_BYO_READ_FAILED: {
-    area: '@ocne/provider-byo',
-    severity: 'error',
-    meaning: 'A file the configuration names could not be read.',
-  },
   OCNE_CATALOG_MISSING: {
     area: '@ocne/provider-byo',
     severity: 'error',
@@ -345,11 +369,6 @@ export const ERROR_CODES = {
     area: '@ocne/capi',
     severity: 'error',
     meaning: "The node Ignition exceeds Cluster API's 32768 characters of `additionalConfig`.",
-  },
-  OCNE_CAPI_READ_FAILED: {
-    area: '@ocne/capi',
-    severity: 'error',
-    meaning: 'A file the configuration names for the template could not be read.',
   },
   OCNE_CAPI_DEFINITION_CONFLICT: {
     area: '@ocne/capi',

@@ -10,7 +10,10 @@ export const IgnitionErrorCode = {
   Conflict: 'OCNE_IGNITION_CONFLICT',
   /** A Butane variant, version or field outside the supported subset. */
   ButaneUnsupported: 'OCNE_BUTANE_UNSUPPORTED',
-  /** A file the config names could not be read, or lies outside the files folder. */
+  /**
+   * A Butane `local:` file could not be read, or lies outside the files folder. (Files the cluster
+   * configuration names are read by `@ocne/config`'s `readConfigFiles`, with its own codes.)
+   */
   ReadFailed: 'OCNE_IGNITION_READ_FAILED',
 } as const;
 

@@ -1,12 +1,18 @@
 /**
  * Extra Ignition from the cluster configuration: `extraIgnition` (a file, or a folder of files)
  * and `extraIgnitionInline` (text). Each may be Ignition JSON (spec 3.0.0 to 3.4.0) or Butane
- * YAML (`variant: fcos`, `version: 1.5.0`). The parsing is pure; {@link loadExtraIgnition} is the
- * file-system edge.
+ * YAML (`variant: fcos`, `version: 1.5.0`). Pure: the files come in as read by `@ocne/config`'s
+ * `readConfigFiles`, and Butane `local:` files through the `readLocalFile` it provides.
  */
-import { readFileSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import {
+  type ConfigFileKey,
+  type ConfigFileSettings,
+  type ConfigFiles,
+  configFileContents,
+  type ExtraIgnitionFiles,
+  type ResolvedClusterConfig,
+} from '@ocne/config';
 import { isButane, translateButane } from './butane.js';
 import { IgnitionError, IgnitionErrorCode } from './errors.js';
 import { mergeIgnition } from './merge.js';
@@ -19,7 +25,7 @@ export interface ParseExtraOptions {
   source: string;
   /** Folder that Butane `local:` contents are read from; without it `local:` is an error. */
   filesDir?: string;
-  /** Reads a `local:` file; the edge passes `fs.readFileSync`. */
+  /** Reads a `local:` file by absolute path (`ConfigFiles.readLocalFile`). */
   readFile?: (path: string) => Uint8Array;
 }
 
@@ -35,16 +41,6 @@ export function parseExtraIgnition(text: string, options: ParseExtraOptions): Ig
   }
   return ignitionFromValue(value, located);
 }
-
-/** File name endings read from an `extraIgnition` folder; other files (a README, say) are skipped. */
-export const EXTRA_IGNITION_EXTENSIONS: readonly string[] = [
-  '.ign',
-  '.json',
-  '.bu',
-  '.yaml',
-  '.yml',
-  '.butane',
-];
 
 /** One parsed extra config and where it came from. */
 export interface ExtraSource {
@@ -85,80 +81,47 @@ export function mergeSiblings(sources: readonly ExtraSource[]): IgnitionConfig |
   return merged;
 }
 
-/** Options of {@link loadExtraIgnition}. */
-export interface LoadExtraOptions {
-  /** `extraIgnition`: a file or folder; relative paths resolve against `directory`. */
-  path?: string;
+/** Input of {@link mergeExtraIgnition}. */
+export interface ExtraIgnitionInput {
+  /** `extraIgnition`, as `readConfigFiles` read it. */
+  files?: ExtraIgnitionFiles;
   /** `extraIgnitionInline`. */
   inline?: string;
-  /** The cluster configuration's `directory`. */
+  /** The configuration's `directory`: Butane `local:` paths of the inline text resolve against it. */
   directory?: string;
-  signal?: AbortSignal;
-}
-
-async function read(path: string, signal: AbortSignal | undefined): Promise<string> {
-  try {
-    return await readFile(path, { encoding: 'utf8', signal });
-  } catch (error) {
-    if ((error as { name?: string }).name === 'AbortError') throw error;
-    throw new IgnitionError(
-      IgnitionErrorCode.ReadFailed,
-      `cannot read extra Ignition: ${(error as Error).message}`,
-      { source: path },
-      { cause: error },
-    );
-  }
+  /** Reads Butane `local:` files by absolute path (`ConfigFiles.readLocalFile`). */
+  readLocalFile?: (absolutePath: string) => Uint8Array;
 }
 
 /**
- * Reads `extraIgnition` (file or folder: every Ignition or Butane file in it, by name) and then
- * `extraIgnitionInline`, and merges them in that order. Returns `undefined` when neither is set.
+ * Parses and merges `extraIgnition` (its file, or every Ignition or Butane file of its folder in
+ * name order) and then `extraIgnitionInline`, in that order. Returns `undefined` when neither is set.
  */
-export async function loadExtraIgnition(options: LoadExtraOptions): Promise<IgnitionConfig | undefined> {
-  const { signal } = options;
+export function mergeExtraIgnition(input: ExtraIgnitionInput): IgnitionConfig | undefined {
+  const readFile = input.readLocalFile ? { readFile: input.readLocalFile } : {};
   const parts: ExtraSource[] = [];
-  if (options.path !== undefined && options.path !== '') {
-    const path = isAbsolute(options.path)
-      ? options.path
-      : join(options.directory ?? process.cwd(), options.path);
-    let info: Awaited<ReturnType<typeof stat>>;
-    try {
-      info = await stat(path);
-    } catch (error) {
-      throw new IgnitionError(
-        IgnitionErrorCode.ReadFailed,
-        `cannot read extra Ignition: ${(error as Error).message}`,
-        { source: path },
-        { cause: error },
-      );
-    }
-    const files = info.isDirectory()
-      ? (await readdir(path))
-          .filter((f) => EXTRA_IGNITION_EXTENSIONS.includes(extname(f).toLowerCase()))
-          .sort()
-          .map((f) => join(path, f))
-      : [path];
-    const siblings: ExtraSource[] = [];
-    for (const file of files) {
-      signal?.throwIfAborted();
-      const text = await read(file, signal);
-      const filesDir = info.isDirectory() ? path : join(file, '..');
-      siblings.push({
-        source: file,
-        config: parseExtraIgnition(text, { source: file, filesDir, readFile: readFileSync }),
-      });
-    }
-    const merged = mergeSiblings(siblings);
+  if (input.files !== undefined) {
+    const { path, folder, files } = input.files;
+    const merged = mergeSiblings(
+      files.map((file) => ({
+        source: file.path,
+        config: parseExtraIgnition(file.text, {
+          source: file.path,
+          filesDir: folder ? path : join(file.path, '..'),
+          ...readFile,
+        }),
+      })),
+    );
     if (merged !== undefined) parts.push({ source: path, config: merged });
   }
-  if (options.inline !== undefined && options.inline !== '') {
-    const filesDir = options.directory;
+  if (input.inline !== undefined && input.inline !== '') {
+    const filesDir = input.directory;
     parts.push({
       source: '<extraIgnitionInline>',
-      config: parseExtraIgnition(options.inline, {
+      config: parseExtraIgnition(input.inline, {
         source: '<extraIgnitionInline>',
         ...(filesDir !== undefined ? { filesDir } : {}),
-        readFile: readFileSync,
+        ...readFile,
       }),
     });
   }
@@ -166,4 +129,38 @@ export async function loadExtraIgnition(options: LoadExtraOptions): Promise<Igni
     (acc, p) => (acc === undefined ? p.config : mergeIgnition(acc, p.config)),
     undefined,
   );
+}
+
+/**
+ * The configuration files a node's Ignition uses ({@link configFileInputs}): what to read, with
+ * `readConfigFiles`'s `keys`, for an operation that makes node Ignition and nothing else.
+ */
+export const NODE_FILE_KEYS: readonly ConfigFileKey[] = ['sshPublicKeyPath', 'extraIgnition'];
+
+/** What a node's Ignition takes from the files a configuration names (see {@link configFileInputs}). */
+export interface ConfigFileInputs {
+  /** The key text of `sshPublicKeyPath`, when `sshPublicKey` is empty and a path is set. */
+  sshPublicKey?: string;
+  /** The merged extra Ignition (`extraIgnition`, then `extraIgnitionInline`), when either is set. */
+  extra?: IgnitionConfig[];
+}
+
+/**
+ * The node inputs that come from files (`sshPublicKeyPath`, `extraIgnition`) and extra Ignition
+ * text, for `clusterNodeInput` and `capiNodeInput`. Throws `OCNE_CONFIG_FILE_NOT_READ` when the
+ * configuration names a file that `files` does not hold, and the errors of {@link mergeExtraIgnition}.
+ */
+export function configFileInputs(
+  cluster: ConfigFileSettings & Pick<ResolvedClusterConfig, 'extraIgnitionInline'>,
+  files: ConfigFiles | undefined,
+): ConfigFileInputs {
+  const extraFiles = configFileContents(cluster, files, 'extraIgnition');
+  const extra = mergeExtraIgnition({
+    ...(extraFiles ? { files: extraFiles } : {}),
+    inline: cluster.extraIgnitionInline,
+    directory: cluster.directory,
+    ...(files?.readLocalFile ? { readLocalFile: files.readLocalFile } : {}),
+  });
+  const key = configFileContents(cluster, files, 'sshPublicKeyPath')?.text;
+  return { ...(key ? { sshPublicKey: key } : {}), ...(extra ? { extra: [extra] } : {}) };
 }

@@ -16,8 +16,14 @@ export { decodeDataUrl, decodeDataUrlText, makeDataUrl } from './data-url.js';
 export type { IgnitionErrorLocation } from './errors.js';
 export { IgnitionError, IgnitionErrorCode } from './errors.js';
 // Extra Ignition from the cluster configuration (Ignition or Butane; file, folder or inline).
-export type { ExtraSource, LoadExtraOptions, ParseExtraOptions } from './extra.js';
-export { EXTRA_IGNITION_EXTENSIONS, loadExtraIgnition, mergeSiblings, parseExtraIgnition } from './extra.js';
+export type { ConfigFileInputs, ExtraIgnitionInput, ExtraSource, ParseExtraOptions } from './extra.js';
+export {
+  configFileInputs,
+  mergeExtraIgnition,
+  mergeSiblings,
+  NODE_FILE_KEYS,
+  parseExtraIgnition,
+} from './extra.js';
 // kubeadm configuration and the Ignition of OCK nodes (init, join, virtual-IP stack, proxy).
 export type { KubeadmClusterInput, KubeadmInitInput, KubeadmJoinInput, NodeRole } from './kubeadm.js';
 export {

@@ -440,7 +440,7 @@ export interface ClusterNodeInputOptions {
 
 /**
  * The node inputs of a resolved cluster configuration, as byo (and libvirt) derive them: the API
- * address is the virtual IP, else the load balancer; the virtual-IP stack runs with a virtual IP;
+ * address and the virtual-IP stack come from `apiEndpoint` (the virtual IP, else the load balancer);
  * `no_proxy` gets the API address and both subnets.
  */
 export function clusterNodeInput(
@@ -448,7 +448,7 @@ export function clusterNodeInput(
   options: ClusterNodeInputOptions = {},
 ): ClusterNodeInput {
   const os = osUpdateSource(cluster.osRegistry);
-  const apiAddress = cluster.virtualIp !== '' ? cluster.virtualIp : cluster.loadBalancer;
+  const { address: apiAddress, internalLB } = cluster.apiEndpoint;
   const sshPublicKey = cluster.sshPublicKey !== '' ? cluster.sshPublicKey : options.sshPublicKey;
   return {
     ...os,
@@ -464,7 +464,7 @@ export function clusterNodeInput(
     apiAddress,
     bindPort: cluster.kubeApiServerBindPort,
     bindPortAlt: cluster.kubeApiServerBindPortAlt,
-    internalLB: cluster.virtualIp !== '',
+    internalLB,
     serviceSubnet: cluster.serviceSubnet,
     podSubnet: cluster.podSubnet,
     cipherSuites: cluster.cipherSuites,

@@ -3,10 +3,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readConfigFiles } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
 import { decoded } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExtraIgnition } from '../src/extra.js';
+import { configFileInputs } from '../src/extra.js';
 
 let dir: string;
 beforeAll(() => {
@@ -27,7 +28,21 @@ const ign = (files: Array<[string, string]>, version = '3.4.0') =>
 const bu = (path: string, text: string) =>
   `variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: ${path}\n      contents:\n        inline: ${text}\n`;
 
-describe('loadExtraIgnition', () => {
+/** `extraIgnition` (a path) and `extraIgnitionInline` read at the edge, then parsed and merged. */
+async function loadExtraIgnition(options: { path?: string; inline?: string; directory?: string }) {
+  const settings = {
+    sshPublicKey: '',
+    sshPublicKeyPath: '',
+    clusterDefinition: '',
+    clusterDefinitionInline: '',
+    extraIgnition: options.path ?? '',
+    extraIgnitionInline: options.inline ?? '',
+    directory: options.directory ?? '',
+  };
+  return configFileInputs(settings, await readConfigFiles(settings)).extra?.[0];
+}
+
+describe('extra Ignition, read by readConfigFiles and merged by configFileInputs', () => {
   it('reads a folder (Ignition and Butane, by name, other files skipped), then inline text, which wins', async () => {
     const folder = join(dir, 'ign.d');
     mkdirSync(folder);
@@ -84,7 +99,7 @@ describe('loadExtraIgnition', () => {
 
   it('a missing file is a read error', async () => {
     const error = await loadExtraIgnition({ path: join(dir, 'absent.ign') }).catch((e) => e);
-    expect(error).toMatchObject({ code: 'OCNE_IGNITION_READ_FAILED' });
+    expect(error).toMatchObject({ code: 'OCNE_CONFIG_FILE_MISSING', key: 'extraIgnition' });
   });
 
   it('inline Butane reads local files from the configuration directory, and not outside it', async () => {

@@ -3,7 +3,6 @@ import { type EventSink, OcneError } from '@ocne/core';
 // Types only: the Kubernetes client is loaded when the applications are installed, not on import.
 import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';
-import { byoApiAddress } from './byo.js';
 
 /** One core application: which chart, as which release, where, with which values. */
 export interface CoreAppPlan {
@@ -102,12 +101,13 @@ export function coreApplications(config: ResolvedClusterConfig, facts: CoreAppFa
   if (config.catalog) {
     plans.push({ release: 'ocne-catalog', chart: 'ocne-catalog', namespace: OCNE_SYSTEM, values: {} });
   }
-  if (config.virtualIp !== '') {
+  // The HA monitor watches the virtual IP that the control-plane nodes hold themselves.
+  if (config.apiEndpoint.internalLB) {
     plans.push({
       release: 'ha-config',
       chart: 'ocne-ha-monitor',
       namespace: OCNE_SYSTEM,
-      values: { apiAddress: config.virtualIp, apiPort: config.kubeApiServerBindPort },
+      values: { apiAddress: config.apiEndpoint.address, apiPort: config.kubeApiServerBindPort },
     });
   }
   return plans;
@@ -165,7 +165,7 @@ export async function installCoreApplications(
       'the kubelet configuration (ConfigMap kube-system/kubelet-config, key kubelet) has no clusterDNS',
     );
   }
-  const plans = coreApplications(config, { apiAddress: byoApiAddress(config), clusterDns });
+  const plans = coreApplications(config, { apiAddress: config.apiEndpoint.address, clusterDns });
   const results = await installFromCatalog(plans, {
     catalog: options.catalog,
     kubeconfig: options.kubeconfigPath,

@@ -5,13 +5,13 @@
  * let them in. Neither needs the cluster to be reachable, except for what the Kubernetes support
  * adds later (automatic token creation, the upload-certs node lookup).
  */
-import { readFile } from 'node:fs/promises';
-import type { ResolvedClusterConfig } from '@ocne/config';
+import type { ConfigFiles, ResolvedClusterConfig } from '@ocne/config';
 import { type EventSink, OcneError, runStep } from '@ocne/core';
 import {
   apiServerUrl,
   caCertHashesFromKubeconfig,
   clusterNodeInput,
+  configFileInputs,
   cryptoRandom,
   generateBootstrapToken,
   generateCertificateKey,
@@ -20,7 +20,6 @@ import {
   type IgnitionConfig,
   initNodeIgnition,
   joinNodeIgnition,
-  loadExtraIgnition,
   type NodeRole,
   type RandomSource,
 } from '@ocne/ignition';
@@ -31,14 +30,18 @@ export const ByoErrorCode = {
   NeedsCluster: 'OCNE_BYO_NEEDS_CLUSTER',
   /** Both worker and control-plane nodes in one join. */
   MixedJoin: 'OCNE_BYO_MIXED_JOIN',
-  /** A file the configuration names (ssh key) could not be read. */
-  ReadFailed: 'OCNE_BYO_READ_FAILED',
 } as const;
 
 /** What every BYO call takes. */
 export interface ByoOptions {
   /** The resolved cluster configuration. */
   config: ResolvedClusterConfig;
+  /**
+   * The files the configuration names, as `readConfigFiles` of `@ocne/config` read them: needed
+   * when it sets `sshPublicKeyPath` (without `sshPublicKey`) or `extraIgnition`, which otherwise
+   * fail with `OCNE_CONFIG_FILE_NOT_READ`. Nothing here reads files.
+   */
+  files?: ConfigFiles;
   /** Receives step, log and instruction events. */
   emit?: EventSink;
   signal?: AbortSignal;
@@ -59,53 +62,19 @@ export function validateByoConfig(config: ResolvedClusterConfig): void {
       'A network interface must be provided: set providers.byo.networkInterface',
     );
   }
-  if (config.virtualIp === '' && config.loadBalancer === '') {
+  if (config.apiEndpoint.address === '') {
     throw new OcneError(
       'OCNE_CONFIG_MISSING',
       'A virtual IP or load balancer is required: set virtualIp or loadBalancer',
     );
   }
-  if (config.virtualIp !== '' && config.loadBalancer !== '') {
+  if (config.apiEndpoint.internalLB && config.loadBalancer !== '') {
     throw new OcneError('OCNE_CONFIG_CONFLICT', 'Can not specify both virtual IP and load balancer');
   }
 }
 
-/** The API server address clients use: the virtual IP, else the load balancer. */
-export function byoApiAddress(config: ResolvedClusterConfig): string {
-  return config.virtualIp !== '' ? config.virtualIp : config.loadBalancer;
-}
-
-async function sshKey(
-  config: ResolvedClusterConfig,
-  signal: AbortSignal | undefined,
-): Promise<string | undefined> {
-  if (config.sshPublicKey !== '' || config.sshPublicKeyPath === '') return undefined;
-  try {
-    return await readFile(config.sshPublicKeyPath, { encoding: 'utf8', signal });
-  } catch (error) {
-    throw new OcneError(
-      ByoErrorCode.ReadFailed,
-      `cannot read sshPublicKeyPath ${config.sshPublicKeyPath}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-async function nodeInput(options: ByoOptions) {
-  const { config, signal } = options;
-  const extra = await loadExtraIgnition({
-    path: config.extraIgnition,
-    inline: config.extraIgnitionInline,
-    directory: config.directory,
-    ...(signal ? { signal } : {}),
-  });
-  const key = await sshKey(config, signal);
-  return clusterNodeInput(config, {
-    ...(key ? { sshPublicKey: key } : {}),
-    ...(extra ? { extra: [extra] } : {}),
-  });
+function nodeInput({ config, files }: ByoOptions) {
+  return clusterNodeInput(config, configFileInputs(config, files));
 }
 
 /** What {@link byoStart} makes. */
@@ -129,7 +98,7 @@ export async function byoStart(options: ByoOptions): Promise<ByoStartResult> {
   const { config, emit, signal } = options;
   validateByoConfig(config);
   const random = options.random ?? cryptoRandom;
-  const input = await nodeInput(options);
+  const input = nodeInput(options);
   signal?.throwIfAborted();
   emit?.({
     type: 'log',
@@ -140,7 +109,7 @@ export async function byoStart(options: ByoOptions): Promise<ByoStartResult> {
     generateRsaKeyPair(signal ? { signal } : {}),
     generateRsaKeyPair(signal ? { signal } : {}),
   ]);
-  const apiAddress = byoApiAddress(config);
+  const apiAddress = config.apiEndpoint.address;
   const pki = await generateClusterPki({
     apiAddress,
     apiPort: config.kubeApiServerBindPort,
@@ -211,7 +180,7 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   validateByoConfig(config);
   const automatic = config.providers.byo.automaticTokenCreation;
   const random = options.random ?? cryptoRandom;
-  const input = await nodeInput(options);
+  const input = nodeInput(options);
   const token = generateBootstrapToken(random);
   const caCertHashes = caCertHashesFromKubeconfig(options.kubeconfig);
   const certificateKey = options.role === 'control-plane' ? generateCertificateKey(random) : undefined;

@@ -18,7 +18,6 @@ export { coreApplications, installCoreApplications, kubeletClusterDns } from './
 export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
 export {
   ByoErrorCode,
-  byoApiAddress,
   byoJoin,
   byoStart,
   FIRST_CONTROL_PLANE_PLACEHOLDER,

@@ -2,11 +2,12 @@
  * The byo provider as the `Cluster` facade drives it: `provider` (options from the environment)
  * and {@link createByoProvider} for explicit options. The facade loads this package by name the
  * first time a byo cluster is used; nothing here loads the Kubernetes client until a step needs a
- * live cluster.
+ * live cluster. It reads the files the configuration names (ssh key, extra Ignition) for the
+ * generators, which read none.
  */
-import type { ResolvedConfig } from '@ocne/config';
+import { type ResolvedConfig, readConfigFiles } from '@ocne/config';
 import { type ClusterProvider, OcneError } from '@ocne/core';
-import { serializeIgnition } from '@ocne/ignition';
+import { NODE_FILE_KEYS, serializeIgnition } from '@ocne/ignition';
 import { installCoreApplications } from './apps.js';
 import { byoJoin, byoStart } from './byo.js';
 import { migrateNode } from './migrate.js';
@@ -30,7 +31,8 @@ export function createByoProvider(options: ByoProviderOptions = {}): ClusterProv
     name: 'byo',
     capabilities: { operations: ['start', 'join', 'delete', 'moveNode'], userBootsNodes: true },
     async start({ config, emit, signal }) {
-      const result = await byoStart({ config: config.cluster, emit, signal });
+      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
+      const result = await byoStart({ config: config.cluster, files, emit, signal });
       return { ignition: serializeIgnition(result.ignition), kubeconfig: result.kubeconfig };
     },
     async postStart({ config, env, emit, signal }, { kubeconfigPath }) {
@@ -59,8 +61,10 @@ export function createByoProvider(options: ByoProviderOptions = {}): ClusterProv
           'The BYO provider cannot join worker and control plane nodes at the same time',
         );
       }
+      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
       const result = await byoJoin({
         config: config.cluster,
+        files,
         emit,
         signal,
         kubeconfig: request.kubeconfig,

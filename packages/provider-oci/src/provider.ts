@@ -5,8 +5,9 @@
  * not list them among its operations (the facade says so with `OCNE_PROVIDER_UNAVAILABLE`).
  */
 import { type OciLookup, objectsToYaml, ociTemplate } from '@ocne/capi/templates';
-import type { ResolvedConfig } from '@ocne/config';
+import { type ResolvedConfig, readConfigFiles } from '@ocne/config';
 import type { ClusterProvider } from '@ocne/core';
+import { NODE_FILE_KEYS } from '@ocne/ignition';
 
 /** Options of {@link createOciProvider}. */
 export interface OciProviderOptions {
@@ -23,7 +24,10 @@ export function createOciProvider(options: OciProviderOptions = {}): ClusterProv
     name: 'oci',
     capabilities: { operations: ['template'], userBootsNodes: false },
     async template({ config, emit, signal }) {
+      // Not clusterDefinition: the template is what a user writes into that file, which may not exist yet.
+      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
       const template = await ociTemplate(config.cluster, {
+        files,
         ...(options.lookup ? { lookup: options.lookup } : {}),
         events: emit,
         signal,

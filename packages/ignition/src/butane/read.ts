@@ -27,7 +27,7 @@ export interface ButaneOptions {
    * `--files-dir`). Without it, those fields are an error.
    */
   filesDir?: string;
-  /** Reads a file by absolute path (the edge passes `node:fs` `readFileSync`). Needed for local files. */
+  /** Reads a file by absolute path (`readConfigFiles` of `@ocne/config` provides one). Needed for local files. */
   readFile?: (absolutePath: string) => Uint8Array;
 }
 
