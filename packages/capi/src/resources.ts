@@ -10,19 +10,6 @@ import { parseAllDocuments } from 'yaml';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 import { fail, type OciTemplateOptions, ociTemplate } from './template.js';
 
-/** Error codes of {@link ociClusterResources} and {@link checkClusterResources}. */
-export const CapiResourcesErrorCode: {
-  readonly BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT';
-  readonly InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES';
-  readonly NoCluster: 'OCNE_CAPI_NO_CLUSTER';
-  readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
-} = {
-  BothDefinitions: 'OCNE_CAPI_DEFINITION_CONFLICT',
-  InvalidResources: 'OCNE_CAPI_INVALID_RESOURCES',
-  NoCluster: 'OCNE_CAPI_NO_CLUSTER',
-  ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
-};
-
 /** A Kubernetes object as read from YAML. */
 export interface KubeObject {
   apiVersion: string;
@@ -61,7 +48,7 @@ export class CapiResourcesError extends OcneError {
 
   constructor(message: string, location?: ResourcesLocation) {
     super(
-      CapiResourcesErrorCode.InvalidResources,
+      'OCNE_CAPI_INVALID_RESOURCES',
       location ? `${location.file}:${location.line}:${location.column}: ${message}` : message,
     );
     this.location = location;
@@ -137,7 +124,7 @@ export function checkClusterResources(objects: readonly KubeObject[]): {
     for (const { path, id } of found) {
       if (typeof id !== 'string' || !id.startsWith('ocid1.image')) {
         fail(
-          CapiResourcesErrorCode.ImageInvalid,
+          'OCNE_CAPI_IMAGE_INVALID',
           `${object.kind} ${object.metadata.name}: ${path} must be an image OCID (ocid1.image...), not ${JSON.stringify(id ?? '')}`,
         );
       }
@@ -151,7 +138,7 @@ export function checkClusterResources(objects: readonly KubeObject[]): {
   );
   if (cluster === undefined) {
     fail(
-      CapiResourcesErrorCode.NoCluster,
+      'OCNE_CAPI_NO_CLUSTER',
       `the resources have no cluster.x-k8s.io/v1beta1 Cluster labelled ${CLUSTER_NAME_LABEL}`,
     );
   }
@@ -172,7 +159,7 @@ export async function ociClusterResources(
   const inline = cluster.clusterDefinitionInline;
   if (file !== '' && inline !== '') {
     fail(
-      CapiResourcesErrorCode.BothDefinitions,
+      'OCNE_CAPI_DEFINITION_CONFLICT',
       'cluster configuration has file-based and inline resources: set clusterDefinition or clusterDefinitionInline, not both',
     );
   }

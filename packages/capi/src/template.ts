@@ -46,25 +46,6 @@ import type {
 import { ociNetworkSpec } from './network.js';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 
-/** Error codes of the template. */
-export const CapiTemplateErrorCode: {
-  readonly EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE';
-  readonly UnknownKubernetesVersion: 'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION';
-  readonly CompartmentRequired: 'OCNE_CAPI_COMPARTMENT_REQUIRED';
-  readonly LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED';
-  readonly ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID';
-  readonly AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG';
-  readonly CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED';
-} = {
-  EvenControlPlane: 'OCNE_CAPI_EVEN_CONTROL_PLANE',
-  UnknownKubernetesVersion: 'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION',
-  CompartmentRequired: 'OCNE_CAPI_COMPARTMENT_REQUIRED',
-  LookupRequired: 'OCNE_CAPI_LOOKUP_REQUIRED',
-  ImageInvalid: 'OCNE_CAPI_IMAGE_INVALID',
-  AdditionalConfigTooLong: 'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
-  CompartmentLookupFailed: 'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED',
-};
-
 /**
  * The Oracle Cloud lookups a template may need; the OCI provider implements them with the OCI
  * SDK. Methods may throw; errors of {@link OciLookup.latestImage} become warnings (the configured
@@ -173,7 +154,7 @@ export function ociAdditionalConfig(
   const text = `${serializeIgnition(ignition)}\n`;
   if (text.length > ADDITIONAL_CONFIG_MAX_LENGTH) {
     fail(
-      CapiTemplateErrorCode.AdditionalConfigTooLong,
+      'OCNE_CAPI_ADDITIONAL_CONFIG_TOO_LONG',
       `the node Ignition for Cluster API is ${text.length} characters; Cluster API accepts at most ` +
         `${ADDITIONAL_CONFIG_MAX_LENGTH} in additionalConfig. Make extraIgnition smaller ` +
         '(for example, fetch large files from a URL instead of embedding them)',
@@ -189,14 +170,14 @@ async function resolveCompartment(
   const { compartment, profile } = cluster.providers.oci;
   if (compartment === '') {
     fail(
-      CapiTemplateErrorCode.CompartmentRequired,
+      'OCNE_CAPI_COMPARTMENT_REQUIRED',
       'providers.oci.compartment is required: set it to a compartment OCID or a path such as parent/child',
     );
   }
   if (compartment.startsWith('ocid1.compartment')) return compartment;
   if (options.lookup === undefined) {
     fail(
-      CapiTemplateErrorCode.LookupRequired,
+      'OCNE_CAPI_LOOKUP_REQUIRED',
       `providers.oci.compartment "${compartment}" is a path; resolving it needs Oracle Cloud access. ` +
         'Give the compartment OCID (ocid1.compartment...) to render the template offline',
     );
@@ -206,7 +187,7 @@ async function resolveCompartment(
   } catch (error) {
     if (options.signal?.aborted || isOcneError(error)) throw error;
     return fail(
-      CapiTemplateErrorCode.CompartmentLookupFailed,
+      'OCNE_CAPI_COMPARTMENT_LOOKUP_FAILED',
       `cannot resolve compartment ${compartment}: ${(error as Error).message}`,
       error,
     );
@@ -251,7 +232,7 @@ async function resolveImages(
     }
     if (!image.startsWith('ocid1.image')) {
       fail(
-        CapiTemplateErrorCode.ImageInvalid,
+        'OCNE_CAPI_IMAGE_INVALID',
         image === ''
           ? `no ${architecture} image: set providers.oci.images.${architecture} to an image OCID, or upload an OCK image to the compartment`
           : `providers.oci.images.${architecture} "${image}" is not an image OCID (ocid1.image...)`,
@@ -505,12 +486,12 @@ export async function ociTemplate(
 ): Promise<OciTemplate> {
   options.signal?.throwIfAborted();
   if (cluster.controlPlaneNodes % 2 === 0) {
-    fail(CapiTemplateErrorCode.EvenControlPlane, 'the number of control plane nodes must be odd');
+    fail('OCNE_CAPI_EVEN_CONTROL_PLANE', 'the number of control plane nodes must be odd');
   }
   const versions = kubernetesVersionInfo(cluster.kubernetesVersion);
   if (versions === undefined) {
     fail(
-      CapiTemplateErrorCode.UnknownKubernetesVersion,
+      'OCNE_CAPI_UNKNOWN_KUBERNETES_VERSION',
       `Kubernetes version ${cluster.kubernetesVersion} is not supported`,
     );
   }

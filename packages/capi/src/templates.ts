@@ -16,7 +16,6 @@ export type {
 } from './resources.js';
 export {
   CapiResourcesError,
-  CapiResourcesErrorCode,
   checkClusterResources,
   ociClusterResources,
   parseKubeObjects,
@@ -31,7 +30,6 @@ export type {
 } from './template.js';
 export {
   ADDITIONAL_CONFIG_MAX_LENGTH,
-  CapiTemplateErrorCode,
   INSTANCE_ID_PLACEHOLDER,
   OCK_IMAGE_NAME,
   objectsToYaml,

@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   CapiResourcesError,
-  CapiResourcesErrorCode,
   checkClusterResources,
   objectsToYaml,
   ociClusterResources,
@@ -87,7 +86,7 @@ describe('ociClusterResources', () => {
     cluster.clusterDefinition = join(dir, 'mine.yaml');
     cluster.clusterDefinitionInline = 'kind: x';
     const e = await ociClusterResources(cluster).catch((x) => x);
-    expect(isOcneError(e) && e.code).toBe(CapiResourcesErrorCode.BothDefinitions);
+    expect(isOcneError(e) && e.code).toBe('OCNE_CAPI_DEFINITION_CONFLICT');
   });
 
   it('names a clusterDefinition it cannot read', async () => {
@@ -110,7 +109,7 @@ describe('parseKubeObjects and checkClusterResources', () => {
       }
     })() as CapiResourcesError;
     expect(e).toBeInstanceOf(CapiResourcesError);
-    expect(e.code).toBe(CapiResourcesErrorCode.InvalidResources);
+    expect(e.code).toBe('OCNE_CAPI_INVALID_RESOURCES');
     expect(e.location).toEqual({ file: 'defs.yaml', line: 7, column: 1 });
     expect(e.message).toMatch(/^defs\.yaml:7:1: Map keys must be unique/);
   });
@@ -144,6 +143,6 @@ describe('parseKubeObjects and checkClusterResources', () => {
         return error as { code: string };
       }
     })();
-    expect(e?.code).toBe(CapiResourcesErrorCode.NoCluster);
+    expect(e?.code).toBe('OCNE_CAPI_NO_CLUSTER');
   });
 });

@@ -299,8 +299,9 @@ export const ERROR_CODES = {
   // BYO.
   OCNE_BYO_NEEDS_CLUSTER: {
     area: '@ocne/provider-byo',
-    severity: 'error',
-    meaning: 'The operation needs a reachable cluster that the SDK cannot reach from this configuration.',
+    severity: 'both',
+    meaning:
+      'The first control-plane node of a byo cluster is not known: an error when the cluster has none, a warning when a manual join leaves a placeholder in the upload-certs command.',
   },
   OCNE_BYO_MIXED_JOIN: {
     area: '@ocne/provider-byo',

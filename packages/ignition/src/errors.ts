@@ -1,24 +1,4 @@
-import { OcneError } from '@ocne/core';
-
-/** Codes of the errors this package raises. */
-export const IgnitionErrorCode = {
-  /** Not JSON/YAML, or not a valid Ignition config or Butane file. */
-  Invalid: 'OCNE_IGNITION_INVALID',
-  /** An Ignition spec version the SDK does not read (Butane variants and versions: `OCNE_BUTANE_UNSUPPORTED`). */
-  UnsupportedVersion: 'OCNE_IGNITION_UNSUPPORTED_VERSION',
-  /** Two extra configs set the same path or unit differently. */
-  Conflict: 'OCNE_IGNITION_CONFLICT',
-  /** A Butane variant, version or field outside the supported subset. */
-  ButaneUnsupported: 'OCNE_BUTANE_UNSUPPORTED',
-  /**
-   * A Butane `local:` file could not be read, or lies outside the files folder. (Files the cluster
-   * configuration names are read by `@ocne/config`'s `readConfigFiles`, with its own codes.)
-   */
-  ReadFailed: 'OCNE_IGNITION_READ_FAILED',
-} as const;
-
-/** An Ignition error code. */
-export type IgnitionErrorCode = (typeof IgnitionErrorCode)[keyof typeof IgnitionErrorCode];
+import { OcneError, type OcneErrorCode } from '@ocne/core';
 
 /** Where in an Ignition or Butane source a problem is. */
 export interface IgnitionErrorLocation {
@@ -38,7 +18,7 @@ export class IgnitionError extends OcneError {
   readonly path: string | undefined;
 
   constructor(
-    code: IgnitionErrorCode,
+    code: OcneErrorCode,
     message: string,
     location: IgnitionErrorLocation,
     options: { cause?: unknown } = {},

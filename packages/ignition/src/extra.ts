@@ -14,7 +14,7 @@ import {
   type ResolvedClusterConfig,
 } from '@ocne/config';
 import { isButane, translateButane } from './butane.js';
-import { IgnitionError, IgnitionErrorCode } from './errors.js';
+import { IgnitionError } from './errors.js';
 import { mergeIgnition } from './merge.js';
 import { ignitionFromValue, parseLocated } from './parse.js';
 import type { IgnitionConfig } from './spec.js';
@@ -60,7 +60,7 @@ export function mergeSiblings(sources: readonly ExtraSource[]): IgnitionConfig |
     const before = owners.get(key);
     if (before !== undefined && before.value !== json) {
       throw new IgnitionError(
-        IgnitionErrorCode.Conflict,
+        'OCNE_IGNITION_CONFLICT',
         `${key} is set differently by ${before.source} and ${source}: keep it in one file`,
         { source },
       );

@@ -14,7 +14,7 @@ export { capiNodeIgnition, capiNodeInput, INSTANCE_METADATA_ADDRESS } from './ca
 export type { DataUrl, DataUrlOptions } from './data-url.js';
 export { decodeDataUrl, decodeDataUrlText, makeDataUrl } from './data-url.js';
 export type { IgnitionErrorLocation } from './errors.js';
-export { IgnitionError, IgnitionErrorCode } from './errors.js';
+export { IgnitionError } from './errors.js';
 // Extra Ignition from the cluster configuration (Ignition or Butane; file, folder or inline).
 export type { ConfigFileInputs, ExtraIgnitionInput, ExtraSource, ParseExtraOptions } from './extra.js';
 export {

@@ -4,7 +4,7 @@
  * {@link IgnitionError} with the source, line, column and path of the offending value.
  */
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { IgnitionError, IgnitionErrorCode } from './errors.js';
+import { IgnitionError } from './errors.js';
 import { IGNITION_VERSION, type IgnitionConfig } from './spec.js';
 
 /** The Ignition spec versions that {@link parseIgnition} reads. */
@@ -211,7 +211,7 @@ export function parseLocated(text: string, source: string): { value: unknown; lo
   if (error !== undefined) {
     const { line, col } = lines.linePos(error.pos[0]);
     throw new IgnitionError(
-      IgnitionErrorCode.Invalid,
+      'OCNE_IGNITION_INVALID',
       `not valid JSON or YAML: ${error.message.split('\n')[0]}`,
       {
         source,
@@ -225,7 +225,7 @@ export function parseLocated(text: string, source: string): { value: unknown; lo
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     throw new IgnitionError(
-      IgnitionErrorCode.Invalid,
+      'OCNE_IGNITION_INVALID',
       `not valid JSON or YAML: ${(e as Error).message}`,
       { source },
       { cause: e },
@@ -241,7 +241,7 @@ function check(
   located: LocatedDocument,
 ): void {
   const fail = (p: Array<string | number>, message: string, at = locate(located, p)): never => {
-    throw new IgnitionError(IgnitionErrorCode.Invalid, message, {
+    throw new IgnitionError('OCNE_IGNITION_INVALID', message, {
       source: located.source,
       ...at,
       path: formatPath(p),
@@ -285,7 +285,7 @@ function checkDuplicates(config: IgnitionConfig, located: LocatedDocument): void
       const before = seen.get(node.path);
       if (before !== undefined) {
         const p = ['storage', list, i];
-        throw new IgnitionError(IgnitionErrorCode.Invalid, `path ${node.path} is also used by ${before}`, {
+        throw new IgnitionError('OCNE_IGNITION_INVALID', `path ${node.path} is also used by ${before}`, {
           source: located.source,
           ...locate(located, p),
           path: formatPath(p),
@@ -303,7 +303,7 @@ function checkDuplicates(config: IgnitionConfig, located: LocatedDocument): void
 export function ignitionFromValue(value: unknown, located: LocatedDocument): IgnitionConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !isMap(located.doc.contents)) {
     throw new IgnitionError(
-      IgnitionErrorCode.Invalid,
+      'OCNE_IGNITION_INVALID',
       'expected an Ignition config: a JSON object with "ignition": {"version": ...}',
       {
         source: located.source,
@@ -314,7 +314,7 @@ export function ignitionFromValue(value: unknown, located: LocatedDocument): Ign
   const version = (value as { ignition?: { version?: unknown } }).ignition?.version;
   if (typeof version !== 'string') {
     throw new IgnitionError(
-      IgnitionErrorCode.Invalid,
+      'OCNE_IGNITION_INVALID',
       'expected "ignition.version", the spec version such as "3.4.0"',
       {
         source: located.source,
@@ -325,7 +325,7 @@ export function ignitionFromValue(value: unknown, located: LocatedDocument): Ign
   }
   if (!READABLE_IGNITION_VERSIONS.includes(version)) {
     throw new IgnitionError(
-      IgnitionErrorCode.UnsupportedVersion,
+      'OCNE_IGNITION_UNSUPPORTED_VERSION',
       `Ignition spec ${version} is not supported: expected one of ${READABLE_IGNITION_VERSIONS.join(', ')}`,
       { source: located.source, ...locate(located, ['ignition', 'version']), path: 'ignition.version' },
     );

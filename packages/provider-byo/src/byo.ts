@@ -24,14 +24,6 @@ import {
   type RandomSource,
 } from '@ocne/ignition';
 
-/** Codes of the errors this package raises (besides configuration errors). */
-export const ByoErrorCode = {
-  /** Something that needs a reachable cluster, which this SDK version cannot do yet. */
-  NeedsCluster: 'OCNE_BYO_NEEDS_CLUSTER',
-  /** Both worker and control-plane nodes in one join. */
-  MixedJoin: 'OCNE_BYO_MIXED_JOIN',
-} as const;
-
 /** What every BYO call takes. */
 export interface ByoOptions {
   /** The resolved cluster configuration. */
@@ -203,7 +195,7 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
       const node =
         options.firstControlPlaneNode ??
         (await inCluster.firstControlPlaneNode(kube, {
-          code: ByoErrorCode.NeedsCluster,
+          code: 'OCNE_BYO_NEEDS_CLUSTER',
           message: 'Did not find any control plane nodes',
         }));
       await inCluster.uploadCertificates(kube, node, certificateKey, {
@@ -231,8 +223,8 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
     node = FIRST_CONTROL_PLANE_PLACEHOLDER;
     emit?.({
       type: 'warning',
-      code: ByoErrorCode.NeedsCluster,
-      message: `the first control-plane node could not be looked up (that needs the cluster, which this SDK version cannot reach yet): replace ${FIRST_CONTROL_PLANE_PLACEHOLDER} in the upload-certs command with its name`,
+      code: 'OCNE_BYO_NEEDS_CLUSTER',
+      message: `the first control-plane node is not known (a manual join does not ask the cluster; give it as firstControlPlaneNode, or set providers.byo.automaticTokenCreation to look it up): replace ${FIRST_CONTROL_PLANE_PLACEHOLDER} in the upload-certs command with its name`,
     });
   }
   const upload = `echo "chroot /hostroot kubeadm init phase upload-certs --certificate-key ${certificateKey} --upload-certs" | ocne cluster console --node ${node}`;

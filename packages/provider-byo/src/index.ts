@@ -17,7 +17,6 @@ export type {
 export { coreApplications, installCoreApplications, kubeletClusterDns } from './apps.js';
 export type { ByoJoinOptions, ByoJoinResult, ByoOptions, ByoStartResult } from './byo.js';
 export {
-  ByoErrorCode,
   byoJoin,
   byoStart,
   FIRST_CONTROL_PLANE_PLACEHOLDER,

@@ -20,10 +20,8 @@ import {
   BUTANE_VERSION,
   type Ctx,
   fail,
-  INVALID,
   isSet,
   type Placed,
-  READ_FAILED,
   readMap,
   type Unsupported,
   type YamlPath,
@@ -65,7 +63,12 @@ export function checkDups<T extends { at: At }>(
     const key = keyOf(entry);
     const first = seen.get(key);
     if (first !== undefined) {
-      fail(ctx, INVALID, entry.at, `duplicate ${what} ${JSON.stringify(key)} (also at ${formatPath(first)})`);
+      fail(
+        ctx,
+        'OCNE_IGNITION_INVALID',
+        entry.at,
+        `duplicate ${what} ${JSON.stringify(key)} (also at ${formatPath(first)})`,
+      );
     }
     seen.set(key, entry.at.path);
   }
@@ -79,7 +82,7 @@ export function checkOnlyOne(
   message: (given: string[]) => string,
 ): void {
   const given = keys.filter((k) => isSet(ctx, f, k));
-  if (given.length > 1) fail(ctx, INVALID, f.get(given[given.length - 1]!)!, message(given));
+  if (given.length > 1) fail(ctx, 'OCNE_IGNITION_INVALID', f.get(given[given.length - 1]!)!, message(given));
 }
 
 /** Go's `path.Ext`. */
@@ -90,12 +93,13 @@ function goExt(p: string): string {
 
 /** A file, directory or link path: required, absolute and clean. */
 export function checkNodePath(ctx: Ctx, at: At, path: string | undefined): string {
-  if (path === undefined || path === '') fail(ctx, INVALID, at, 'path is required');
-  if (!path.startsWith('/')) fail(ctx, INVALID, at, `path ${JSON.stringify(path)} is not absolute`);
+  if (path === undefined || path === '') fail(ctx, 'OCNE_IGNITION_INVALID', at, 'path is required');
+  if (!path.startsWith('/'))
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `path ${JSON.stringify(path)} is not absolute`);
   const dirty =
     path !== '/' &&
     (path.endsWith('/') || path.includes('//') || path.split('/').some((s) => s === '.' || s === '..'));
-  if (dirty) fail(ctx, INVALID, at, `path ${JSON.stringify(path)} is not fully simplified`);
+  if (dirty) fail(ctx, 'OCNE_IGNITION_INVALID', at, `path ${JSON.stringify(path)} is not fully simplified`);
   return path;
 }
 
@@ -123,7 +127,12 @@ function urlScheme(url: string): { scheme: string } | { error: string } {
 export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
   const parsed = urlScheme(url);
   if ('error' in parsed)
-    fail(ctx, INVALID, at, `source ${JSON.stringify(url)} is not a valid URL: ${parsed.error}`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `source ${JSON.stringify(url)} is not a valid URL: ${parsed.error}`,
+    );
   const withoutQuery = url.split(/[?#]/)[0]!;
   switch (parsed.scheme) {
     case 'http':
@@ -133,7 +142,8 @@ export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
       return;
     case 's3':
     case 'arn': {
-      if (/[?&]versionId=(&|#|$)/.test(url)) fail(ctx, INVALID, at, 'invalid S3 object VersionId (empty)');
+      if (/[?&]versionId=(&|#|$)/.test(url))
+        fail(ctx, 'OCNE_IGNITION_INVALID', at, 'invalid S3 object VersionId (empty)');
       if (parsed.scheme === 'arn') {
         const sections = withoutQuery.split(':');
         const resource = sections.slice(5).join(':');
@@ -143,7 +153,7 @@ export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
           sections[2] !== 's3' ||
           parts < (resource.startsWith('accesspoint/') ? 3 : 2)
         ) {
-          fail(ctx, INVALID, at, `source ${JSON.stringify(url)} is not an S3 object ARN`);
+          fail(ctx, 'OCNE_IGNITION_INVALID', at, `source ${JSON.stringify(url)} is not an S3 object ARN`);
         }
       }
       return;
@@ -152,13 +162,13 @@ export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
       try {
         decodeDataUrl(url);
       } catch (e) {
-        fail(ctx, INVALID, at, `source is not a valid data URL: ${(e as Error).message}`, e);
+        fail(ctx, 'OCNE_IGNITION_INVALID', at, `source is not a valid data URL: ${(e as Error).message}`, e);
       }
       return;
     default:
       fail(
         ctx,
-        INVALID,
+        'OCNE_IGNITION_INVALID',
         at,
         `source ${JSON.stringify(url)} has an unsupported URL scheme (expected http, https, tftp, s3, arn, gs or data)`,
       );
@@ -175,12 +185,22 @@ export function checkProxyUrl(
   if (at === undefined || url === undefined) return;
   const parsed = urlScheme(url);
   if ('error' in parsed)
-    fail(ctx, INVALID, at, `proxy ${JSON.stringify(url)} is not a valid URL: ${parsed.error}`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `proxy ${JSON.stringify(url)} is not a valid URL: ${parsed.error}`,
+    );
   if (parsed.scheme !== 'http' && parsed.scheme !== 'https') {
-    fail(ctx, INVALID, at, `proxy ${JSON.stringify(url)} must be an http:// or https:// URL`);
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `proxy ${JSON.stringify(url)} must be an http:// or https:// URL`);
   }
   if (httpsProxy && parsed.scheme === 'http') {
-    fail(ctx, INVALID, at, `insecure plaintext HTTP proxy ${JSON.stringify(url)} for HTTPS resources`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `insecure plaintext HTTP proxy ${JSON.stringify(url)} for HTTPS resources`,
+    );
   }
 }
 
@@ -189,13 +209,23 @@ const HASH_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
 function checkHash(ctx: Ctx, at: At, hash: string): void {
   const dash = hash.indexOf('-');
   if (dash < 0)
-    fail(ctx, INVALID, at, `malformed hash ${JSON.stringify(hash)}: expected sha256-<hex> or sha512-<hex>`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `malformed hash ${JSON.stringify(hash)}: expected sha256-<hex> or sha512-<hex>`,
+    );
   const fn = hash.slice(0, dash);
   const expected = HASH_HEX_LENGTH[fn];
   if (expected === undefined)
-    fail(ctx, INVALID, at, `unrecognized hash function ${JSON.stringify(fn)}: expected sha256 or sha512`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `unrecognized hash function ${JSON.stringify(fn)}: expected sha256 or sha512`,
+    );
   if (hash.length - dash - 1 !== expected) {
-    fail(ctx, INVALID, at, `incorrect size for a ${fn} sum: expected ${expected} hex digits`);
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `incorrect size for a ${fn} sum: expected ${expected} hex digits`);
   }
 }
 
@@ -207,14 +237,21 @@ export function checkHeader(
   name: string,
   value: string | undefined,
 ): void {
-  if (name === '') fail(ctx, INVALID, h.get('name') ?? item, 'HTTP header name can not be empty');
-  if (value === '') fail(ctx, INVALID, h.get('value')!, `HTTP header ${name} has an empty value`);
+  if (name === '')
+    fail(ctx, 'OCNE_IGNITION_INVALID', h.get('name') ?? item, 'HTTP header name can not be empty');
+  if (value === '')
+    fail(ctx, 'OCNE_IGNITION_INVALID', h.get('value')!, `HTTP header ${name} has an empty value`);
 }
 
 /** A resource's `compression`: gzip or nothing. */
 export function checkCompression(ctx: Ctx, at: At | undefined, compression: string | undefined): void {
   if (compression !== undefined && compression !== '' && compression !== 'gzip') {
-    fail(ctx, INVALID, at!, `invalid compression ${JSON.stringify(compression)}: expected "gzip" or ""`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at!,
+      `invalid compression ${JSON.stringify(compression)}: expected "gzip" or ""`,
+    );
   }
 }
 
@@ -236,21 +273,27 @@ export function checkResourceSource(
 ): void {
   const { source, hash, headers } = resource;
   if (hash !== undefined) {
-    if (source === undefined) fail(ctx, INVALID, resource.hashAt!, 'verification needs a source');
+    if (source === undefined)
+      fail(ctx, 'OCNE_IGNITION_INVALID', resource.hashAt!, 'verification needs a source');
     checkHash(ctx, resource.hashAt!, hash);
   }
   if (headers.length > 0) {
     const headersAt = resource.headersAt!;
     const scheme = source === undefined || source === '' ? undefined : urlScheme(source);
     if (scheme === undefined || 'error' in scheme)
-      fail(ctx, INVALID, headersAt, 'HTTP headers need an http or https source');
+      fail(ctx, 'OCNE_IGNITION_INVALID', headersAt, 'HTTP headers need an http or https source');
     if (scheme.scheme !== 'http' && scheme.scheme !== 'https') {
-      fail(ctx, INVALID, headersAt, `HTTP headers can not be used with a ${scheme.scheme} source`);
+      fail(
+        ctx,
+        'OCNE_IGNITION_INVALID',
+        headersAt,
+        `HTTP headers can not be used with a ${scheme.scheme} source`,
+      );
     }
     checkDups(ctx, headers, (h) => h.value.name, 'HTTP header');
   }
   if (resource.sourceRequired && (source === undefined || source === '')) {
-    fail(ctx, INVALID, at, 'source is required: set source, inline or local');
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, 'source is required: set source, inline or local');
   }
 }
 
@@ -263,14 +306,14 @@ export function checkIgnitionConfig(ctx: Ctx, at: At, bytes: Uint8Array): void {
     JSON.parse(text);
     parseIgnition(text, { source: `${ctx.source}: ${formatPath(at.path)}` });
   } catch (e) {
-    fail(ctx, INVALID, at, `not a valid Ignition config: ${(e as Error).message}`, e);
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `not a valid Ignition config: ${(e as Error).message}`, e);
   }
 }
 
 /** An owner is an id or a name, not both. */
 export function checkOwner(ctx: Ctx, at: At, id: number | undefined, name: string | undefined): void {
   if (id !== undefined && name !== undefined && name !== '')
-    fail(ctx, INVALID, at, 'cannot set both id and name');
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, 'cannot set both id and name');
 }
 
 // butane base/util CheckForDecimalMode.
@@ -324,12 +367,12 @@ export function checkMode(ctx: Ctx, at: At | undefined, mode: number | undefined
   if (mode === undefined || at === undefined) return;
   const octal = `0o${mode.toString(8)}`;
   if (mode < 0 || mode > 0o7777)
-    fail(ctx, INVALID, at, `illegal mode ${mode} (${octal}): expected 0 to 0o7777`);
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `illegal mode ${mode} (${octal}): expected 0 to 0o7777`);
   const corrected = decimalModeToOctal(mode);
   if (corrected !== undefined && !isTypicalMode(mode, directory) && isTypicalMode(corrected, directory)) {
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       at,
       `mode ${mode} is ${octal} in octal, which is unreasonable; write 0${mode} for 0o${corrected.toString(8)} (remember the leading zero)`,
     );
@@ -337,7 +380,7 @@ export function checkMode(ctx: Ctx, at: At | undefined, mode: number | undefined
   if ((mode & 0o7000) !== 0) {
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       at,
       `mode ${octal} has setuid/setgid/sticky bits, which Ignition 3.4.0 does not support`,
     );
@@ -354,7 +397,7 @@ export function checkOverwrite(
   if (overwrite === true && (contents?.source === undefined || contents.source === null)) {
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       f.get('overwrite')!,
       'overwrite must be false if contents has no source, inline or local',
     );
@@ -366,7 +409,8 @@ export function checkHardLinkOwners(ctx: Ctx, f: Map<string, At>): void {
   for (const owner of ['user', 'group'] as const) {
     const o = readMap(ctx, f.get(owner), ['id', 'name']);
     for (const k of ['id', 'name']) {
-      if (isSet(ctx, o, k)) fail(ctx, INVALID, o.get(k)!, `${owner} is ignored for a hard link`);
+      if (isSet(ctx, o, k))
+        fail(ctx, 'OCNE_IGNITION_INVALID', o.get(k)!, `${owner} is ignored for a hard link`);
     }
   }
 }
@@ -391,7 +435,7 @@ export function checkUnitName(ctx: Ctx, at: At, name: string): void {
   if (!UNIT_EXTENSIONS.includes(goExt(name))) {
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       at,
       `invalid systemd unit name ${JSON.stringify(name)}: expected a unit type suffix such as .service`,
     );
@@ -401,7 +445,12 @@ export function checkUnitName(ctx: Ctx, at: At, name: string): void {
 /** A drop-in name ends in `.conf`. */
 export function checkDropinName(ctx: Ctx, at: At, name: string): void {
   if (goExt(name) !== '.conf') {
-    fail(ctx, INVALID, at, `invalid systemd drop-in name ${JSON.stringify(name)}: expected a .conf suffix`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `invalid systemd drop-in name ${JSON.stringify(name)}: expected a .conf suffix`,
+    );
   }
 }
 
@@ -409,7 +458,7 @@ export function checkDropinName(ctx: Ctx, at: At, name: string): void {
 export function checkUnitContents(ctx: Ctx, at: At | undefined, contents: string | undefined): string[] {
   if (contents === undefined) return [];
   const parsed = parseUnitContents(contents);
-  if ('error' in parsed) fail(ctx, INVALID, at!, `invalid unit content: ${parsed.error}`);
+  if ('error' in parsed) fail(ctx, 'OCNE_IGNITION_INVALID', at!, `invalid unit content: ${parsed.error}`);
   return parsed.sections;
 }
 
@@ -421,14 +470,19 @@ export function checkEnabledUnit(
 ): void {
   const { name, enabled, contents, sections } = unit;
   if (enabled === true && contents !== undefined && contents !== '' && !sections.includes('Install')) {
-    fail(ctx, INVALID, at!, `unit "${name}" is enabled, but has no install section so enable does nothing`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at!,
+      `unit "${name}" is enabled, but has no install section so enable does nothing`,
+    );
   }
 }
 
 /** `ssh_authorized_keys_local` entries need a files folder to be read from. */
 export function checkKeysLocal(ctx: Ctx, at: At | undefined, count: number): void {
   if (count > 0 && ctx.filesDir === undefined) {
-    fail(ctx, READ_FAILED, at!, 'ssh_authorized_keys_local needs a files folder (filesDir)');
+    fail(ctx, 'OCNE_IGNITION_READ_FAILED', at!, 'ssh_authorized_keys_local needs a files folder (filesDir)');
   }
 }
 
@@ -544,7 +598,7 @@ export function checkStorage(
       if (n.value.path.startsWith(`${l.value.path}/`)) {
         fail(
           ctx,
-          INVALID,
+          'OCNE_IGNITION_INVALID',
           n.at,
           `${n.kind} path ${n.value.path} is under ${l.value.path}, a link in this config`,
         );
@@ -556,7 +610,7 @@ export function checkStorage(
     const raw = l.value.target!;
     const target = raw.startsWith('/') ? normalizePosix(raw) : normalizePosix(`${l.value.path}/${raw}`);
     if (directories.some((d) => d.value.path === target))
-      fail(ctx, INVALID, l.at, `hard link target ${target} is a directory`);
+      fail(ctx, 'OCNE_IGNITION_INVALID', l.at, `hard link target ${target} is a directory`);
   }
   const unitPaths = new Set<string>();
   for (const { unit } of units) {
@@ -570,7 +624,7 @@ export function checkStorage(
     if (unitPaths.has(n.value.path)) {
       fail(
         ctx,
-        INVALID,
+        'OCNE_IGNITION_INVALID',
         { mark: undefined, path: [...n.at.path, 'path'] },
         `path ${n.value.path} conflicts with a systemd unit or drop-in`,
       );
@@ -606,7 +660,7 @@ export function checkInstanceUnits(ctx: Ctx, units: readonly CheckedUnit[]): voi
       return;
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       u.contentsAt ?? { mark: undefined, path: ['systemd', 'units', index, 'contents'] },
       `template unit "${template}" for "${u.unit.name}" doesn't have Install section`,
     );

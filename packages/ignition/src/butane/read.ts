@@ -8,8 +8,9 @@
  * function that reads them); this module never touches the file system itself.
  */
 import { isAbsolute, relative, resolve } from 'node:path';
+import type { OcneErrorCode } from '@ocne/core';
 import { isAlias, isMap, isScalar, isSeq, type Scalar } from 'yaml';
-import { IgnitionError, IgnitionErrorCode } from '../errors.js';
+import { IgnitionError } from '../errors.js';
 import { formatPath, type LocatedDocument, locate, parseLocated } from '../parse.js';
 import { IGNITION_VERSION } from '../spec.js';
 
@@ -61,15 +62,10 @@ export interface Placed<T> {
   at: At;
 }
 
-/** The error codes of reading, checking and translating Butane. */
-export const INVALID: IgnitionErrorCode = IgnitionErrorCode.Invalid;
-export const UNSUPPORTED: IgnitionErrorCode = IgnitionErrorCode.ButaneUnsupported;
-export const READ_FAILED: IgnitionErrorCode = IgnitionErrorCode.ReadFailed;
-
 /** Throws an {@link IgnitionError} pointing at the node of `at` (or, without one, at its path). */
 export function fail(
   ctx: Ctx,
-  code: IgnitionErrorCode,
+  code: OcneErrorCode,
   at: { mark?: unknown; path: YamlPath },
   message: string,
   cause?: unknown,
@@ -126,14 +122,15 @@ function describe(ctx: Ctx, node: unknown): string {
 /** The scalar at `at`, or undefined for null; anything else is a type error. */
 function scalarAt(ctx: Ctx, at: At, expected: string): Scalar | undefined {
   if (isNull(ctx, at.node)) return undefined;
-  if (!isScalar(at.node)) fail(ctx, INVALID, at, `expected ${expected}, got ${describe(ctx, at.node)}`);
+  if (!isScalar(at.node))
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected ${expected}, got ${describe(ctx, at.node)}`);
   return at.node;
 }
 
 function binary(ctx: Ctx, at: At, s: Scalar): Uint8Array {
   const b64 = textOf(s).replace(/[\r\n]/g, '');
   if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) {
-    fail(ctx, INVALID, at, '!!binary value contains invalid base64 data');
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, '!!binary value contains invalid base64 data');
   }
   return Uint8Array.from(Buffer.from(b64, 'base64'));
 }
@@ -199,9 +196,11 @@ export function readInt(ctx: Ctx, at: At | undefined): number | undefined {
   const text = textOf(s);
   const resolvable = tag === '!!int' || tag === '!!float' || (tag === '' && !isQuoted(s));
   const value = resolvable ? resolveNumber(text) : undefined;
-  if (value === undefined) fail(ctx, INVALID, at, `expected a whole number, got ${JSON.stringify(text)}`);
-  if (!Number.isInteger(value)) fail(ctx, INVALID, at, `expected a whole number, got ${text}`);
-  if (!Number.isSafeInteger(value)) fail(ctx, INVALID, at, `${text} is too large`);
+  if (value === undefined)
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected a whole number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value))
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected a whole number, got ${text}`);
+  if (!Number.isSafeInteger(value)) fail(ctx, 'OCNE_IGNITION_INVALID', at, `${text} is too large`);
   return value;
 }
 
@@ -221,16 +220,18 @@ export function readBool(ctx: Ctx, at: At | undefined): boolean | undefined {
   }
   if (YAML11_TRUE.has(text)) return true;
   if (YAML11_FALSE.has(text)) return false;
-  return fail(ctx, INVALID, at, `expected true or false, got ${JSON.stringify(text)}`);
+  return fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected true or false, got ${JSON.stringify(text)}`);
 }
 
 /** The items of a list field (null is an empty list). A null item is an error (Butane drops it silently). */
 export function readList(ctx: Ctx, at: At | undefined): At[] {
   if (at === undefined || isNull(ctx, at.node)) return [];
-  if (!isSeq(at.node)) fail(ctx, INVALID, at, `expected a list, got ${describe(ctx, at.node)}`);
+  if (!isSeq(at.node))
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected a list, got ${describe(ctx, at.node)}`);
   return at.node.items.map((item, i) => {
     const child: At = { node: deref(ctx, item), mark: item, path: [...at.path, i] };
-    if (isNull(ctx, item)) fail(ctx, INVALID, child, 'expected a value, got an empty list item');
+    if (isNull(ctx, item))
+      fail(ctx, 'OCNE_IGNITION_INVALID', child, 'expected a value, got an empty list item');
     return child;
   });
 }
@@ -257,7 +258,8 @@ export function readMap(
 ): Map<string, At> {
   const out = new Map<string, At>();
   if (at === undefined || isNull(ctx, at.node)) return out;
-  if (!isMap(at.node)) fail(ctx, INVALID, at, `expected a mapping, got ${describe(ctx, at.node)}`);
+  if (!isMap(at.node))
+    fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected a mapping, got ${describe(ctx, at.node)}`);
   for (const pair of at.node.items) {
     const key = deref(ctx, pair.key);
     const name = isScalar(key) ? textOf(key) : describe(ctx, key);
@@ -267,14 +269,19 @@ export function readMap(
     const why = unsupported[name];
     if (why !== undefined) {
       if (isNull(ctx, value) || ((isMap(value) || isSeq(value)) && value.items.length === 0)) continue;
-      fail(ctx, UNSUPPORTED, keyAt, `${name} is not supported: ${why}`);
+      fail(ctx, 'OCNE_BUTANE_UNSUPPORTED', keyAt, `${name} is not supported: ${why}`);
     }
     const wrong = invalid[name];
-    if (wrong !== undefined) fail(ctx, INVALID, keyAt, wrong);
+    if (wrong !== undefined) fail(ctx, 'OCNE_IGNITION_INVALID', keyAt, wrong);
     if (!allowed.includes(name)) {
       const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       const hint = snake !== name && allowed.includes(snake) ? ` (Butane spells it "${snake}")` : '';
-      fail(ctx, INVALID, keyAt, `unknown key "${name}"${hint}; allowed here: ${allowed.join(', ')}`);
+      fail(
+        ctx,
+        'OCNE_IGNITION_INVALID',
+        keyAt,
+        `unknown key "${name}"${hint}; allowed here: ${allowed.join(', ')}`,
+      );
     }
     out.set(name, child);
   }
@@ -288,7 +295,7 @@ export function required(
   at: { mark?: unknown; path: YamlPath },
   message: string,
 ): asserts value is string {
-  if (value === undefined || value === '') fail(ctx, INVALID, at, message);
+  if (value === undefined || value === '') fail(ctx, 'OCNE_IGNITION_INVALID', at, message);
 }
 
 /**
@@ -308,7 +315,7 @@ export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; ro
   if (!isMap(root.node)) {
     fail(
       ctx,
-      INVALID,
+      'OCNE_IGNITION_INVALID',
       root,
       `expected a Butane config: a mapping with variant: ${BUTANE_VARIANT} and version: ${BUTANE_VERSION}`,
     );
@@ -333,7 +340,7 @@ export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; ro
   if (variant !== BUTANE_VARIANT) {
     fail(
       ctx,
-      UNSUPPORTED,
+      'OCNE_BUTANE_UNSUPPORTED',
       variantAt!,
       `Butane variant ${JSON.stringify(variant)} is not supported: only variant ${BUTANE_VARIANT}, version ${BUTANE_VERSION} is`,
     );
@@ -347,7 +354,7 @@ export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; ro
   if (version !== BUTANE_VERSION) {
     fail(
       ctx,
-      UNSUPPORTED,
+      'OCNE_BUTANE_UNSUPPORTED',
       versionAt!,
       `Butane ${BUTANE_VARIANT} version ${JSON.stringify(version)} is not supported: only ${BUTANE_VERSION} (Ignition ${IGNITION_VERSION}) is`,
     );
@@ -363,18 +370,23 @@ export function readLocal(ctx: Ctx, at: At, local: string): Uint8Array {
   if (ctx.filesDir === undefined) {
     fail(
       ctx,
-      READ_FAILED,
+      'OCNE_IGNITION_READ_FAILED',
       at,
       `cannot read local file ${JSON.stringify(local)}: local paths need a files folder (filesDir)`,
     );
   }
   if (ctx.readFile === undefined) {
-    fail(ctx, READ_FAILED, at, `cannot read local file ${JSON.stringify(local)}: no readFile was given`);
+    fail(
+      ctx,
+      'OCNE_IGNITION_READ_FAILED',
+      at,
+      `cannot read local file ${JSON.stringify(local)}: no readFile was given`,
+    );
   }
   if (isAbsolute(local)) {
     fail(
       ctx,
-      READ_FAILED,
+      'OCNE_IGNITION_READ_FAILED',
       at,
       `local path ${JSON.stringify(local)} must be relative to the files folder ${ctx.filesDir}`,
     );
@@ -385,7 +397,7 @@ export function readLocal(ctx: Ctx, at: At, local: string): Uint8Array {
   if (rel === '..' || rel.startsWith('../') || rel.startsWith('..\\') || isAbsolute(rel)) {
     fail(
       ctx,
-      READ_FAILED,
+      'OCNE_IGNITION_READ_FAILED',
       at,
       `local path ${JSON.stringify(local)} is outside the files folder ${ctx.filesDir}`,
     );
@@ -393,7 +405,13 @@ export function readLocal(ctx: Ctx, at: At, local: string): Uint8Array {
   try {
     return ctx.readFile(full);
   } catch (e) {
-    return fail(ctx, READ_FAILED, at, `cannot read local file ${full}: ${(e as Error).message}`, e);
+    return fail(
+      ctx,
+      'OCNE_IGNITION_READ_FAILED',
+      at,
+      `cannot read local file ${full}: ${(e as Error).message}`,
+      e,
+    );
   }
 }
 
