@@ -71,37 +71,36 @@ function planError(objects: ReadonlyArray<Record<string, unknown>>, name: string
 
 describe('the kinds a move lists', () => {
   it('are the namespaced Cluster API kinds at their storage version, then Secrets and ConfigMaps', () => {
-    const other = {
-      metadata: { name: 'widgets.example.com' },
-      spec: {
-        group: 'example.com',
-        scope: 'Namespaced',
-        names: { kind: 'Widget', plural: 'widgets' },
-        versions: [{ name: 'v1', served: true, storage: true }],
-      },
-    };
-    const labelled = {
-      metadata: { name: 'probes.example.org', labels: { 'clusterctl.cluster.x-k8s.io': '' } },
-      spec: {
-        group: 'example.org',
-        scope: 'Namespaced',
-        names: { kind: 'Probe', plural: 'probes' },
-        versions: [
-          { name: 'v1alpha1', served: true, storage: false },
-          { name: 'v1beta1', served: true, storage: true, subresources: { status: {} } },
-        ],
-      },
-    };
-    const global = {
-      metadata: { name: 'ociclusteridentities.infrastructure.cluster.x-k8s.io' },
-      spec: {
-        group: 'infrastructure.cluster.x-k8s.io',
-        scope: 'Cluster',
-        names: { kind: 'OCIClusterIdentity', plural: 'ociclusteridentities' },
-        versions: [{ name: 'v1beta2', served: true, storage: true }],
-      },
-    };
-    const kinds = moveKinds([...CRDS, other, labelled, global] as Crd[]);
+    const crd = (
+      group: string,
+      names: { kind: string; plural: string },
+      scope: string,
+      versions: Crd['spec']['versions'],
+      labels?: Record<string, string>,
+    ): Crd => ({
+      metadata: { name: `${names.plural}.${group}`, ...(labels ? { labels } : {}) },
+      spec: { group, scope, names, versions },
+    });
+    const other = crd('example.com', { kind: 'Widget', plural: 'widgets' }, 'Namespaced', [
+      { name: 'v1', served: true, storage: true },
+    ]);
+    const labelled = crd(
+      'example.org',
+      { kind: 'Probe', plural: 'probes' },
+      'Namespaced',
+      [
+        { name: 'v1alpha1', served: true, storage: false },
+        { name: 'v1beta1', served: true, storage: true, subresources: { status: {} } },
+      ],
+      { 'clusterctl.cluster.x-k8s.io': '' },
+    );
+    const global = crd(
+      'infrastructure.cluster.x-k8s.io',
+      { kind: 'OCIClusterIdentity', plural: 'ociclusteridentities' },
+      'Cluster',
+      [{ name: 'v1beta2', served: true, storage: true }],
+    );
+    const kinds = moveKinds([...CRDS, other, labelled, global]);
     expect(kinds.map((k) => `${k.group ? `${k.group}/` : ''}${k.version} ${k.kind}`)).toEqual([
       'bootstrap.cluster.x-k8s.io/v1beta1 KubeadmConfig',
       'bootstrap.cluster.x-k8s.io/v1beta1 KubeadmConfigTemplate',

@@ -142,6 +142,14 @@ afterEach(() => {
 
 type ConfigMap = KubernetesObject & { data?: Record<string, string> };
 
+/** ConfigMap `name` of a namespace with `data.v`. */
+const configMapOf = (namespace: string, v: string, name = 'c'): ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data: { v },
+});
+
 /** An object as the API server sends it (JSON, not client-node's models), read directly. */
 async function raw(path: string): Promise<ConfigMap> {
   const rest = direct.rest();
@@ -155,13 +163,10 @@ async function raw(path: string): Promise<ConfigMap> {
 /** A namespace of its own with ConfigMap `c`, created directly; the proxy's log starts empty. */
 async function setUp(): Promise<{ namespace: string; path: string; configMap: ConfigMap }> {
   const namespace = `retry-test-${process.pid}-${n++}`;
-  const configMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'c', namespace },
-    data: { v: '0' },
-  };
-  await direct.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, configMap]);
+  await direct.apply([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    configMapOf(namespace, '0'),
+  ]);
   const path = `/api/v1/namespaces/${namespace}/configmaps/c`;
   const stored = await raw(path);
   seen.length = 0;
@@ -194,14 +199,7 @@ describe('429 and 503 with Retry-After', () => {
 
     faults = [{ method: 'PATCH', path, answer: 503, retryAfter: '1' }];
     const applyStarted = performance.now();
-    const [applied] = await viaProxy.apply([
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'c', namespace },
-        data: { v: '1' },
-      } as ConfigMap,
-    ]);
+    const [applied] = await viaProxy.apply([configMapOf(namespace, '1')]);
     expect(performance.now() - applyStarted).toBeGreaterThanOrEqual(950);
     expect(applied?.result).toBe('applied');
     expect((await raw(path)).data).toEqual({ v: '1' });
@@ -222,7 +220,7 @@ describe('429 and 503 with Retry-After', () => {
 
   it('stops at once when the signal aborts, while waiting or while a request is unanswered', async () => {
     const { namespace, path } = await setUp();
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace }, data: { v: '2' } };
+    const cm = configMapOf(namespace, '2');
     for (const fault of [
       { method: 'PATCH', path, answer: 429, retryAfter: '30' } as const,
       { method: 'PATCH', path, hold: true } as const,
@@ -260,24 +258,24 @@ describe('a write whose answer is lost', () => {
 
   it('a retried server-side apply lands once; a create is not repeated after a lost answer, but after a 429', async () => {
     const { namespace, path } = await setUp();
-    const cm = (name: string, v: string) =>
-      ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { v } }) as ConfigMap;
     faults = [{ method: 'PATCH', path, drop: true }];
-    const [applied] = await viaProxy.apply([cm('c', 'applied')]);
+    const [applied] = await viaProxy.apply([configMapOf(namespace, 'applied')]);
     expect(log()).toEqual(['PATCH dropped', 'PATCH 200']);
     expect(applied?.object.metadata?.resourceVersion).toBe(seen[0]?.answer?.resourceVersion);
 
     seen.length = 0;
     const collection = `/api/v1/namespaces/${namespace}/configmaps`;
     faults = [{ method: 'POST', path: collection, drop: true }];
-    const error = await viaProxy.apply([cm('d', '1')], { mode: 'create' }).catch((e: unknown) => e);
+    const error = await viaProxy
+      .apply([configMapOf(namespace, '1', 'd')], { mode: 'create' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: KubeErrorCode.Unreachable });
     expect(log()).toEqual(['POST dropped']);
     expect(await direct.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'd' })).toBeDefined();
 
     seen.length = 0;
     faults = [{ method: 'POST', path: collection, answer: 429, retryAfter: '0' }];
-    const [created] = await viaProxy.apply([cm('e', '1')], { mode: 'create' });
+    const [created] = await viaProxy.apply([configMapOf(namespace, '1', 'e')], { mode: 'create' });
     expect(created?.result).toBe('created');
     expect(log()).toEqual(['POST 429', 'POST 201']);
   });
@@ -286,18 +284,8 @@ describe('a write whose answer is lost', () => {
 describe('a genuine conflict', () => {
   it('fails with the Kubernetes Conflict, also when the retry of a lost PUT finds someone else’s change', async () => {
     const { namespace, path, configMap } = await setUp();
-    const theirs = async () => {
-      await direct.apply([
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: 'c', namespace },
-          data: { v: 'theirs' },
-        } as ConfigMap,
-      ]);
-    };
     // Someone else changed it after it was read: the PUT carries a stale resourceVersion.
-    await theirs();
+    await direct.apply([configMapOf(namespace, 'theirs')]);
     const stale = await withRest((rest) =>
       rest
         .call('PUT', path, { body: { ...configMap, data: { v: 'mine' } }, doing: 'updating c' })
@@ -319,14 +307,7 @@ describe('a genuine conflict', () => {
         path,
         drop: true,
         meanwhile: async () => {
-          await direct.apply([
-            {
-              apiVersion: 'v1',
-              kind: 'ConfigMap',
-              metadata: { name: 'c', namespace },
-              data: { v: 'later' },
-            } as ConfigMap,
-          ]);
+          await direct.apply([configMapOf(namespace, 'later')]);
         },
       },
     ];
