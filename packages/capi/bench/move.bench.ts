@@ -5,7 +5,7 @@
 import type { EventInput } from '@ocne/core';
 import { connect } from '@ocne/kubernetes';
 import { startControlPlane } from '@ocne/test-control-plane';
-import { moveCluster } from '../src/move.ts';
+import { moveCluster } from '../src/move/index.ts';
 import { installCapiCrds } from '../test/crds.ts';
 import { createClusterGraph, graphSize } from '../test/graph.ts';
 

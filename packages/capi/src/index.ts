@@ -20,8 +20,8 @@ export type {
   MoveObjectRef,
   MoveOwner,
   MoveResult,
-} from './move.js';
-export { CAPI_MOVE_STEP, CapiMoveError, CapiMoveErrorCode, moveCluster } from './move.js';
+} from './move/index.js';
+export { CAPI_MOVE_STEP, CapiMoveError, CapiMoveErrorCode, moveCluster } from './move/index.js';
 export type {
   CapiCatalog,
   CapiProviderChartsOptions,

@@ -373,6 +373,45 @@ function drafts(options: ClusterGraphOptions): Draft[] {
   return out;
 }
 
+/** A draft's object with owner references to its owners, as created (the first one is the controller). */
+function withOwners(d: Draft, created: ReadonlyMap<string, GraphObject>): Draft['object'] {
+  const ownerReferences = d.owners.map((key, i) => {
+    const owner = created.get(key)!;
+    return {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: owner.name,
+      uid: owner.uid,
+      ...(i === 0 ? { controller: true, blockOwnerDeletion: true } : {}),
+    };
+  });
+  const body = structuredClone(d.object);
+  if (ownerReferences.length > 0) body.metadata = { ...body.metadata, ownerReferences };
+  return body;
+}
+
+/**
+ * The graph of one cluster as the source's API server would list it, without a server: every
+ * object with a made-up UID (`uid-<Kind>-<name>`), owner references to those UIDs, and its status.
+ * For tests of the pure move plan.
+ */
+export function listedClusterGraph(options: ClusterGraphOptions): Array<Record<string, unknown>> {
+  const created = new Map<string, GraphObject>();
+  const kinds = new Map(GRAPH_KINDS.map((k) => [k.kind, k]));
+  // drafts() adds every owner before what it owns.
+  return drafts(options).map((d) => {
+    const body = withOwners(d, created);
+    const uid = `uid-${d.key.replace('/', '-')}`;
+    created.set(d.key, { apiVersion: body.apiVersion!, kind: body.kind!, name: body.metadata!.name!, uid });
+    const status = d.status && kinds.get(body.kind!)?.status ? { status: d.status } : {};
+    return {
+      ...body,
+      metadata: { ...body.metadata, uid, resourceVersion: '1', creationTimestamp: now() },
+      ...status,
+    };
+  });
+}
+
 /**
  * Creates the graph of one cluster in `options.namespace` (which must exist), owners before what
  * they own, each object's status written through the status subresource. Returns every object.
@@ -390,18 +429,7 @@ export async function createClusterGraph(
     const level = remaining.filter((d) => d.owners.every((o) => uids.has(o)));
     remaining = remaining.filter((d) => !level.includes(d));
     await pool(level, options.concurrency ?? 16, async (d) => {
-      const ownerReferences = d.owners.map((key, i) => {
-        const owner = uids.get(key)!;
-        return {
-          apiVersion: owner.apiVersion,
-          kind: owner.kind,
-          name: owner.name,
-          uid: owner.uid,
-          ...(i === 0 ? { controller: true, blockOwnerDeletion: true } : {}),
-        };
-      });
-      const body = structuredClone(d.object);
-      if (ownerReferences.length > 0) body.metadata = { ...body.metadata, ownerReferences };
+      const body = withOwners(d, uids);
       const created = await objects.create(body);
       const uid = created.metadata?.uid ?? '';
       uids.set(d.key, { apiVersion: body.apiVersion!, kind: body.kind!, name: body.metadata!.name!, uid });

@@ -1,12 +1,16 @@
 /**
  * The one place the SDK talks to Kubernetes (through `@kubernetes/client-node`): connecting from
- * a kubeconfig, server-side apply, reads, deletes, and watch-based waits.
+ * a kubeconfig, server-side apply, reads, deletes, and watch-based waits. Every request of these
+ * methods goes through the retry policy of `retry.ts`, the same as {@link KubeRestClient}'s; a
+ * watch that ends is resumed by {@link KubeClient.waitFor} itself.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import {
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
+  Observable,
   PatchStrategy,
   type V1APIResource,
   Watch,
@@ -18,6 +22,7 @@ import { type EventSink, runStep } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
 import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
 import { KubeRestClient, type KubeRestOptions } from './rest.js';
+import { withRetries } from './retry.js';
 
 /** Where the kubeconfig comes from. */
 export interface ConnectOptions {
@@ -150,12 +155,36 @@ class ObjectApi extends KubernetesObjectApi {
   resourceOf(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
     return this.resource(apiVersion, kind);
   }
+
+  /**
+   * Gives every request the signal `current()` answers at that moment. The object API has no
+   * signal parameter, and its per-call options do not reach the middleware it runs.
+   */
+  useSignals(current: () => AbortSignal | undefined): void {
+    this.configuration.middleware.push({
+      pre: (request) => {
+        const signal = current();
+        if (signal !== undefined) request.setSignal(signal);
+        return new Observable(Promise.resolve(request));
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
+    });
+  }
+}
+
+/** Options of one request of {@link KubeClient}. */
+interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** False for a create: see `RetryOptions.repeatable`. @defaultValue true */
+  repeatable?: boolean;
 }
 
 /** A connection to one cluster. */
 export class KubeClient {
   readonly config: KubeConfig;
   readonly #api: ObjectApi;
+  /** The signal of the attempt running in this async context (for the requests it makes). */
+  readonly #attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
   constructor(config: KubeConfig) {
     this.config = config;
@@ -163,6 +192,19 @@ export class KubeClient {
     // context); give that instance the subclass's prototype for resourceOf.
     this.#api = ObjectApi.makeApiClient(config) as ObjectApi;
     Object.setPrototypeOf(this.#api, ObjectApi.prototype);
+    this.#api.useSignals(() => this.#attemptSignal.getStore());
+  }
+
+  /**
+   * Runs client-node requests under the retry policy: `request` is one attempt, and every request
+   * it makes ends with the caller's signal or the attempt's time. Throws a {@link KubeError}.
+   */
+  #call<T>(doing: string, request: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+    return withRetries((signal) => this.#attemptSignal.run(signal, request), {
+      doing,
+      signal: options.signal,
+      ...(options.repeatable === false ? { repeatable: false } : {}),
+    });
   }
 
   /** Plain REST calls against this client's server (see {@link KubeRestClient}); close it when done. */
@@ -177,12 +219,9 @@ export class KubeClient {
 
   /** The URL path of a kind's collection (namespaced when a namespace is given). */
   async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
-    let resource: V1APIResource | undefined;
-    try {
-      resource = await this.#api.resourceOf(apiVersion, kind);
-    } catch (error) {
-      throw wrapKubeError(error, `looking up the resource of ${kind} (${apiVersion})`);
-    }
+    const resource = await this.#call(`looking up the resource of ${kind} (${apiVersion})`, () =>
+      this.#api.resourceOf(apiVersion, kind),
+    );
     if (resource === undefined) {
       throw new KubeError(KubeErrorCode.Api, `the API server has no resource for ${kind} in ${apiVersion}`, {
         status: { code: 404, reason: 'NotFound', message: `no ${kind} in ${apiVersion}` },
@@ -197,15 +236,16 @@ export class KubeClient {
   /** Reads an object; `undefined` when it does not exist. */
   async get<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
-      return (await this.#api.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-      })) as T;
+      return (await this.#call(`reading ${describeRef(ref)}`, () =>
+        this.#api.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        }),
+      )) as T;
     } catch (error) {
-      const wrapped = wrapKubeError(error, `reading ${describeRef(ref)}`);
-      if (hasReason(wrapped, 'NotFound')) return undefined;
-      throw wrapped;
+      if (hasReason(error, 'NotFound')) return undefined;
+      throw error;
     }
   }
 
@@ -215,21 +255,31 @@ export class KubeClient {
     kind: string,
     options: { namespace?: string; labelSelector?: string } = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
-    try {
-      const list = await this.#api.list<T>(
-        apiVersion,
-        kind,
-        options.namespace,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        options.labelSelector,
-      );
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    } catch (error) {
-      throw wrapKubeError(error, `listing ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`);
-    }
+    return this.#list(apiVersion, kind, options, undefined);
+  }
+
+  async #list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string },
+    signal: AbortSignal | undefined,
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const list = await this.#call(
+      `listing ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`,
+      () =>
+        this.#api.list<T>(
+          apiVersion,
+          kind,
+          options.namespace,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          options.labelSelector,
+        ),
+      { signal },
+    );
+    return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
   /**
@@ -263,7 +313,11 @@ export class KubeClient {
         object.kind !== 'Namespace' &&
         object.kind !== 'CustomResourceDefinition'
       ) {
-        const resource = await this.#api.resourceOf(ref.apiVersion, ref.kind).catch(() => undefined);
+        const resource = await this.#call(
+          `looking up the resource of ${ref.kind} (${ref.apiVersion})`,
+          () => this.#api.resourceOf(ref.apiVersion, ref.kind),
+          { signal: options.signal },
+        ).catch(() => undefined);
         if (resource?.namespaced) {
           ref.namespace = options.defaultNamespace ?? 'default';
           object.metadata = { ...object.metadata, namespace: ref.namespace };
@@ -271,29 +325,35 @@ export class KubeClient {
       }
       const doing = `applying ${describeRef(ref)}`;
       const body = forSerializer(object);
-      try {
-        if (options.mode === 'create') {
-          try {
-            const created = await this.#api.create(body, undefined, dryRun, fieldManager);
-            results.push({ ref, result: 'created', object: created });
-          } catch (error) {
-            const wrapped = wrapKubeError(error, doing);
-            if (!hasReason(wrapped, 'AlreadyExists')) throw wrapped;
-            results.push({ ref, result: 'exists', object });
-          }
-        } else {
-          const applied = await this.#api.patch(
-            body,
-            undefined,
-            dryRun,
-            fieldManager,
-            options.force ?? true,
-            PatchStrategy.ServerSideApply,
+      if (options.mode === 'create') {
+        try {
+          // Not repeated after an unknown outcome: a retry meeting its own create would say `exists`.
+          const created = await this.#call(
+            doing,
+            () => this.#api.create(body, undefined, dryRun, fieldManager),
+            { signal: options.signal, repeatable: false },
           );
-          results.push({ ref, result: 'applied', object: applied });
+          results.push({ ref, result: 'created', object: created });
+        } catch (error) {
+          if (!hasReason(error, 'AlreadyExists')) throw error;
+          results.push({ ref, result: 'exists', object });
         }
-      } catch (error) {
-        throw wrapKubeError(error, doing);
+      } else {
+        // Server-side apply is idempotent: a retry after a lost answer applies the same again.
+        const applied = await this.#call(
+          doing,
+          () =>
+            this.#api.patch(
+              body,
+              undefined,
+              dryRun,
+              fieldManager,
+              options.force ?? true,
+              PatchStrategy.ServerSideApply,
+            ),
+          { signal: options.signal },
+        );
+        results.push({ ref, result: 'applied', object: applied });
       }
       if (object.kind === 'CustomResourceDefinition' && !options.dryRun) pendingCrds.push(object);
     }
@@ -320,21 +380,26 @@ export class KubeClient {
   /** Deletes an object (absent is fine) and, by default, waits until it is gone. */
   async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<void> {
     try {
-      await this.#api.delete(
-        {
-          apiVersion: ref.apiVersion,
-          kind: ref.kind,
-          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-        },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        options.propagationPolicy ?? 'Background',
+      // A retry after a lost answer finds the object gone (NotFound), which is fine here.
+      await this.#call(
+        `deleting ${describeRef(ref)}`,
+        () =>
+          this.#api.delete(
+            {
+              apiVersion: ref.apiVersion,
+              kind: ref.kind,
+              metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+            },
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            options.propagationPolicy ?? 'Background',
+          ),
+        { signal: options.signal },
       );
     } catch (error) {
-      const wrapped = wrapKubeError(error, `deleting ${describeRef(ref)}`);
-      if (!hasReason(wrapped, 'NotFound')) throw wrapped;
+      if (!hasReason(error, 'NotFound')) throw error;
       return;
     }
     if (options.wait === false) return;
@@ -369,10 +434,15 @@ export class KubeClient {
       let resourceVersion = '';
       let backoff = options.backoffMs ?? 200;
       const relist = async () => {
-        const listed = await this.list<T>(target.apiVersion, target.kind, {
-          ...(target.namespace ? { namespace: target.namespace } : {}),
-          ...(target.labelSelector ? { labelSelector: target.labelSelector } : {}),
-        });
+        const listed = await this.#list<T>(
+          target.apiVersion,
+          target.kind,
+          {
+            ...(target.namespace ? { namespace: target.namespace } : {}),
+            ...(target.labelSelector ? { labelSelector: target.labelSelector } : {}),
+          },
+          signal,
+        );
         state.clear();
         for (const o of listed.items)
           if (!target.name || o.metadata?.name === target.name) state.set(key(o), o);

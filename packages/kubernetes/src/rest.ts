@@ -2,14 +2,14 @@
  * Plain REST calls against the API server of a {@link KubeClient}, for what its typed methods do
  * not offer: JSON merge patches, the status subresource, deletes with preconditions, paged lists
  * of many objects. Keep-alive connections (many calls in parallel, as a move makes them), TLS and
- * credentials from the kubeconfig (refreshed every minute, for exec plugins), and retries of
- * transient failures (429, 5xx, dropped connections, a request that got no answer).
+ * credentials from the kubeconfig (refreshed every minute, for exec plugins), and the retries of
+ * `retry.ts` (the same policy as {@link KubeClient}'s methods).
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClient } from './client.js';
-import { KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+import { KubeError, KubeErrorCode } from './errors.js';
+import { storedAsSent, withRetries } from './retry.js';
 
 /** Options of {@link KubeClient.rest}. */
 export interface KubeRestOptions {
@@ -36,7 +36,19 @@ export interface KubeRestCallOptions {
   allowNotFound?: boolean;
 }
 
-const TRANSIENT = new Set([429, 500, 502, 503, 504]);
+/** An answer that is not a success, as `retry.ts` and `wrapKubeError` read it (like client-node's `ApiException`). */
+class HttpAnswer extends Error {
+  readonly code: number;
+  readonly body: string;
+  readonly headers: IncomingHttpHeaders;
+
+  constructor(code: number, body: string, headers: IncomingHttpHeaders) {
+    super(`HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
+  }
+}
 
 /** REST calls against one API server; see the module description. Call {@link KubeRestClient.close} when done. */
 export class KubeRestClient {
@@ -101,7 +113,7 @@ export class KubeRestClient {
     body: string | undefined,
     contentType: string,
     signal: AbortSignal,
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<{ status: number; text: string; headers: IncomingHttpHeaders }> {
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${path}`, this.#base);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
@@ -123,7 +135,11 @@ export class KubeRestClient {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              headers: response.headers,
+            }),
           );
           response.on('error', reject);
         },
@@ -135,69 +151,75 @@ export class KubeRestClient {
 
   /**
    * One call (`path` below the server URL, with its query); the parsed JSON answer, or `undefined`
-   * for an empty one. Transient failures are retried with backoff; the rest throw a
-   * {@link KubeError} whose message starts with `doing`.
+   * for an empty one. Transient failures are retried (see `retry.ts`); the rest throw a
+   * {@link KubeError} whose message starts with `doing`. Every method is retried, a POST too: a
+   * create whose first answer was lost then fails with `AlreadyExists`, which the caller, knowing
+   * whether the object existed before, can tell from someone else's object. A PUT whose first
+   * answer was lost and whose retry fails with 409 Conflict succeeds when the object stored is the
+   * one sent.
    */
   async call<T = Record<string, unknown>>(
     method: string,
     path: string,
     options: KubeRestCallOptions,
   ): Promise<T | undefined> {
+    const { doing } = options;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const contentType = options.merge ? 'application/merge-patch+json' : 'application/json';
     const write = method !== 'GET' && method !== 'DELETE';
     const query = write
       ? `${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(this.#fieldManager)}`
       : '';
-    for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
+    const attempt = async (signal: AbortSignal): Promise<T | undefined> => {
       try {
         await this.#prepare();
       } catch (caught) {
-        throw new KubeError(
-          KubeErrorCode.InvalidKubeconfig,
-          `${options.doing}: cannot use the kubeconfig: ${(caught as Error).message}`,
-          { cause: caught },
-        );
+        const message = `${doing}: cannot use the kubeconfig: ${(caught as Error).message}`;
+        throw new KubeError(KubeErrorCode.InvalidKubeconfig, message, { cause: caught });
       }
-      const timeout = AbortSignal.timeout(this.#timeoutMs);
-      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-      let error: unknown;
-      try {
-        const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
-        if (response.status >= 200 && response.status < 300) {
-          if (response.text === '') return undefined;
-          try {
-            return JSON.parse(response.text) as T;
-          } catch (parse) {
-            // Not transient: the server answered, with something that is not JSON.
-            error = new KubeError(KubeErrorCode.Api, `${options.doing}: the answer is not JSON`, {
-              cause: parse,
-            });
-            throw error;
-          }
+      const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
+      if (response.status >= 200 && response.status < 300) {
+        if (response.text === '') return undefined;
+        try {
+          return JSON.parse(response.text) as T;
+        } catch (parse) {
+          // Not transient: the server answered, with something that is not JSON.
+          throw new KubeError(KubeErrorCode.Api, `${doing}: the answer is not JSON`, { cause: parse });
         }
-        if (response.status === 404 && options.allowNotFound) return undefined;
-        error = wrapKubeError({ code: response.status, body: response.text }, options.doing);
-        if (!TRANSIENT.has(response.status) || attempt >= this.#attempts) throw error;
-      } catch (caught) {
-        if (caught === error) throw caught;
-        if (options.signal?.aborted) {
-          throw new KubeError(KubeErrorCode.Cancelled, `${options.doing}: cancelled`, { cause: caught });
-        }
-        error = timeout.aborted
-          ? new KubeError(KubeErrorCode.Timeout, `${options.doing}: no answer in ${this.#timeoutMs} ms`, {
-              cause: caught,
-            })
-          : wrapKubeError(caught, options.doing);
-        if (attempt >= this.#attempts) throw error;
       }
-      try {
-        await sleep(100 * 2 ** (attempt - 1), undefined, options.signal ? { signal: options.signal } : {});
-      } catch (caught) {
-        throw new KubeError(KubeErrorCode.Cancelled, `${options.doing}: cancelled`, { cause: caught });
-      }
-    }
+      if (response.status === 404 && options.allowNotFound) return undefined;
+      throw new HttpAnswer(response.status, response.text, response.headers);
+    };
+    return withRetries(attempt, {
+      doing,
+      signal: options.signal,
+      attempts: this.#attempts,
+      timeoutMs: this.#timeoutMs,
+      ...(method === 'PUT' && body !== undefined
+        ? { afterConflict: () => this.#putLanded<T>(path, JSON.parse(body), options) }
+        : {}),
+    });
+  }
+
+  /**
+   * After a retried PUT met 409 Conflict: the object as stored, when it is what the PUT sent (the
+   * first attempt's write landed and only its answer was lost); `undefined` otherwise.
+   */
+  async #putLanded<T>(
+    path: string,
+    sent: unknown,
+    options: KubeRestCallOptions,
+  ): Promise<{ value: T } | undefined> {
+    const stored = await this.call<T>('GET', path.split('?')[0] ?? path, {
+      doing: `${options.doing}: reading it back after a conflict`,
+      signal: options.signal,
+      allowNotFound: true,
+    }).catch((error: unknown) => {
+      // Cancelled: say so. Any other failure to read it back: the conflict stands.
+      if (options.signal?.aborted) throw error;
+      return undefined;
+    });
+    return stored !== undefined && storedAsSent(sent, stored) ? { value: stored } : undefined;
   }
 
   /** Every object of a collection, page by page (500 a page), with `apiVersion` and `kind` set. */

@@ -1,14 +1,17 @@
 // KubeClient.rest(): plain REST calls with retries of transient failures, against an HTTP server
-// of ours on 127.0.0.1 that answers as an overloaded API server would.
+// of ours on 127.0.0.1 that answers as an overloaded API server would (or drops the connection
+// without an answer); and the pure parts of the retry policy (src/retry.ts).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KubeClient, KubeErrorCode } from '../src/index.js';
+import { retryAfterMs, storedAsSent } from '../src/retry.js';
 
 let server: Server;
 let kube: KubeClient;
 const seen: Array<{ method: string; url: string; type: string | undefined; body: string }> = [];
-let answers: Array<[number, unknown]> = [];
+/** The next answers: status, JSON body and headers; or `drop`: close the connection without an answer. */
+let answers: Array<[number, unknown, Record<string, string>?] | 'drop'> = [];
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
@@ -18,8 +21,13 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', type: req.headers['content-type'], body });
-      const [status, json] = answers.shift() ?? [200, {}];
-      res.writeHead(status, { 'Content-Type': 'application/json' });
+      const answer = answers.shift() ?? [200, {}];
+      if (answer === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const [status, json, headers] = answer;
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       res.end(json === undefined ? '' : JSON.stringify(json));
     });
   });
@@ -135,5 +143,116 @@ describe('KubeClient.rest', () => {
       rest.close();
       answers = [];
     }
+  });
+
+  it('waits as long as Retry-After says, in seconds or as an HTTP date, then answers', async () => {
+    seen.length = 0;
+    // An HTTP date has whole seconds: 3 s from now is at least 2 s from now, 1 s after the first wait.
+    const date = new Date(Date.now() + 3000).toUTCString();
+    answers = [
+      [429, status(429, 'TooManyRequests'), { 'Retry-After': '1' }],
+      [503, status(503, 'ServiceUnavailable'), { 'Retry-After': date }],
+      [200, { metadata: { name: 'x' } }],
+    ];
+    const rest = kube.rest();
+    const started = performance.now();
+    try {
+      expect(await rest.call('GET', '/api/v1/namespaces/a/configmaps/x', { doing: 'reading x' })).toEqual({
+        metadata: { name: 'x' },
+      });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(seen).toHaveLength(3);
+    } finally {
+      rest.close();
+    }
+  });
+
+  it('retries a PUT whose answer was lost; the 409 of the retry is success when the object is stored as sent', async () => {
+    const sent = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x', namespace: 'a', resourceVersion: '7', labels: { l: '1' }, annotations: {} },
+      data: { k: 'v' },
+    };
+    const stored = {
+      ...sent,
+      metadata: {
+        ...sent.metadata,
+        resourceVersion: '8',
+        uid: 'u1',
+        creationTimestamp: '2026-01-01T00:00:00Z',
+      },
+      immutable: false,
+    };
+    seen.length = 0;
+    answers = ['drop', [409, status(409, 'Conflict')], [200, stored]];
+    const rest = kube.rest();
+    try {
+      const path = '/api/v1/namespaces/a/configmaps/x';
+      expect(await rest.call('PUT', path, { body: sent, doing: 'updating x' })).toEqual(stored);
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+        `PUT ${path}?fieldManager=ocne`,
+        `PUT ${path}?fieldManager=ocne`,
+        `GET ${path}`,
+      ]);
+
+      // Someone else's change in between: the conflict stands, with its Kubernetes status.
+      answers = ['drop', [409, status(409, 'Conflict')], [200, { ...stored, data: { k: 'theirs' } }]];
+      await expect(rest.call('PUT', path, { body: sent, doing: 'updating x' })).rejects.toMatchObject({
+        code: KubeErrorCode.Api,
+        status: { code: 409, reason: 'Conflict' },
+        message: expect.stringMatching(/^updating x: Conflict \(409\)/),
+      });
+      // A conflict on the first attempt is never the call's own write: no reading back.
+      seen.length = 0;
+      answers = [[409, status(409, 'Conflict')]];
+      await expect(rest.call('PUT', path, { body: sent, doing: 'updating x' })).rejects.toMatchObject({
+        status: { reason: 'Conflict' },
+      });
+      expect(seen).toHaveLength(1);
+    } finally {
+      rest.close();
+    }
+  });
+});
+
+describe('the retry policy', () => {
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    const now = Date.parse('2026-03-01T10:00:00Z');
+    expect(retryAfterMs('3', now)).toBe(3000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Sun, 01 Mar 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(retryAfterMs('Sun, 01 Mar 2026 09:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+  });
+
+  it('takes an object as stored as sent when only what the server sets or defaults differs', () => {
+    const sent = {
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'Cluster',
+      metadata: {
+        name: 'c',
+        namespace: 'n',
+        uid: 'u1',
+        resourceVersion: '1',
+        finalizers: [],
+        labels: { a: 'b' },
+      },
+      spec: { paused: true, clusterNetwork: { pods: { cidrBlocks: ['10.0.0.0/16'] } }, topology: null },
+      status: { phase: 'Provisioned' },
+    };
+    const stored = {
+      ...sent,
+      metadata: { ...sent.metadata, resourceVersion: '2', generation: 2, managedFields: [{ manager: 'm' }] },
+      spec: { ...sent.spec, topology: undefined, controlPlaneEndpoint: { host: '', port: 0 } },
+      status: { phase: 'Provisioning' },
+    };
+    expect(storedAsSent(sent, stored)).toBe(true);
+    expect(storedAsSent(sent, { ...stored, spec: { ...stored.spec, paused: false } })).toBe(false);
+    expect(storedAsSent(sent, { ...stored, metadata: { ...stored.metadata, uid: 'u2' } })).toBe(false);
+    expect(storedAsSent(sent, { ...stored, metadata: { ...stored.metadata, labels: {} } })).toBe(false);
+    const pods = { cidrBlocks: ['10.0.0.0/16', '10.1.0.0/16'] };
+    expect(storedAsSent(sent, { ...stored, spec: { ...stored.spec, clusterNetwork: { pods } } })).toBe(false);
   });
 });

@@ -1,107 +1,45 @@
 /**
- * Moving one Cluster API cluster from a management cluster to another, as `clusterctl move` does
- * (upstream ocne calls clusterctl's library for its self-managed clusters): discover the object
- * graph, wait until the cluster is ready to move, pause it, recreate the graph in the target with
- * its owner references, delete it from the source, and unpause it in the target.
+ * The I/O half of {@link moveCluster}: discovery (listing the CRDs and the objects of the
+ * namespace through {@link listKinds}), the readiness checks and their retries, pausing the
+ * Cluster, creating the graph in the target group by group, writing status, deleting it from the
+ * source, unpausing it in the target, and the rollback. What to move and how each copy looks is
+ * decided by the pure `graph.ts`.
  *
  * It talks to both clusters through `KubeClient.rest()`: the move needs merge patches, the status
  * subresource, delete preconditions and many calls in parallel.
- *
- * Where it differs from clusterctl 1.10, on purpose or as a limit:
- * - One Cluster per call (clusterctl moves a namespace); objects carrying the Cluster's
- *   `cluster.x-k8s.io/cluster-name` label come along even without an owner reference to it.
- * - Status is copied (without `observedGeneration`, since the copies start at generation 1), so
- *   readiness survives the move; clusterctl leaves status to the controllers.
- * - Never swallows an error (upstream ocne ignores move errors), waits for readiness with a
- *   timeout, and rolls back before its point of no return: the source is unpaused and what was
- *   created in the target is deleted. The target namespace stays even when the move created it.
- * - After the point of no return, running the same move again finishes it, also when the source
- *   Cluster (deleted last) is already gone and the target's copy is still paused.
- * - Not moved: cluster-scoped objects (global identities), ClusterResourceSets (their bindings
- *   move), objects that only the `clusterctl.cluster.x-k8s.io/move` and `move-hierarchy` labels
- *   select, and Clusters with a ClusterClass topology (refused). Upstream's template uses none.
  */
-import { type EventSink, isOcneError, OcneError, runStep } from '@ocne/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type EventSink, isOcneError, runStep } from '@ocne/core';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
-import { CLUSTER_NAME_LABEL, type OwnerReference } from './objects.js';
-
-/** Codes of the errors {@link moveCluster} raises (as {@link CapiMoveError}). */
-export const CapiMoveErrorCode = {
-  /** The Cluster does not exist in the source namespace. */
-  NotFound: 'OCNE_CAPI_MOVE_NOT_FOUND',
-  /** The cluster did not become ready to move in time (clusterctl: `cannot start the move operation ...`). */
-  NotReady: 'OCNE_CAPI_MOVE_NOT_READY',
-  /**
-   * The move cannot be done as asked: the source and the target are the same cluster, the target
-   * lacks a kind of the graph, the target already has this Cluster unpaused, objects are shared
-   * with another Cluster, or owner references form a cycle.
-   */
-  Conflict: 'OCNE_CAPI_MOVE_CONFLICT',
-  /** A feature this move does not handle, such as a Cluster with a managed topology (ClusterClass). */
-  Unsupported: 'OCNE_CAPI_MOVE_UNSUPPORTED',
-  /** A request failed before the point of no return; the move was rolled back (see {@link CapiMoveError.state}). */
-  Failed: 'OCNE_CAPI_MOVE_FAILED',
-  /**
-   * A request failed after the point of no return (the deletion from the source had begun): the
-   * target holds the whole graph, still paused; running the same move again finishes it.
-   */
-  Incomplete: 'OCNE_CAPI_MOVE_INCOMPLETE',
-  /** The caller's signal stopped the move before the point of no return; it was rolled back. */
-  Cancelled: 'OCNE_CANCELLED',
-} as const;
-
-/** A move error code. */
-export type CapiMoveErrorCode = (typeof CapiMoveErrorCode)[keyof typeof CapiMoveErrorCode];
-
-/**
- * What a failed move left behind.
- *
- * - `unchanged`: it failed before changing anything.
- * - `rolled-back`: the source Cluster was unpaused (as it was) and what the move created in the target was deleted.
- * - `rollback-failed`: part of that undo failed; {@link CapiMoveError.rollbackErrors} says what.
- * - `incomplete`: it failed after the point of no return; see `OCNE_CAPI_MOVE_INCOMPLETE`.
- */
-export type CapiMoveState = 'unchanged' | 'rolled-back' | 'rollback-failed' | 'incomplete';
-
-/** One object of a move, by kind, namespace and name. */
-export interface MoveObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-}
-
-/** Options of the {@link CapiMoveError} constructor. */
-export interface CapiMoveErrorOptions {
-  /** The error this one wraps. */
-  cause?: unknown;
-  /** The object whose request failed. */
-  object?: MoveObjectRef;
-  /** @defaultValue `'unchanged'` */
-  state?: CapiMoveState;
-  rollbackErrors?: readonly unknown[];
-}
-
-/** An error of {@link moveCluster}: a code, the object concerned, and what the move left behind. */
-export class CapiMoveError extends OcneError {
-  /** The object whose request failed, when one did. */
-  readonly object: MoveObjectRef | undefined;
-  /** What the failed move left behind. */
-  readonly state: CapiMoveState;
-  /** The errors of the undo, when it failed (`rollback-failed`). */
-  readonly rollbackErrors: readonly unknown[];
-
-  constructor(code: CapiMoveErrorCode, message: string, options: CapiMoveErrorOptions = {}) {
-    super(code, message, 'cause' in options ? { cause: options.cause } : {});
-    this.object = options.object;
-    this.state = options.state ?? 'unchanged';
-    this.rollbackErrors = options.rollbackErrors ?? [];
-  }
-
-  override get name(): string {
-    return 'CapiMoveError';
-  }
-}
+import { CapiMoveError, CapiMoveErrorCode } from './errors.js';
+import {
+  apiVersionOf,
+  blockMoveProblems,
+  CLUSTER_KIND,
+  type Crd,
+  collectionPath,
+  DELETE_FOR_MOVE,
+  deletionGroups,
+  describe,
+  describePlan,
+  type GraphNode,
+  isPaused,
+  type Kind,
+  kindsOf,
+  type MoveObject,
+  missingKinds,
+  moveKinds,
+  type Obj,
+  objectPath,
+  type Plan,
+  planMove,
+  provisioningProblems,
+  refOf,
+  statusToCopy,
+  summarize,
+  targetObject,
+} from './graph.js';
+import { pool } from './pool.js';
 
 /** Upstream's waiter text around the move (`Migrating Cluster API resources: ok`). */
 export const CAPI_MOVE_STEP = 'Migrating Cluster API resources';
@@ -135,28 +73,6 @@ export interface MoveClusterOptions {
   deleteTimeoutMs?: number;
 }
 
-/** An object another object of the move depends on. */
-export interface MoveOwner {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  /** True for a soft owner (clusterctl's name): a Secret named `<cluster>-ca` and the like depends on its Cluster without an owner reference. */
-  soft: boolean;
-}
-
-/** One object of the moved graph. */
-export interface MoveObject extends MoveObjectRef {
-  /**
-   * Its move group: objects of group 0 (the Cluster, objects without owners) are created first,
-   * then group 1 (owned by group 0), and so on; deletion runs the other way.
-   */
-  group: number;
-  /** Owners (owner references within the graph) and soft owners. */
-  owners: MoveOwner[];
-  /** Owner references to objects outside the graph, which the copy in the target does not keep. */
-  droppedOwners: MoveOwner[];
-}
-
 /** What {@link moveCluster} did (or, for a dry run, would do). */
 export interface MoveResult {
   namespace: string;
@@ -181,369 +97,10 @@ export interface MoveResult {
   durationMs: number;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Constants of Cluster API and clusterctl.
-
 const FIELD_MANAGER = 'ocne-move';
-const CAPI_GROUP = 'cluster.x-k8s.io';
-const CLUSTERCTL_LABEL = 'clusterctl.cluster.x-k8s.io';
-const DELETE_FOR_MOVE = 'clusterctl.cluster.x-k8s.io/delete-for-move';
-const BLOCK_MOVE = 'clusterctl.cluster.x-k8s.io/block-move';
-/** The suffixes of the Secrets CAPI names after a Cluster (`util/secret`). */
-const SECRET_PURPOSES: readonly string[] = [
-  'kubeconfig',
-  'ca',
-  'etcd',
-  'sa',
-  'proxy',
-  'apiserver-etcd-client',
-];
-
-// ---------------------------------------------------------------------------------------------------
-// Objects and kinds.
-
-interface Metadata {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generateName?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: unknown[];
-  [key: string]: unknown;
-}
-
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: Metadata;
-  [key: string]: unknown;
-}
-
-/** A kind the move lists, at the version the source stores it. */
-interface Kind {
-  group: string;
-  version: string;
-  kind: string;
-  plural: string;
-  /** Has a status subresource (the status is written separately after a create). */
-  status: boolean;
-}
-
-/**
- * A status without its `observedGeneration` fields (top level and in conditions). The copy in the
- * target starts again at generation 1: a generation observed in the source would make it look
- * reconciled there before any controller has seen it. The rest of the status is kept, so the
- * Cluster's and Machines' readiness survive the move.
- */
-function withoutObservedGenerations(status: unknown): unknown {
-  if (Array.isArray(status)) return status.map(withoutObservedGenerations);
-  if (status === null || typeof status !== 'object') return status;
-  return Object.fromEntries(
-    Object.entries(status)
-      .filter(([key]) => key !== 'observedGeneration')
-      .map(([key, value]) => [key, withoutObservedGenerations(value)]),
-  );
-}
-
-/** The Cluster kind at the version CAPI 1.x serves it; for finishing an earlier move. */
-const CLUSTER_KIND: Kind = {
-  group: 'cluster.x-k8s.io',
-  version: 'v1beta1',
-  kind: 'Cluster',
-  plural: 'clusters',
-  status: true,
-};
-
-const CORE_KINDS: readonly Kind[] = [
-  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', status: false },
-  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', status: false },
-];
-
-const apiVersionOf = (k: Kind) => (k.group === '' ? k.version : `${k.group}/${k.version}`);
-const collectionPath = (k: Kind, namespace: string) =>
-  `${k.group === '' ? `/api/${k.version}` : `/apis/${k.group}/${k.version}`}/namespaces/${namespace}/${k.plural}`;
-const objectPath = (k: Kind, namespace: string, name: string) =>
-  `${collectionPath(k, namespace)}/${encodeURIComponent(name)}`;
-const describe = (o: { kind: string; namespace?: string; name: string }) =>
-  `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-
-interface Crd {
-  metadata: Metadata;
-  spec: {
-    group: string;
-    scope: string;
-    names: { kind: string; plural: string };
-    versions: Array<{ name: string; served: boolean; storage: boolean; subresources?: { status?: unknown } }>;
-  };
-  status?: { conditions?: Array<{ type: string; status: string }> };
-}
-
-/** The namespaced kinds of Cluster API (the `*.cluster.x-k8s.io` groups and CRDs labelled for clusterctl), at their storage version. */
-function capiKinds(crds: readonly Crd[]): Kind[] {
-  const kinds: Kind[] = [];
-  for (const crd of crds) {
-    const { group, scope, names, versions } = crd.spec;
-    const capi =
-      group === CAPI_GROUP ||
-      group.endsWith(`.${CAPI_GROUP}`) ||
-      crd.metadata.labels?.[CLUSTERCTL_LABEL] !== undefined;
-    if (!capi || scope !== 'Namespaced') continue;
-    const stored = versions.find((v) => v.storage) ?? versions.find((v) => v.served);
-    if (stored === undefined) continue;
-    kinds.push({
-      group,
-      version: stored.name,
-      kind: names.kind,
-      plural: names.plural,
-      status: stored.subresources?.status !== undefined,
-    });
-  }
-  return kinds.sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The graph (pure).
-
-interface GraphNode {
-  obj: Obj;
-  kind: Kind;
-  uid: string;
-  /** Owners found among the listed objects. */
-  owners: Array<{ ref: OwnerReference; node: GraphNode | undefined }>;
-  softOwners: GraphNode[];
-}
-
-/** A move, planned: the graph of one Cluster in creation order. */
-interface Plan {
-  cluster: GraphNode;
-  groups: GraphNode[][];
-  nodes: GraphNode[];
-  moved: Set<GraphNode>;
-  groupOf: Map<GraphNode, number>;
-}
-
-const isKind = (n: GraphNode, group: string, kind: string) => n.kind.group === group && n.kind.kind === kind;
-
-/**
- * Plans the move of Cluster `namespace/name` from every listed object of its namespace: the
- * Cluster, what it owns (owner references, transitively), what carries its
- * `cluster.x-k8s.io/cluster-name` label (and what they own), and the Secrets named after it
- * without owner references; then the move groups (owners before what they own).
- */
-function planMove(listed: ReadonlyArray<{ obj: Obj; kind: Kind }>, namespace: string, name: string): Plan {
-  const nodes: GraphNode[] = listed.map(({ obj, kind }) => ({
-    obj,
-    kind,
-    uid: obj.metadata.uid ?? `${kind.kind}/${obj.metadata.name}`,
-    owners: [],
-    softOwners: [],
-  }));
-  const byUid = new Map(nodes.map((n) => [n.uid, n]));
-  const clusters = nodes.filter((n) => isKind(n, CAPI_GROUP, 'Cluster'));
-  const cluster = clusters.find((n) => n.obj.metadata.name === name);
-  if (cluster === undefined) {
-    throw new CapiMoveError(
-      CapiMoveErrorCode.NotFound,
-      `Cluster ${namespace}/${name} does not exist in the source management cluster`,
-    );
-  }
-  if ((cluster.obj.spec as { topology?: unknown } | undefined)?.topology !== undefined) {
-    throw new CapiMoveError(
-      CapiMoveErrorCode.Unsupported,
-      `Cluster ${namespace}/${name} has a managed topology (ClusterClass), which moveCluster does not move`,
-    );
-  }
-  const children = new Map<GraphNode, GraphNode[]>();
-  const addChild = (owner: GraphNode, child: GraphNode) => {
-    const list = children.get(owner);
-    if (list === undefined) children.set(owner, [child]);
-    else list.push(child);
-  };
-  for (const n of nodes) {
-    for (const ref of n.obj.metadata.ownerReferences ?? []) {
-      const owner = byUid.get(ref.uid);
-      n.owners.push({ ref, node: owner });
-      if (owner) addChild(owner, n);
-    }
-    // Soft ownership (clusterctl): a Secret without owner references named `<cluster>-<purpose>`,
-    // and a ClusterResourceSetBinding naming the cluster.
-    let softName: string | undefined;
-    if (isKind(n, '', 'Secret') && n.owners.length === 0) {
-      const secretName = n.obj.metadata.name;
-      const purpose = SECRET_PURPOSES.find(
-        (p) => secretName.endsWith(`-${p}`) && secretName.length > p.length + 1,
-      );
-      if (purpose !== undefined) softName = secretName.slice(0, -(purpose.length + 1));
-    } else if (isKind(n, `addons.${CAPI_GROUP}`, 'ClusterResourceSetBinding')) {
-      softName = (n.obj.spec as { clusterName?: string } | undefined)?.clusterName;
-    }
-    const softOwner =
-      softName === undefined ? undefined : clusters.find((c) => c.obj.metadata.name === softName);
-    if (softOwner) {
-      n.softOwners.push(softOwner);
-      addChild(softOwner, n);
-    }
-  }
-  const tenants = (root: GraphNode): Set<GraphNode> => {
-    const clusterName = root.obj.metadata.name;
-    const set = new Set<GraphNode>();
-    const queue = [root, ...nodes.filter((n) => n.obj.metadata.labels?.[CLUSTER_NAME_LABEL] === clusterName)];
-    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
-      if (set.has(next)) continue;
-      set.add(next);
-      queue.push(...(children.get(next) ?? []));
-    }
-    return set;
-  };
-  const moved = tenants(cluster);
-  for (const other of clusters) {
-    if (other === cluster) continue;
-    const shared = [...tenants(other)].filter((n) => moved.has(n));
-    if (shared.length > 0) {
-      const some = shared.slice(0, 5).map((n) => describe({ ...n.obj.metadata, kind: n.kind.kind }));
-      const more = shared.length > 5 ? ` and ${shared.length - 5} more` : '';
-      throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
-        `${some.join(', ')}${more} belong to both Cluster ${namespace}/${name} and Cluster ${namespace}/${other.obj.metadata.name}, so neither can be moved without the other`,
-      );
-    }
-  }
-  // Move groups: an object joins the first group after all its owners (hard and soft) in the graph.
-  const deps = (n: GraphNode) => [
-    ...n.owners.flatMap((o) => (o.node && moved.has(o.node) ? [o.node] : [])),
-    ...n.softOwners.filter((o) => moved.has(o)),
-  ];
-  const order = (a: GraphNode, b: GraphNode) =>
-    `${a.kind.group}/${a.kind.kind}/${a.obj.metadata.name}`.localeCompare(
-      `${b.kind.group}/${b.kind.kind}/${b.obj.metadata.name}`,
-    );
-  const groupOf = new Map<GraphNode, number>();
-  const groups: GraphNode[][] = [];
-  let remaining = [...moved];
-  while (remaining.length > 0) {
-    const group = remaining.filter((n) => deps(n).every((d) => groupOf.has(d))).sort(order);
-    if (group.length === 0) {
-      throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
-        `the owner references of ${remaining
-          .slice(0, 5)
-          .map((n) => describe({ ...n.obj.metadata, kind: n.kind.kind }))
-          .join(', ')} form a cycle`,
-      );
-    }
-    for (const n of group) groupOf.set(n, groups.length);
-    groups.push(group);
-    remaining = remaining.filter((n) => !groupOf.has(n));
-  }
-  return { cluster, groups, nodes: groups.flat(), moved, groupOf };
-}
-
-const refOf = (n: GraphNode): MoveObjectRef => ({
-  apiVersion: apiVersionOf(n.kind),
-  kind: n.kind.kind,
-  namespace: n.obj.metadata.namespace ?? '',
-  name: n.obj.metadata.name,
-});
-
-function describePlan(plan: Plan): MoveObject[] {
-  return plan.nodes.map((n) => ({
-    ...refOf(n),
-    group: plan.groupOf.get(n) ?? 0,
-    owners: [
-      ...n.owners.flatMap((o) =>
-        o.node && plan.moved.has(o.node)
-          ? [{ apiVersion: o.ref.apiVersion, kind: o.ref.kind, name: o.ref.name, soft: false }]
-          : [],
-      ),
-      ...n.softOwners
-        .filter((o) => plan.moved.has(o))
-        .map((o) => ({
-          apiVersion: o.obj.apiVersion,
-          kind: o.kind.kind,
-          name: o.obj.metadata.name,
-          soft: true,
-        })),
-    ],
-    droppedOwners: n.owners.flatMap((o) =>
-      o.node && plan.moved.has(o.node)
-        ? []
-        : [{ apiVersion: o.ref.apiVersion, kind: o.ref.kind, name: o.ref.name, soft: false }],
-    ),
-  }));
-}
-
-function countKinds(plan: Plan): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const n of plan.nodes) counts[n.kind.kind] = (counts[n.kind.kind] ?? 0) + 1;
-  return counts;
-}
-
-interface Condition {
-  type?: string;
-  status?: string;
-}
-
-/**
- * clusterctl's `checkProvisioningCompleted`: the Cluster's infrastructure is provisioned, its
- * control plane initialized (and ready, when it has a control plane reference), and every Machine
- * has a node. Reads CAPI v1beta1 and v1beta2 status shapes.
- */
-function provisioningProblems(plan: Plan): string[] {
-  const problems: string[] = [];
-  const c = plan.cluster.obj;
-  const where = `Cluster ${c.metadata.namespace}/${c.metadata.name}`;
-  const status = (c.status ?? {}) as {
-    infrastructureReady?: boolean;
-    controlPlaneReady?: boolean;
-    conditions?: Condition[];
-    initialization?: { infrastructureProvisioned?: boolean; controlPlaneInitialized?: boolean };
-  };
-  const v1beta1 = plan.cluster.kind.version === 'v1beta1';
-  const infrastructure = v1beta1
-    ? status.infrastructureReady
-    : status.initialization?.infrastructureProvisioned;
-  const initialized = status.conditions?.some(
-    (x) => x.type === 'ControlPlaneInitialized' && x.status === 'True',
-  );
-  const hasControlPlane =
-    (c.spec as { controlPlaneRef?: unknown } | undefined)?.controlPlaneRef !== undefined;
-  const controlPlane = v1beta1 ? status.controlPlaneReady : status.initialization?.controlPlaneInitialized;
-  if (infrastructure !== true) {
-    problems.push(`cannot start the move operation while ${where} is still provisioning the infrastructure`);
-  } else if (initialized !== true) {
-    problems.push(
-      `cannot start the move operation while the control plane for ${where} is not yet initialized`,
-    );
-  } else if (hasControlPlane && controlPlane !== true) {
-    problems.push(`cannot start the move operation while the control plane for ${where} is not yet ready`);
-  }
-  for (const n of plan.nodes) {
-    if (!isKind(n, CAPI_GROUP, 'Machine')) continue;
-    const nodeRef = (n.obj.status as { nodeRef?: { name?: string } } | undefined)?.nodeRef;
-    if (!nodeRef?.name) {
-      problems.push(
-        `cannot start the move operation while Machine ${n.obj.metadata.namespace}/${n.obj.metadata.name} is still provisioning the node`,
-      );
-    }
-  }
-  return problems;
-}
-
-/** Objects with clusterctl's block-move annotation, which providers remove once they have paused. */
-function blockMoveProblems(plan: Plan): string[] {
-  return plan.nodes
-    .filter((n) => n.obj.metadata.annotations?.[BLOCK_MOVE] !== undefined)
-    .map(
-      (n) =>
-        `cannot start the move operation while ${describe({ ...n.obj.metadata, kind: n.kind.kind })} has the ${BLOCK_MOVE} annotation`,
-    );
-}
-
-const isPaused = (o: Obj) => (o.spec as { paused?: unknown } | undefined)?.paused === true;
+const CREATE_STEP = 'Creating objects in the target cluster';
+const DELETE_STEP = 'Deleting objects from the source cluster';
+const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 type KubeModule = typeof import('@ocne/kubernetes');
 
@@ -555,63 +112,28 @@ interface Api {
   close(): void;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * Runs `fn` on every item, at most `limit` at a time. With `failFast`, no item starts after an
- * error or once `stop()` is true; the items running finish either way. Returns the errors.
- */
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-  options: { failFast: boolean; stop?: () => boolean },
-): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      if (options.failFast && (errors.length > 0 || options.stop?.())) return;
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return errors;
-}
-
-/** The distinct kinds of a plan's objects. */
-const kindsOf = (plan: Plan): Kind[] => [
-  ...new Map(plan.nodes.map((n) => [`${n.kind.group}/${n.kind.kind}`, n.kind])).values(),
-];
-
-/**
- * Lists every kind of a plan in the namespace of one cluster, at most 8 kinds at a time, and calls
- * `each` for every object listed. Returns the errors (with `failFast`, no kind starts after one).
- */
-async function listPlanKinds(
+/** The CustomResourceDefinitions of a cluster. */
+async function listCrds(
   api: Api,
-  plan: Plan,
+  where: 'source' | 'target',
+  signal: AbortSignal | undefined,
+): Promise<Crd[]> {
+  return (await api.list(
+    CRDS_PATH,
+    'apiextensions.k8s.io/v1',
+    'CustomResourceDefinition',
+    `listing the CustomResourceDefinitions of the ${where} cluster`,
+    signal,
+  )) as unknown as Crd[];
+}
+
+/**
+ * Lists kinds in the namespace of one cluster, at most 8 kinds at a time, and calls `each` for
+ * every object listed. Returns the errors (with `failFast`, no kind starts after one).
+ */
+async function listKinds(
+  api: Api,
+  kinds: readonly Kind[],
   options: {
     namespace: string;
     where: 'source' | 'target';
@@ -623,7 +145,7 @@ async function listPlanKinds(
 ): Promise<unknown[]> {
   const { namespace, where, signal } = options;
   return pool(
-    kindsOf(plan),
+    kinds,
     Math.min(options.concurrency, 8),
     async (kind) => {
       const items = await api.list(
@@ -639,12 +161,6 @@ async function listPlanKinds(
   );
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The move.
-
-const CREATE_STEP = 'Creating objects in the target cluster';
-const DELETE_STEP = 'Deleting objects from the source cluster';
-
 interface Context {
   k: KubeModule;
   source: Api;
@@ -655,31 +171,16 @@ interface Context {
   concurrency: number;
 }
 
+/** Lists the source's CRDs and every object of the move's kinds in the namespace, and plans the move. */
 async function discover(ctx: Context): Promise<Plan> {
   const { source, namespace, name, signal, concurrency } = ctx;
-  const crds = (await source.list(
-    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-    'apiextensions.k8s.io/v1',
-    'CustomResourceDefinition',
-    'listing the CustomResourceDefinitions of the source cluster',
-    signal,
-  )) as unknown as Crd[];
-  const kinds = [...capiKinds(crds), ...CORE_KINDS];
+  const kinds = moveKinds(await listCrds(source, 'source', signal));
   const listed: Array<{ obj: Obj; kind: Kind }> = [];
-  const errors = await pool(
+  const errors = await listKinds(
+    source,
     kinds,
-    Math.min(concurrency, 8),
-    async (kind) => {
-      const items = await source.list(
-        collectionPath(kind, namespace),
-        apiVersionOf(kind),
-        kind.kind,
-        `listing ${kind.kind} in ${namespace} in the source cluster`,
-        signal,
-      );
-      for (const obj of items) listed.push({ obj, kind });
-    },
-    { failFast: true },
+    { namespace, where: 'source', concurrency, failFast: true, signal },
+    (kind, obj) => listed.push({ obj, kind }),
   );
   if (errors.length > 0) throw errors[0];
   return planMove(listed, namespace, name);
@@ -772,23 +273,14 @@ export async function moveCluster(options: MoveClusterOptions): Promise<MoveResu
   }
 }
 
+/** What a move result says before any object was written. */
 function summary(
   plan: Plan,
   namespace: string,
   name: string,
   dryRun: boolean,
 ): Omit<MoveResult, 'notReady' | 'attempts' | 'durationMs'> {
-  return {
-    namespace,
-    name,
-    dryRun,
-    objects: describePlan(plan),
-    groups: plan.groups.length,
-    counts: countKinds(plan),
-    created: 0,
-    updated: 0,
-    deleted: 0,
-  };
+  return { namespace, name, dryRun, ...summarize(plan), created: 0, updated: 0, deleted: 0 };
 }
 
 /** One move, with what it changed so far (for the rollback). */
@@ -798,7 +290,6 @@ class Mover {
   readonly #options: MoveClusterOptions;
   /** Set once the pause request was sent: the Cluster's path and the value `spec.paused` had. */
   #pausedFrom: { path: string; value: unknown } | undefined;
-  /** The namespace did not exist in the target and its creation was requested. */
   /** Target objects that existed before the move (left by an interrupted move), by key. */
   #existing = new Map<string, Obj>();
   /** Objects whose create was requested in the target, with their new UID once known. */
@@ -909,7 +400,7 @@ class Mover {
       }
       const every = interval % 1000 === 0 ? `${interval / 1000} s` : `${interval} ms`;
       this.#log(`${problems.join('; ')}: checking again in ${every}`);
-      await sleep(Math.min(interval, left), signal);
+      await sleep(Math.min(interval, left), undefined, signal ? { signal } : {});
     }
   }
 
@@ -944,23 +435,8 @@ class Mover {
   /** The target serves every kind of the graph and has no unpaused copy of the Cluster. */
   async #checkTarget(plan: Plan): Promise<void> {
     const { signal, namespace, name } = this.#ctx;
-    this.#targetCrds ??= (await this.#target.list(
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      'apiextensions.k8s.io/v1',
-      'CustomResourceDefinition',
-      'listing the CustomResourceDefinitions of the target cluster',
-      signal,
-    )) as unknown as Crd[];
-    const missing = kindsOf(plan).filter((kind) => {
-      if (kind.group === '') return false;
-      const crd = this.#targetCrds?.find(
-        (c) => c.spec.group === kind.group && c.spec.names.kind === kind.kind,
-      );
-      const established = crd?.status?.conditions?.some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      );
-      return !established || !crd?.spec.versions.some((v) => v.name === kind.version && v.served);
-    });
+    this.#targetCrds ??= await listCrds(this.#target, 'target', signal);
+    const missing = missingKinds(plan, this.#targetCrds);
     if (missing.length > 0) {
       throw new CapiMoveError(
         CapiMoveErrorCode.Conflict,
@@ -999,9 +475,9 @@ class Mover {
       });
     } else {
       // What the target has already (an interrupted move) is updated, not created, and a rollback keeps it.
-      const errors = await listPlanKinds(
+      const errors = await listKinds(
         target,
-        plan,
+        kindsOf(plan),
         { namespace, where: 'target', concurrency, failFast: true, signal },
         (kind, o) => this.#existing.set(`${kind.group}/${kind.kind}/${o.metadata.name}`, o),
       );
@@ -1027,45 +503,12 @@ class Mover {
     }
   }
 
-  /** The object as the target gets it: server-set fields removed, owner references pointing at the new UIDs. */
-  #prepare(node: GraphNode): Obj {
-    const obj = structuredClone(node.obj);
-    const m = obj.metadata;
-    for (const field of [
-      'uid',
-      'resourceVersion',
-      'creationTimestamp',
-      'generation',
-      'managedFields',
-      'selfLink',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-    ]) {
-      delete m[field];
-    }
-    if (m.name && m.generateName !== undefined) delete m.generateName;
-    if (m.annotations?.[DELETE_FOR_MOVE] !== undefined) {
-      delete m.annotations[DELETE_FOR_MOVE];
-      if (Object.keys(m.annotations).length === 0) delete m.annotations;
-    }
-    const refs = node.owners.flatMap(({ ref, node: owner }) => {
-      const uid = owner === undefined ? undefined : this.#newUids.get(owner);
-      // The owner's version as the cluster stores it (a reference may name an older one), as clusterctl does.
-      return uid === undefined || owner === undefined
-        ? []
-        : [{ ...ref, apiVersion: apiVersionOf(owner.kind), uid }];
-    });
-    if (refs.length > 0) m.ownerReferences = refs;
-    else delete m.ownerReferences;
-    return obj;
-  }
-
   async #createOne(node: GraphNode, k: KubeModule): Promise<void> {
     const { namespace, signal } = this.#ctx;
     const target = this.#target;
     const what = describe({ kind: node.kind.kind, namespace, name: node.obj.metadata.name });
     const path = objectPath(node.kind, namespace, node.obj.metadata.name);
-    const body = this.#prepare(node);
+    const body = targetObject(node, this.#newUids);
     const existing = this.#existing.get(`${node.kind.group}/${node.kind.kind}/${node.obj.metadata.name}`);
     let written: Obj | undefined;
     try {
@@ -1101,8 +544,8 @@ class Mover {
       if (uid === undefined) throw new Error(`the API server answered without the object's UID`);
       if (!existing) this.#attempted.set(node, uid);
       this.#newUids.set(node, uid);
-      const status = withoutObservedGenerations(node.obj.status);
-      if (node.kind.status && status !== undefined && status !== null && Object.keys(status).length > 0) {
+      const status = statusToCopy(node);
+      if (status !== undefined) {
         await target.call('PATCH', `${path}/status`, {
           merge: true,
           body: { status },
@@ -1217,7 +660,7 @@ class Mover {
         },
       );
     };
-    for (const group of [...plan.groups].reverse()) {
+    for (const group of deletionGroups(plan, plan.nodes, (n) => n)) {
       const errors = await pool(
         group,
         concurrency,
@@ -1238,9 +681,9 @@ class Mover {
     // Gone? Finalizers were removed, so it is at once, unless a controller put one back.
     const left: GraphNode[] = [];
     const uids = new Set(plan.nodes.map((n) => n.uid));
-    const listErrors = await listPlanKinds(
+    const listErrors = await listKinds(
       source,
-      plan,
+      kindsOf(plan),
       { namespace, where: 'source', concurrency, failFast: false },
       (_kind, o) => {
         if (uids.has(o.metadata.uid ?? '')) left.push(plan.nodes.find((n) => n.uid === o.metadata.uid)!);
@@ -1356,19 +799,12 @@ class Mover {
     // The source first: it must be usable again whatever happens to the target.
     await this.#unpauseSource().catch((e: unknown) => errors.push(e));
     // Then what was created in the target, owned objects first.
-    const groupOf = this.#plan?.groupOf ?? new Map<GraphNode, number>();
-    const byGroup = new Map<number, Array<[GraphNode, string | undefined]>>();
-    for (const entry of created) {
-      const group = groupOf.get(entry[0]) ?? 0;
-      const list = byGroup.get(group);
-      if (list === undefined) byGroup.set(group, [entry]);
-      else list.push(entry);
-    }
+    const groups = this.#plan ? deletionGroups(this.#plan, created, ([node]) => node) : [created];
     let cleaned = 0;
-    for (const group of [...byGroup.keys()].sort((a, b) => b - a)) {
+    for (const group of groups) {
       errors.push(
         ...(await pool(
-          byGroup.get(group) ?? [],
+          group,
           concurrency,
           async ([node, uid]) => {
             if (await this.#forceDelete(this.#target, node, uid, 'target')) cleaned++;
