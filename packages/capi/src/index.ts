@@ -21,7 +21,7 @@ export type {
   MoveOwner,
   MoveResult,
 } from './move/index.js';
-export { CAPI_MOVE_STEP, CapiMoveError, CapiMoveErrorCode, moveCluster } from './move/index.js';
+export { CAPI_MOVE_STEP, CapiMoveError, moveCluster } from './move/index.js';
 export type {
   CapiCatalog,
   CapiProviderChartsOptions,

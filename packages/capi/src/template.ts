@@ -476,7 +476,7 @@ function machineDeployment({ cluster, namespace, workerName, versions }: Templat
 /**
  * Renders the Cluster API resources of an OCI cluster: Cluster, OCICluster, KubeadmControlPlane,
  * the control-plane and worker OCIMachineTemplates, KubeadmConfigTemplate and MachineDeployment,
- * in that order. Fails with an `OcneError` (see {@link CapiTemplateErrorCode}) for an even
+ * in that order. Fails with an `OcneError` (codes `OCNE_CAPI_*`, see docs/errors.md) for an even
  * number of control-plane nodes, an unknown Kubernetes version, a missing compartment or image,
  * and node Ignition longer than CAPI accepts.
  */

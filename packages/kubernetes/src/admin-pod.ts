@@ -13,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import { type EventSink, runStep } from '@ocne/core';
 import type { KubeClient } from './client.js';
-import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+import { hasReason, KubeError, wrapKubeError } from './errors.js';
 
 /** The image of admin pods (upstream's `DefaultPodImage`). */
 export const ADMIN_POD_IMAGE = 'container-registry.oracle.com/os/oraclelinux:8';
@@ -63,7 +63,6 @@ export class KubeCommandError extends KubeError {
     message: string,
     details: { node: string; podName: string; exitCode: number | undefined; logs: string },
   ) {
-    // The code is this module's own: KubeErrorCode lists only the codes of the client.
     super('OCNE_KUBE_COMMAND_FAILED', message);
     this.node = details.node;
     this.podName = details.podName;
@@ -179,7 +178,7 @@ async function run(
   try {
     signal.throwIfAborted();
     if ((await client.get({ apiVersion: 'v1', kind: 'Node', name: node })) === undefined) {
-      throw new KubeError(KubeErrorCode.Api, `${step}: the cluster has no node ${node}`, {
+      throw new KubeError('OCNE_KUBE_API', `${step}: the cluster has no node ${node}`, {
         status: { code: 404, reason: 'NotFound', message: `nodes "${node}" not found` },
       });
     }
@@ -208,7 +207,7 @@ async function run(
     if (created?.result !== 'created') {
       // A random name that is taken: never wait on (or delete) a pod this call did not make.
       podRequested = false;
-      throw new KubeError(KubeErrorCode.Api, `${step}: pod ${namespace}/${podName} already exists`, {
+      throw new KubeError('OCNE_KUBE_API', `${step}: pod ${namespace}/${podName} already exists`, {
         status: { code: 409, reason: 'AlreadyExists', message: `pods "${podName}" already exists` },
       });
     }
@@ -228,7 +227,7 @@ async function run(
     );
     if (pod === undefined) {
       throw new KubeError(
-        KubeErrorCode.Api,
+        'OCNE_KUBE_API',
         `${step}: pod ${namespace}/${podName} was deleted before it finished`,
         {
           status: { code: 404, reason: 'NotFound', message: `pods "${podName}" not found` },
@@ -255,11 +254,11 @@ async function run(
     return { exitCode, logs, podName };
   } catch (error) {
     if (options.signal?.aborted) {
-      throw new KubeError(KubeErrorCode.Cancelled, `${step}: cancelled`, { cause: error });
+      throw new KubeError('OCNE_CANCELLED', `${step}: cancelled`, { cause: error });
     }
     if (deadline.aborted) {
       throw new KubeError(
-        KubeErrorCode.Timeout,
+        'OCNE_KUBE_TIMEOUT',
         `${step}: not finished after ${timeoutMs} ms (${describePod(lastSeen)})`,
         { cause: error },
       );

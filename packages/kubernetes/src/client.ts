@@ -20,7 +20,7 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/Object
 import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { type EventSink, runStep } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
-import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+import { hasReason, KubeError, wrapKubeError } from './errors.js';
 import { KubeRestClient, type KubeRestOptions } from './rest.js';
 import { withRetries } from './retry.js';
 
@@ -123,7 +123,7 @@ export function parseManifests(yaml: string, source = '<manifests>'): Kubernetes
   for (const [i, doc] of parseAllDocuments(yaml).entries()) {
     if (doc.errors.length > 0) {
       throw new KubeError(
-        KubeErrorCode.InvalidManifest,
+        'OCNE_KUBE_INVALID_MANIFEST',
         `${source}: document ${i + 1}: ${doc.errors[0]!.message.split('\n')[0]}`,
       );
     }
@@ -131,7 +131,7 @@ export function parseManifests(yaml: string, source = '<manifests>'): Kubernetes
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || typeof value.kind !== 'string' || typeof value.apiVersion !== 'string') {
       throw new KubeError(
-        KubeErrorCode.InvalidManifest,
+        'OCNE_KUBE_INVALID_MANIFEST',
         `${source}: document ${i + 1} has no apiVersion and kind`,
       );
     }
@@ -223,7 +223,7 @@ export class KubeClient {
       this.#api.resourceOf(apiVersion, kind),
     );
     if (resource === undefined) {
-      throw new KubeError(KubeErrorCode.Api, `the API server has no resource for ${kind} in ${apiVersion}`, {
+      throw new KubeError('OCNE_KUBE_API', `the API server has no resource for ${kind} in ${apiVersion}`, {
         status: { code: 404, reason: 'NotFound', message: `no ${kind} in ${apiVersion}` },
       });
     }
@@ -533,13 +533,13 @@ export class KubeClient {
       return await runStep(options.emit, description, run);
     } catch (error) {
       if (timeout.aborted && !(options.signal?.aborted ?? false)) {
-        throw new KubeError(KubeErrorCode.Timeout, `${description}: not done after ${timeoutMs} ms`, {
+        throw new KubeError('OCNE_KUBE_TIMEOUT', `${description}: not done after ${timeoutMs} ms`, {
           cause: error,
         });
       }
       // Whatever the abort reason is (a DOMException, a string from Operation.cancel, an Error).
       if (options.signal?.aborted) {
-        throw new KubeError(KubeErrorCode.Cancelled, `${description}: cancelled`, { cause: error });
+        throw new KubeError('OCNE_CANCELLED', `${description}: cancelled`, { cause: error });
       }
       throw wrapKubeError(error, description);
     }
@@ -600,14 +600,14 @@ export async function connect(options: ConnectOptions): Promise<KubeClient> {
     if (error instanceof KubeError) throw error;
     const where = options.kubeconfigPath ?? '<kubeconfig>';
     throw new KubeError(
-      KubeErrorCode.InvalidKubeconfig,
+      'OCNE_KUBE_INVALID_KUBECONFIG',
       `cannot use the kubeconfig ${where}: ${(error as Error).message}`,
       { cause: error },
     );
   }
   if (config.getCurrentCluster() === null) {
     throw new KubeError(
-      KubeErrorCode.InvalidKubeconfig,
+      'OCNE_KUBE_INVALID_KUBECONFIG',
       `the kubeconfig ${options.kubeconfigPath ?? '<kubeconfig>'} has no current cluster`,
     );
   }

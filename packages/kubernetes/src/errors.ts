@@ -4,27 +4,6 @@
  */
 import { isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
 
-/** Codes of the errors this package raises. */
-export const KubeErrorCode = {
-  /** The API server answered with an error `Status`. */
-  Api: 'OCNE_KUBE_API',
-  /** The API server could not be reached (refused, DNS, TLS). */
-  Unreachable: 'OCNE_KUBE_UNREACHABLE',
-  /** The credentials were refused (401) or lack a permission (403). */
-  Unauthorized: 'OCNE_KUBE_UNAUTHORIZED',
-  /** A wait or a call did not finish within its time. */
-  Timeout: 'OCNE_KUBE_TIMEOUT',
-  /** The caller's signal stopped the work (the same code as a cancelled operation). */
-  Cancelled: 'OCNE_CANCELLED',
-  /** The kubeconfig cannot be used. */
-  InvalidKubeconfig: 'OCNE_KUBE_INVALID_KUBECONFIG',
-  /** Manifests that cannot be applied (bad YAML, no kind). */
-  InvalidManifest: 'OCNE_KUBE_INVALID_MANIFEST',
-} as const;
-
-/** A Kubernetes error code. */
-export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
-
 /** The fields of a Kubernetes `Status` that callers may act on. */
 export interface KubeStatus {
   /** HTTP status code, such as 404. */
@@ -95,21 +74,19 @@ export function wrapKubeError(error: unknown, doing: string): OcneError {
     cause?: { code?: string; message?: string };
   };
   if (e?.name === 'TimeoutError')
-    return new KubeError(KubeErrorCode.Timeout, `${doing}: timed out`, { cause: error });
+    return new KubeError('OCNE_KUBE_TIMEOUT', `${doing}: timed out`, { cause: error });
   if (e?.name === 'AbortError')
-    return new KubeError(KubeErrorCode.Cancelled, `${doing}: cancelled`, { cause: error });
+    return new KubeError('OCNE_CANCELLED', `${doing}: cancelled`, { cause: error });
   if (typeof e?.code === 'number') {
     const status = statusOf(e.body, e.code);
-    const code = status.code === 401 || status.code === 403 ? KubeErrorCode.Unauthorized : KubeErrorCode.Api;
+    const code = status.code === 401 || status.code === 403 ? 'OCNE_KUBE_UNAUTHORIZED' : 'OCNE_KUBE_API';
     return new KubeError(code, `${doing}: ${status.reason} (${status.code}): ${status.message}`, {
       cause: error,
       status,
     });
   }
   const detail = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
-  return new KubeError(
-    KubeErrorCode.Unreachable,
-    `${doing}: the API server could not be reached: ${detail}`,
-    { cause: error },
-  );
+  return new KubeError('OCNE_KUBE_UNREACHABLE', `${doing}: the API server could not be reached: ${detail}`, {
+    cause: error,
+  });
 }

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type EventSink, isOcneError, type OcneErrorCode, runStep } from '@ocne/core';
 import type { Options as ExecaOptions } from 'execa';
 import { parse as parseYaml } from 'yaml';
-import { KubeError, KubeErrorCode } from './errors.js';
+import { KubeError } from './errors.js';
 
 /** How helm is run. */
 export interface HelmOptions {
@@ -188,9 +188,9 @@ function helmError(
     message?: unknown;
   };
   if (context.signal?.aborted)
-    return new KubeError(KubeErrorCode.Cancelled, `${doing}: cancelled`, { cause: error });
+    return new KubeError('OCNE_CANCELLED', `${doing}: cancelled`, { cause: error });
   if (context.timeout?.aborted)
-    return new KubeError(KubeErrorCode.Timeout, `${doing}: timed out after ${context.timeoutMs} ms`, {
+    return new KubeError('OCNE_KUBE_TIMEOUT', `${doing}: timed out after ${context.timeoutMs} ms`, {
       cause: error,
     });
   if (e?.code === 'ENOENT' || e?.code === 'EACCES') {

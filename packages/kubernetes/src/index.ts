@@ -33,7 +33,7 @@ export {
   waitForDeployments,
 } from './client.js';
 export type { KubeStatus } from './errors.js';
-export { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+export { hasReason, KubeError, wrapKubeError } from './errors.js';
 export type {
   CatalogRelease,
   ChartCatalog,

@@ -4,7 +4,7 @@
  */
 import { parse } from 'yaml';
 import type { KubeClient } from './client.js';
-import { KubeError, KubeErrorCode } from './errors.js';
+import { KubeError } from './errors.js';
 
 /** kubeadm's defaults for a node join token. */
 export const BOOTSTRAP_TOKEN_DEFAULTS: {
@@ -41,7 +41,7 @@ export async function createBootstrapToken(
   const m = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(token);
   if (m === null)
     throw new KubeError(
-      KubeErrorCode.InvalidManifest,
+      'OCNE_KUBE_INVALID_MANIFEST',
       'a bootstrap token must look like [a-z0-9]{6}.[a-z0-9]{16}',
     );
   const [, id, secret] = m;
@@ -106,7 +106,7 @@ export async function readKubeadmConfig(client: KubeClient): Promise<KubeadmClus
   const text = cm?.data?.ClusterConfiguration;
   if (text === undefined) {
     throw new KubeError(
-      KubeErrorCode.Api,
+      'OCNE_KUBE_API',
       'the cluster has no kube-system/kubeadm-config ConfigMap with a ClusterConfiguration: was it made with kubeadm?',
       {
         status: { code: 404, reason: 'NotFound', message: 'kubeadm-config' },
@@ -116,7 +116,7 @@ export async function readKubeadmConfig(client: KubeClient): Promise<KubeadmClus
   const clusterConfiguration = (parse(text) ?? {}) as Record<string, unknown>;
   const endpoint = String(clusterConfiguration.controlPlaneEndpoint ?? '');
   if (endpoint === '') {
-    throw new KubeError(KubeErrorCode.Api, 'kube-system/kubeadm-config has no controlPlaneEndpoint');
+    throw new KubeError('OCNE_KUBE_API', 'kube-system/kubeadm-config has no controlPlaneEndpoint');
   }
   return { controlPlaneEndpoint: endpoint, ...splitHostPort(endpoint), clusterConfiguration };
 }

@@ -8,7 +8,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeClient } from './client.js';
-import { KubeError, KubeErrorCode } from './errors.js';
+import { KubeError } from './errors.js';
 import { storedAsSent, withRetries } from './retry.js';
 
 /** Options of {@link KubeClient.rest}. */
@@ -175,7 +175,7 @@ export class KubeRestClient {
         await this.#prepare();
       } catch (caught) {
         const message = `${doing}: cannot use the kubeconfig: ${(caught as Error).message}`;
-        throw new KubeError(KubeErrorCode.InvalidKubeconfig, message, { cause: caught });
+        throw new KubeError('OCNE_KUBE_INVALID_KUBECONFIG', message, { cause: caught });
       }
       const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
       if (response.status >= 200 && response.status < 300) {
@@ -184,7 +184,7 @@ export class KubeRestClient {
           return JSON.parse(response.text) as T;
         } catch (parse) {
           // Not transient: the server answered, with something that is not JSON.
-          throw new KubeError(KubeErrorCode.Api, `${doing}: the answer is not JSON`, { cause: parse });
+          throw new KubeError('OCNE_KUBE_API', `${doing}: the answer is not JSON`, { cause: parse });
         }
       }
       if (response.status === 404 && options.allowNotFound) return undefined;

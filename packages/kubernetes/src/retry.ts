@@ -19,7 +19,7 @@
  * being done.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasReason, KubeError, KubeErrorCode, wrapKubeError } from './errors.js';
+import { hasReason, KubeError, wrapKubeError } from './errors.js';
 
 /** Answers worth another attempt. */
 const TRANSIENT_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -163,8 +163,7 @@ export async function withRetries<T>(
   const { doing, signal: caller } = options;
   const attempts = Math.max(1, options.attempts ?? RETRY_DEFAULTS.attempts);
   const timeoutMs = options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs;
-  const cancelled = (cause: unknown) =>
-    new KubeError(KubeErrorCode.Cancelled, `${doing}: cancelled`, { cause });
+  const cancelled = (cause: unknown) => new KubeError('OCNE_CANCELLED', `${doing}: cancelled`, { cause });
   for (let n = 1; ; n++) {
     if (caller?.aborted) throw cancelled(caller.reason);
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -178,7 +177,7 @@ export async function withRetries<T>(
     if (caller?.aborted) throw cancelled(failure);
     const timedOut = timeout.aborted && typeof (failure as { code?: unknown })?.code !== 'number';
     const error = timedOut
-      ? new KubeError(KubeErrorCode.Timeout, `${doing}: no answer in ${timeoutMs} ms`, { cause: failure })
+      ? new KubeError('OCNE_KUBE_TIMEOUT', `${doing}: no answer in ${timeoutMs} ms`, { cause: failure })
       : wrapKubeError(failure, doing);
     if (n > 1 && options.afterConflict && hasReason(error, 'Conflict')) {
       const settled = await options.afterConflict();

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type KubeClient, KubeErrorCode } from '../src/index.js';
+import { connect, type KubeClient } from '../src/index.js';
 import { retryAfterMs, storedAsSent } from '../src/retry.js';
 
 let server: Server;
@@ -122,7 +122,7 @@ describe('KubeClient.rest', () => {
     const rest = plain.rest();
     try {
       await expect(rest.call('GET', '/api', { doing: 'reading /api' })).rejects.toMatchObject({
-        code: KubeErrorCode.InvalidKubeconfig,
+        code: 'OCNE_KUBE_INVALID_KUBECONFIG',
         message: expect.stringMatching(/^reading \/api: cannot use the kubeconfig: /),
       });
     } finally {
@@ -138,7 +138,7 @@ describe('KubeClient.rest', () => {
     try {
       await expect(
         rest.call('GET', '/api/v1/namespaces', { doing: 'listing', signal: controller.signal }),
-      ).rejects.toMatchObject({ code: KubeErrorCode.Cancelled });
+      ).rejects.toMatchObject({ code: 'OCNE_CANCELLED' });
     } finally {
       rest.close();
       answers = [];
@@ -199,7 +199,7 @@ describe('KubeClient.rest', () => {
       // Someone else's change in between: the conflict stands, with its Kubernetes status.
       answers = ['drop', [409, status(409, 'Conflict')], [200, { ...stored, data: { k: 'theirs' } }]];
       await expect(rest.call('PUT', path, { body: sent, doing: 'updating x' })).rejects.toMatchObject({
-        code: KubeErrorCode.Api,
+        code: 'OCNE_KUBE_API',
         status: { code: 409, reason: 'Conflict' },
         message: expect.stringMatching(/^updating x: Conflict \(409\)/),
       });

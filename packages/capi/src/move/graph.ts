@@ -6,7 +6,7 @@
  * cluster is ready to move. Data in, data out: no requests, no clock, no events.
  */
 import { CLUSTER_NAME_LABEL, type OwnerReference } from '../objects.js';
-import { CapiMoveError, CapiMoveErrorCode } from './errors.js';
+import { CapiMoveError } from './errors.js';
 
 /** One object of a move, by kind, namespace and name. */
 export interface MoveObjectRef {
@@ -228,13 +228,13 @@ export function planMove(
   const cluster = clusters.find((n) => n.obj.metadata.name === name);
   if (cluster === undefined) {
     throw new CapiMoveError(
-      CapiMoveErrorCode.NotFound,
+      'OCNE_CAPI_MOVE_NOT_FOUND',
       `Cluster ${namespace}/${name} does not exist in the source management cluster`,
     );
   }
   if ((cluster.obj.spec as { topology?: unknown } | undefined)?.topology !== undefined) {
     throw new CapiMoveError(
-      CapiMoveErrorCode.Unsupported,
+      'OCNE_CAPI_MOVE_UNSUPPORTED',
       `Cluster ${namespace}/${name} has a managed topology (ClusterClass), which moveCluster does not move`,
     );
   }
@@ -288,7 +288,7 @@ export function planMove(
       const some = shared.slice(0, 5).map(describeNode);
       const more = shared.length > 5 ? ` and ${shared.length - 5} more` : '';
       throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
+        'OCNE_CAPI_MOVE_CONFLICT',
         `${some.join(', ')}${more} belong to both Cluster ${namespace}/${name} and Cluster ${namespace}/${other.obj.metadata.name}, so neither can be moved without the other`,
       );
     }
@@ -309,7 +309,7 @@ export function planMove(
     const group = remaining.filter((n) => deps(n).every((d) => groupOf.has(d))).sort(order);
     if (group.length === 0) {
       throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
+        'OCNE_CAPI_MOVE_CONFLICT',
         `the owner references of ${remaining.slice(0, 5).map(describeNode).join(', ')} form a cycle`,
       );
     }

@@ -22,7 +22,7 @@
  *   select, and Clusters with a ClusterClass topology (refused). Upstream's template uses none.
  */
 export type { CapiMoveErrorOptions, CapiMoveState } from './errors.js';
-export { CapiMoveError, CapiMoveErrorCode } from './errors.js';
+export { CapiMoveError } from './errors.js';
 export type { MoveObject, MoveObjectRef, MoveOwner } from './graph.js';
 export type { MoveClusterOptions, MoveResult } from './mover.js';
 export { CAPI_MOVE_STEP, moveCluster } from './mover.js';

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventSink, isOcneError, runStep } from '@ocne/core';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
-import { CapiMoveError, CapiMoveErrorCode } from './errors.js';
+import { CapiMoveError } from './errors.js';
 import {
   apiVersionOf,
   blockMoveProblems,
@@ -256,7 +256,7 @@ export async function moveCluster(options: MoveClusterOptions): Promise<MoveResu
       });
     }
     if (options.to === undefined) {
-      throw new CapiMoveError(CapiMoveErrorCode.Conflict, 'moveCluster needs a target cluster (`to`)');
+      throw new CapiMoveError('OCNE_CAPI_MOVE_CONFLICT', 'moveCluster needs a target cluster (`to`)');
     }
     const target: Api = (await open(options.to)).rest(rest);
     try {
@@ -364,7 +364,7 @@ class Mover {
     const [from, to] = await Promise.all([id(source, 'source'), id(this.#target, 'target')]);
     if (from === to) {
       throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
+        'OCNE_CAPI_MOVE_CONFLICT',
         `the source and the target are the same cluster (${source.kube.server}): nothing to move`,
       );
     }
@@ -394,7 +394,7 @@ class Mover {
       const left = deadline - performance.now();
       if (left <= 0) {
         throw new CapiMoveError(
-          CapiMoveErrorCode.NotReady,
+          'OCNE_CAPI_MOVE_NOT_READY',
           `Cluster ${namespace}/${name} was not ready to move after ${timeoutMs} ms (${attempts} checks): ${problems.join('; ')}`,
         );
       }
@@ -439,7 +439,7 @@ class Mover {
     const missing = missingKinds(plan, this.#targetCrds);
     if (missing.length > 0) {
       throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
+        'OCNE_CAPI_MOVE_CONFLICT',
         `the target cluster cannot store ${missing.map((m) => `${m.kind} (${apiVersionOf(m)})`).join(', ')}: install the same Cluster API providers there first`,
         { object: refOf(plan.nodes.find((n) => n.kind === missing[0])!) },
       );
@@ -451,7 +451,7 @@ class Mover {
     });
     if (existing && !isPaused(existing)) {
       throw new CapiMoveError(
-        CapiMoveErrorCode.Conflict,
+        'OCNE_CAPI_MOVE_CONFLICT',
         `Cluster ${namespace}/${name} already exists in the target cluster and is not paused: it is managed there already`,
         { object: refOf(plan.cluster) },
       );
@@ -565,7 +565,7 @@ class Mover {
     } catch (error) {
       if (signal?.aborted) throw error;
       throw new CapiMoveError(
-        CapiMoveErrorCode.Failed,
+        'OCNE_CAPI_MOVE_FAILED',
         `moving Cluster ${namespace}/${this.#ctx.name}: ${(error as Error).message}`,
         {
           cause: error,
@@ -651,7 +651,7 @@ class Mover {
     const fail = (errors: readonly unknown[], what: string) => {
       const node = failedOn.get(errors[0]);
       return new CapiMoveError(
-        CapiMoveErrorCode.Incomplete,
+        'OCNE_CAPI_MOVE_INCOMPLETE',
         `moving Cluster ${namespace}/${name}: ${what}: ${(errors[0] as Error).message}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ''}; the target cluster has the whole graph, with the Cluster paused: run the same move again to finish it`,
         {
           cause: errors.length === 1 ? errors[0] : new AggregateError(errors),
@@ -725,7 +725,7 @@ class Mover {
       });
     } catch (error) {
       throw new CapiMoveError(
-        CapiMoveErrorCode.Incomplete,
+        'OCNE_CAPI_MOVE_INCOMPLETE',
         `moving Cluster ${namespace}/${name}: ${(error as Error).message}; the graph is in the target cluster but the Cluster is still paused there: run the same move again to finish it`,
         { cause: error, state: 'incomplete', object: refOf(cluster) },
       );
@@ -782,12 +782,12 @@ class Mover {
       error instanceof CapiMoveError && !cancelled
         ? error
         : cancelled
-          ? new CapiMoveError(CapiMoveErrorCode.Cancelled, `moving Cluster ${namespace}/${name}: cancelled`, {
+          ? new CapiMoveError('OCNE_CANCELLED', `moving Cluster ${namespace}/${name}: cancelled`, {
               cause: signal?.reason ?? error,
               ...(error instanceof CapiMoveError && error.object ? { object: error.object } : {}),
             })
           : new CapiMoveError(
-              CapiMoveErrorCode.Failed,
+              'OCNE_CAPI_MOVE_FAILED',
               `moving Cluster ${namespace}/${name}: ${isOcneError(error) || error instanceof Error ? error.message : String(error)}`,
               { cause: error },
             );
@@ -823,7 +823,7 @@ class Mover {
       errors.length === 0
         ? `${base.message}; rolled back: ${undone}`
         : `${base.message}; the rollback failed: ${(errors[0] as Error).message}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ''}`;
-    return new CapiMoveError(base.code as CapiMoveErrorCode, message, {
+    return new CapiMoveError(base.code, message, {
       cause: base.cause ?? error,
       ...(base.object ? { object: base.object } : {}),
       state: errors.length === 0 ? 'rolled-back' : 'rollback-failed',
