@@ -1,8 +1,14 @@
 /**
- * @ocne/capi: Cluster API for OCNE. So far: the CAPI providers (cert-manager, core CAPI, the OCI
- * provider capoci, the kubeadm bootstrap and control-plane providers) that upstream's `oci`
- * driver installs into a management cluster, as a pure plan ({@link capiProviderCharts}) and as
- * an install that waits for the controllers ({@link installCapiProviders}).
+ * @ocne/capi: Cluster API for OCNE.
+ *
+ * - Typed Cluster API and CAPOCI objects, generated from their CRDs.
+ * - Everything of the pure `@ocne/capi/templates` entry: the OCI cluster template
+ *   ({@link ociTemplate}) and the resources of `clusterDefinition`.
+ * - What needs a management cluster: the CAPI providers upstream's `oci` driver installs
+ *   ({@link capiProviderCharts}, {@link installCapiProviders}), the workload cluster's kubeconfig and
+ *   oci-ccm settings, and {@link moveCluster} (`clusterctl move`).
+ *
+ * Import `@ocne/capi/templates` to render without loading a Kubernetes client.
  *
  * @packageDocumentation
  */

@@ -35,4 +35,4 @@ export { Cluster } from './cluster.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';
 export { startOperation } from './operation.js';
 export type { ProviderLoader } from './provider.js';
-export { loadProvider, providerPackage, registeredProviders, registerProvider } from './provider.js';
+export { loadProvider, registeredProviders, registerProvider } from './provider.js';

@@ -33,7 +33,7 @@ export function registeredProviders(): string[] {
 }
 
 /** The package a provider of this name comes from when nobody registered it. */
-export function providerPackage(name: string): string {
+function providerPackage(name: string): string {
   return `@ocne/provider-${name}`;
 }
 

@@ -71,6 +71,7 @@ export type {
   ResolvedConfig,
   ResolvedDefaultsConfig,
 } from './resolved.js';
+export type { JsonSchema, Position } from './schema-walk.js';
 export type {
   Application,
   ByoProvider,

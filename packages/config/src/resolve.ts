@@ -27,7 +27,7 @@ export interface ResolveOptions {
    * against it. Without it (an in-memory config), `directory` stays as given.
    */
   clusterFileDirectory?: string;
-  /** Skip {@link validateResolved}: layering and derivation only. @defaultValue false */
+  /** Skip validation (the checks `loadConfig` reports as `ConfigError`): layering and derivation only. @defaultValue false */
   skipValidation?: boolean;
   /** Provider names accepted besides upstream's (providers an embedder registered). */
   extraProviders?: readonly string[];

@@ -10,7 +10,7 @@ export { emptyIgnition, IgnitionBuilder, serializeIgnition } from './builder.js'
 export type { ButaneOptions } from './butane.js';
 export { BUTANE_VARIANT, BUTANE_VERSION, isButane, translateButane } from './butane.js';
 export type { CapiNodeInput, CapiNodeInputOptions } from './capi.js';
-export { capiNodeIgnition, capiNodeInput, INSTANCE_METADATA_ADDRESS } from './capi.js';
+export { capiNodeIgnition, capiNodeInput } from './capi.js';
 export type { DataUrl, DataUrlOptions } from './data-url.js';
 export { decodeDataUrl, decodeDataUrlText, makeDataUrl } from './data-url.js';
 export type { IgnitionErrorLocation } from './errors.js';
@@ -20,7 +20,6 @@ export type { ConfigFileInputs, ExtraIgnitionInput, ExtraSource, ParseExtraOptio
 export {
   configFileInputs,
   mergeExtraIgnition,
-  mergeSiblings,
   NODE_FILE_KEYS,
   parseExtraIgnition,
 } from './extra.js';
@@ -28,11 +27,8 @@ export {
 export type { KubeadmClusterInput, KubeadmInitInput, KubeadmJoinInput, NodeRole } from './kubeadm.js';
 export {
   hostPort,
-  KUBEADM_IMAGE_REPOSITORY,
-  KUBEADM_PATCHES_DIRECTORY,
   kubeadmInitConfig,
   kubeadmJoinConfig,
-  NODE_IP,
 } from './kubeadm.js';
 export { mergeIgnition } from './merge.js';
 export type {
@@ -49,8 +45,6 @@ export {
   clusterNodeInput,
   initNodeIgnition,
   joinNodeIgnition,
-  NGINX_IMAGE,
-  proxyDropin,
   virtualIpIgnition,
 } from './node.js';
 export { parseIgnition, READABLE_IGNITION_VERSIONS } from './parse.js';
