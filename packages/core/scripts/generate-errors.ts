@@ -7,7 +7,7 @@ import { ERROR_CODES } from '../src/codes.ts';
 const file = new URL('../../../docs/errors.md', import.meta.url);
 const check = process.argv.includes('--check');
 
-const escape = (text: string): string => text.replaceAll('|', '\\|');
+const escapeCell = (text: string): string => text.replaceAll('|', '\\|');
 const byArea = new Map<string, [string, (typeof ERROR_CODES)[keyof typeof ERROR_CODES]][]>();
 for (const [code, info] of Object.entries(ERROR_CODES)) {
   const list = byArea.get(info.area) ?? [];
@@ -28,7 +28,7 @@ ${Object.keys(ERROR_CODES).length} codes.
 for (const area of areas) {
   text += `\n## ${area === '*' ? 'Every package' : `\`${area}\``}\n\n| code | kind | meaning |\n|---|---|---|\n`;
   for (const [code, info] of byArea.get(area) ?? []) {
-    text += `| \`${code}\` | ${info.severity} | ${escape(info.meaning)} |\n`;
+    text += `| \`${code}\` | ${info.severity} | ${escapeCell(info.meaning)} |\n`;
   }
 }
 
