@@ -157,8 +157,8 @@ export interface ReadConfigFilesOptions {
   /** Cancels the reads; an abort is rethrown as it is. */
   signal?: AbortSignal;
   /**
-   * Only these keys (an operation that does not use a file leaves it alone: `ocne cluster
-   * template`, say, never reads `clusterDefinition`). @defaultValue {@link CONFIG_FILE_KEYS}
+   * Only these keys (an operation that does not use a file leaves it alone: the template of
+   * `ocne cluster template`, say, never reads `clusterDefinition`). @defaultValue {@link CONFIG_FILE_KEYS}
    */
   keys?: readonly ConfigFileKey[];
 }
