@@ -7,10 +7,12 @@ import { access, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
+  LayerKind,
   type LoadConfigOptions,
   loadConfig,
   type ResolvedClusterConfig,
   type ResolvedConfig,
+  resolveConfig,
 } from '@ocne/config';
 import {
   assertClusterProvider,
@@ -91,6 +93,16 @@ export interface MoveNodeOptions extends OperationOptions {
   node: string;
   /** The role it takes in the destination. @defaultValue 'worker' */
   role?: 'worker' | 'control-plane';
+}
+
+/** Options of the static {@link Cluster.moveNode}, for a move without a cluster configuration. */
+export interface ConfiglessMoveNodeOptions extends MoveNodeOptions {
+  /** The provider that moves the node: a name (loaded as for a cluster) or an instance. */
+  provider: string | ClusterProvider<ResolvedConfig>;
+  /** The home folder. @defaultValue `os.homedir()` */
+  home?: string;
+  /** The environment the provider reads. @defaultValue `process.env` */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What {@link Cluster.moveNode} returns. */
@@ -200,26 +212,8 @@ export class Cluster {
    * The provider, with the methods of `operation` present. A provider that does not list the
    * operation fails here, before anything is done.
    */
-  async #providerFor<O extends ProviderOperation>(
-    operation: O,
-  ): Promise<
-    Required<Pick<ClusterProvider<ResolvedConfig>, MethodsOf<O>>> & ClusterProvider<ResolvedConfig>
-  > {
-    const provider = this.#provider ?? (await loadProvider(this.provider));
-    if (!provider.capabilities.operations.includes(operation)) {
-      if (operation === 'template') {
-        throw new OcneError(
-          'OCNE_NOT_IMPLEMENTED',
-          `templates not implemented for provider ${this.provider}`,
-        );
-      }
-      throw new OcneError(
-        'OCNE_PROVIDER_UNAVAILABLE',
-        `the ${this.provider} provider cannot ${OPERATION_TEXT[operation]} in this version of the SDK`,
-      );
-    }
-    return provider as Required<Pick<ClusterProvider<ResolvedConfig>, MethodsOf<O>>> &
-      ClusterProvider<ResolvedConfig>;
+  async #providerFor<O extends ProviderOperation>(operation: O): Promise<ProviderWith<O>> {
+    return requireOperation(this.#provider ?? (await loadProvider(this.provider)), operation);
   }
 
   #warnings(emit: EventSink): void {
@@ -350,26 +344,35 @@ export class Cluster {
   moveNode(options: MoveNodeOptions): Operation<MoveNodeResult> {
     return startOperation(async ({ signal, emit }) => {
       const provider = await this.#providerFor('moveNode');
-      const read = async (path: string, which: string) => {
-        try {
-          return await readFile(path, { encoding: 'utf8', signal });
-        } catch (error) {
-          signal.throwIfAborted();
-          throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
-            cause: error,
-          });
-        }
+      return moveNodeWith(provider, this.#context(signal, emit), options);
+    }, options);
+  }
+
+  /**
+   * Moves a node without a cluster configuration, as `ocne cluster join -k SRC -d DST -N NODE`
+   * does without `-c`: the provider (by name, loaded as for a cluster, or an instance) gets the
+   * built-in defaults as its configuration. These are not checked for what start and join need
+   * (a byo network interface, a virtual IP): a move uses none of it, and without a virtual IP a
+   * control-plane node moves without the virtual-IP stack.
+   */
+  static moveNode(options: ConfiglessMoveNodeOptions): Operation<MoveNodeResult> {
+    return startOperation(async ({ signal, emit }) => {
+      const provider = requireOperation(
+        typeof options.provider === 'string' ? await loadProvider(options.provider) : options.provider,
+        'moveNode',
+      );
+      const config = resolveConfig(
+        [{ kind: LayerKind.ClusterOverrides, source: '<node move>', data: { provider: provider.name } }],
+        { skipValidation: true },
+      );
+      const context: ProviderContext<ResolvedConfig> = {
+        config,
+        home: options.home ?? homedir(),
+        env: options.env ?? process.env,
+        emit,
+        signal,
       };
-      const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
-        read(options.sourceKubeconfigPath, 'source'),
-        read(options.destinationKubeconfigPath, 'destination'),
-      ]);
-      return provider.moveNode(this.#context(signal, emit), {
-        sourceKubeconfig,
-        destinationKubeconfig,
-        node: options.node,
-        role: options.role ?? 'worker',
-      });
+      return moveNodeWith(provider, context, options);
     }, options);
   }
 
@@ -398,3 +401,57 @@ const OPERATION_TEXT: Record<ProviderOperation, string> = {
   template: 'render templates',
   moveNode: 'move nodes',
 };
+
+/** A provider known to have the methods of `operation`. */
+type ProviderWith<O extends ProviderOperation> = Required<
+  Pick<ClusterProvider<ResolvedConfig>, MethodsOf<O>>
+> &
+  ClusterProvider<ResolvedConfig>;
+
+/**
+ * The provider, when it lists `operation` among its capabilities; otherwise the error that says it
+ * does not, before anything is done.
+ */
+function requireOperation<O extends ProviderOperation>(
+  provider: ClusterProvider<ResolvedConfig>,
+  operation: O,
+): ProviderWith<O> {
+  if (!provider.capabilities.operations.includes(operation)) {
+    if (operation === 'template') {
+      throw new OcneError('OCNE_NOT_IMPLEMENTED', `templates not implemented for provider ${provider.name}`);
+    }
+    throw new OcneError(
+      'OCNE_PROVIDER_UNAVAILABLE',
+      `the ${provider.name} provider cannot ${OPERATION_TEXT[operation]} in this version of the SDK`,
+    );
+  }
+  return provider as ProviderWith<O>;
+}
+
+/** Reads both kubeconfigs and hands the move to the provider. */
+async function moveNodeWith(
+  provider: ProviderWith<'moveNode'>,
+  context: ProviderContext<ResolvedConfig>,
+  options: MoveNodeOptions,
+): Promise<MoveNodeResult> {
+  const read = async (path: string, which: string) => {
+    try {
+      return await readFile(path, { encoding: 'utf8', signal: context.signal });
+    } catch (error) {
+      context.signal.throwIfAborted();
+      throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
+        cause: error,
+      });
+    }
+  };
+  const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
+    read(options.sourceKubeconfigPath, 'source'),
+    read(options.destinationKubeconfigPath, 'destination'),
+  ]);
+  return provider.moveNode(context, {
+    sourceKubeconfig,
+    destinationKubeconfig,
+    node: options.node,
+    role: options.role ?? 'worker',
+  });
+}

@@ -24,6 +24,7 @@ export { CLUSTER_CACHE_FILE, ClusterCache, PID_LOCK_FILE } from './cache.js';
 export type {
   ClusterInfo,
   ClusterOpenOptions,
+  ConfiglessMoveNodeOptions,
   JoinOptions,
   JoinResult,
   MoveNodeOptions,

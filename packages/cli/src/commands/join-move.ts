@@ -20,22 +20,22 @@ export async function moveNode(context: CliContext, options: JoinOptions): Promi
     );
   }
   const Cluster = await facade();
-  // The node moves through the provider of the configuration (`-c`), which also says what the
-  // destination needs (virtual IP, network interface). Without `-P` or a provider in the file it is
-  // byo's: upstream's node move belongs to the BYO workflow.
-  const cluster = await Cluster.open(
-    context.openOptions(
-      { ...options, provider: undefined },
-      options.providerGiven ? options.provider : 'byo',
-    ),
-  );
-  await context.follow(
-    cluster.moveNode({
-      sourceKubeconfigPath: kubeconfig,
-      destinationKubeconfigPath: destination,
-      node,
-      role: options.roleControlPlane ? 'control-plane' : 'worker',
-      ...context.operationOptions,
-    }),
-  );
+  const move = {
+    sourceKubeconfigPath: kubeconfig,
+    destinationKubeconfigPath: destination,
+    node,
+    role: options.roleControlPlane ? ('control-plane' as const) : ('worker' as const),
+    ...context.operationOptions,
+  };
+  // Without -P the node moves through byo: upstream's node move belongs to the BYO workflow.
+  const provider = options.providerGiven ? options.provider : 'byo';
+  if (options.config === undefined) {
+    // No configuration: the provider with the built-in defaults, as upstream moves without -c.
+    await context.follow(Cluster.moveNode({ ...move, provider, ...context.base() }));
+    return;
+  }
+  // The configuration names the provider, which reads what the destination needs from it (virtual
+  // IP, network interface, kube-proxy mode).
+  const cluster = await Cluster.open(context.openOptions({ ...options, provider: undefined }, provider));
+  await context.follow(cluster.moveNode(move));
 }

@@ -19,12 +19,9 @@ describe('Cluster.moveNode', () => {
         s.metadata?.name?.startsWith('bootstrap-token-'),
       ).length;
     const before = await tokens();
-    const cluster = await Cluster.open({
-      config: { provider: 'byo', name: 'mover' },
-      defaults: false,
-      env: {},
-    });
-    const op = cluster.moveNode({
+    // No configuration, as `ocne cluster join -k -d -N` without -c: the byo provider by name.
+    const op = Cluster.moveNode({
+      provider: 'byo',
       sourceKubeconfigPath: source.kubeconfigPath,
       destinationKubeconfigPath: destination.kubeconfigPath,
       node,
@@ -42,8 +39,10 @@ describe('Cluster.moveNode', () => {
   });
 
   it('a kubeconfig that cannot be read is a clear error', async () => {
+    // With a configuration: the cluster's own provider.
     const cluster = await Cluster.open({
-      config: { provider: 'byo', name: 'mover' },
+      config:
+        'provider: byo\nname: mover\nvirtualIp: 192.0.2.10\nproviders:\n  byo:\n    networkInterface: eth0\n',
       defaults: false,
       env: {},
     });
