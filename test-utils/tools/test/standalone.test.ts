@@ -13,7 +13,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** A `../` chain at the start of a path (not inside one, as in `a/../b`). */
 const CHAIN = /(?<![\w./-])((?:\.\.\/)+)/g;
-/** `../shared` or `'..', 'shared'`: reaching for a folder beside the checkout. */
+/** Two dots, then `shared` as a path or as `join` arguments: a folder beside the checkout. */
 const SHARED = /\.\.(?:[\\/]|['"`]\s*,\s*['"`])shared\b/;
 
 /** Where a file (path relative to `root`) names a path outside `root`: `line N: why` each. */
