@@ -1,19 +1,40 @@
 #!/usr/bin/env bash
-# Builds the reference tools the tests compare against (never shipped) from their Go modules,
-# once per version, into a cache outside the repository:
-#   $OCNE_TEST_CACHE/bin/<name>-<version>   (default cache: ~/.cache/ocne-test)
-# Prints nothing when everything is cached. Needs Go and the Go module proxy.
+# Builds the reference tools the tests compare against (never shipped) from their Go modules, and
+# fetches the reference schemas (Ignition JSON schemas, Cluster API CRDs) from theirs, once per
+# version, into a cache outside the repository:
+#   $OCNE_TEST_CACHE/bin/<name>-<version>                (default cache: ~/.cache/ocne-test)
+#   $OCNE_TEST_CACHE/schemas/<module>@<version>/<path in the module>
+# The versions are pinned in test-utils/tools/versions.json, which @ocne/test-tools reads too.
+# `test-tools.sh schemas` fetches only the schemas (seconds; the capi type generator needs them).
+# Prints nothing when everything is cached. Needs Node, Go and the Go module proxy; Go's checksum
+# database verifies every module it downloads.
 # A cold build of everything takes long on 2 cores (kube-apiserver alone is the bulk of it): each
-# build prints its wall time, and the sizes of the bin folder and Go caches follow.
+# build prints its wall time, and the sizes of the cache and Go caches follow.
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="${OCNE_TEST_CACHE:-$HOME/.cache/ocne-test}"
-mkdir -p "$cache/bin"
+mkdir -p "$cache/bin" "$cache/schemas"
+
+# The pins as lines `tool NAME VERSION` and `schemas MODULE@VERSION PATH...`.
+pins=$(node -e '
+  const pins = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  for (const [name, version] of Object.entries(pins.tools)) console.log(`tool ${name} ${version}`);
+  for (const [id, paths] of Object.entries(pins.schemas)) console.log(`schemas ${id} ${paths.join(" ")}`);
+' "$root/test-utils/tools/versions.json")
+
+# version_of NAME: the pinned version of a tool.
+version_of() {
+  local version
+  version=$(awk -v name="$1" '$1 == "tool" && $2 == name { print $3 }' <<<"$pins")
+  [ -n "$version" ] || { echo "test-tools: no version of $1 in test-utils/tools/versions.json" >&2; exit 1; }
+  echo "$version"
+}
 
 # What a build in progress leaves behind, removed however the script ends: a failed build leaves
 # no binary (the binary gets its final name only once it is complete).
-work='' partial='' built=0
+work='' partial='' built=0 fetched=0
 cleanup() {
-  if [ -n "$partial" ]; then rm -f "$partial"; fi
+  if [ -n "$partial" ]; then chmod -R u+w "$partial" 2>/dev/null || true; rm -rf "$partial"; fi
   if [ -n "$work" ]; then chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -43,6 +64,52 @@ go_directives() {
   else
     awk '$1 == "go" { split($2, v, "."); print "default=go" v[1] "." v[2]; exit }' "$1"
   fi
+}
+
+# fetch_schemas MODULE@VERSION PATH...
+# Copies PATHs (globs relative to the module's root; a folder is copied whole) of the module, as
+# `go mod download` gets it (verified against Go's checksum database), into
+# $cache/schemas/MODULE@VERSION. A list of PATHs other than the one cached fetches them again.
+fetch_schemas() {
+  local id=$1
+  shift
+  local out="$cache/schemas/$id" json dir
+  [ "$(cat "$out/.paths" 2>/dev/null)" = "$*" ] && return 0
+  command -v go >/dev/null 2>&1 || { echo "test-tools: Go is needed to fetch $id" >&2; exit 1; }
+  local started=$SECONDS
+  if ! json=$(go mod download -json "$id"); then
+    echo "test-tools: go mod download $id failed:" >&2
+    sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" >&2
+    exit 1
+  fi
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  [ -d "$dir" ] || { echo "test-tools: go mod download $id named no folder" >&2; exit 1; }
+  partial="$out.partial.$$"
+  mkdir -p "$partial"
+  (
+    cd "$dir"
+    local pattern path found
+    for pattern in "$@"; do
+      found=0
+      for path in $pattern; do
+        [ -e "$path" ] || continue
+        mkdir -p "$partial/$(dirname "$path")"
+        cp -R "$path" "$partial/$path"
+        found=1
+      done
+      [ "$found" = 1 ] || { echo "test-tools: $id has no $pattern" >&2; exit 1; }
+    done
+  )
+  # The module cache is read-only; the copy must stay removable.
+  chmod -R u+w "$partial"
+  printf '%s' "$*" >"$partial/.paths"
+  rm -rf "$out"
+  # Another run may have fetched the same meanwhile: then its copy stays and ours goes.
+  mv -T "$partial" "$out" 2>/dev/null || [ -d "$out" ]
+  cleanup
+  partial=''
+  fetched=1
+  echo "test-tools: fetched reference schemas $id in $((SECONDS - started)) s ($(du -sh "$out" | cut -f1))" >&2
 }
 
 # build NAME VERSION PACKAGE MODULE [PREPARE]
@@ -125,19 +192,29 @@ prepare_helm() {
   fi
 }
 
-build ignition-validate v2.23.0 github.com/coreos/ignition/v2/validate github.com/coreos/ignition/v2
-build butane v0.25.1 github.com/coreos/butane/internal github.com/coreos/butane
+while read -r kind id rest; do
+  [ "$kind" = schemas ] || continue
+  read -ra paths <<<"$rest"
+  fetch_schemas "$id" "${paths[@]}"
+done <<<"$pins"
+if [ "${1:-}" = schemas ]; then
+  if [ "$fetched" = 1 ]; then echo "test-tools: sizes: schemas $(du -sh "$cache/schemas" | cut -f1)" >&2; fi
+  exit 0
+fi
+
+build ignition-validate "$(version_of ignition-validate)" github.com/coreos/ignition/v2/validate github.com/coreos/ignition/v2
+build butane "$(version_of butane)" github.com/coreos/butane/internal github.com/coreos/butane
 # etcd at the release k8s.io/kubernetes v1.33.x requires (go.etcd.io/etcd/server/v3 v3.5.21); the
 # etcd server's main package is the root of that module.
-build etcd v3.5.21 go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3 prepare_etcd
+build etcd "$(version_of etcd)" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3 prepare_etcd
 # v1.33.13 rather than an earlier 1.33 patch: the Go module proxy reachable here lacks some staging
 # modules at v0.33.5 (endpointslice, externaljwt, kube-controller-manager; others fail checksum
 # lookups) and has every one kube-apiserver needs at v0.33.13.
-build kube-apiserver v1.33.13 k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
-build helm v3.19.2 helm.sh/helm/v3/cmd/helm helm.sh/helm/v3 prepare_helm
+build kube-apiserver "$(version_of kube-apiserver)" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
+build helm "$(version_of helm)" helm.sh/helm/v3/cmd/helm helm.sh/helm/v3 prepare_helm
 
-if [ "$built" = 1 ]; then
-  echo "test-tools: sizes: bin $(du -sh "$cache/bin" | cut -f1)," \
+if [ "$built" = 1 ] || [ "$fetched" = 1 ]; then
+  echo "test-tools: sizes: bin $(du -sh "$cache/bin" | cut -f1), schemas $(du -sh "$cache/schemas" | cut -f1)," \
     "Go module cache $(du -sh "$(go env GOMODCACHE)" 2>/dev/null | cut -f1)," \
     "Go build cache $(du -sh "$(go env GOCACHE)" 2>/dev/null | cut -f1)" >&2
 fi

@@ -35,10 +35,11 @@ export const CAPI_RELEASES: readonly string[] = ['v1.10.8', 'v1.9.9'];
 const cache = new Map<string, ValidateFunction>();
 
 function validator(source: CrdSource): ValidateFunction {
-  let v = cache.get(source.file);
+  const key = `${source.module}/${source.path}`;
+  let v = cache.get(key);
   if (v === undefined) {
     v = ajv.compile(strict(crdSchema(source, loadCrd(source))) as object);
-    cache.set(source.file, v);
+    cache.set(key, v);
   }
   return v;
 }
@@ -47,7 +48,7 @@ function validator(source: CrdSource): ValidateFunction {
 export function crdErrors(object: { apiVersion: string; kind: string }, release = 'v1.10.8'): string[] {
   const base = CRD_SOURCES.find((s) => s.kind === object.kind && s.apiVersion === object.apiVersion);
   if (base === undefined) return [`no CRD for ${object.apiVersion} ${object.kind}`];
-  const source = { ...base, file: base.file.replace('v1.10.8', release) };
+  const source = { ...base, module: base.module.replace('@v1.10.8', `@${release}`) };
   const validate = validator(source);
   const { kind } = object;
   return validate(object)

@@ -176,8 +176,9 @@ describe.each(cases)('%s', (name, make) => {
   });
 });
 
-// Field names of kubeadm.k8s.io/v1beta3 and kubeproxy v1alpha1 used here, from kubeadm's Go types
-// (../shared/schemas/kubeadm-notes.md): an unknown or misspelt field fails.
+// Field names of kubeadm.k8s.io/v1beta3 and kubeproxy v1alpha1 used here, from the Go types (kubeadm
+// has no JSON schema: k8s.io/kubernetes cmd/kubeadm/app/apis/kubeadm/v1beta3/types.go and
+// k8s.io/kube-proxy config/v1alpha1/types.go): an unknown or misspelt field fails.
 const KUBEADM_FIELDS: Record<string, readonly string[]> = {
   InitConfiguration: [
     'apiVersion',

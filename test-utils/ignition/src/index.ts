@@ -4,20 +4,19 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { testTool } from '@ocne/test-tools';
+import { referenceSchema, TOOL_VERSIONS, testTool } from '@ocne/test-tools';
 import ajvDraft04 from 'ajv-draft-04';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The steering repository's reference schemas, next to the checkout. */
-export const SCHEMAS: string = join(here, '../../../../shared/schemas');
+// The schema of the same Ignition release as the ignition-validate the tests run.
+const IGNITION_SCHEMA = referenceSchema(
+  `github.com/coreos/ignition/v2@${TOOL_VERSIONS['ignition-validate']}`,
+  'config/v3_4/schema/ignition.json',
+);
 
 const ajv = new ajvDraft04.default({ allErrors: true, strict: false });
-const validate34 = ajv.compile(
-  JSON.parse(readFileSync(join(SCHEMAS, 'ignition/v3_4/ignition.json'), 'utf8')),
-);
+const validate34 = ajv.compile(JSON.parse(readFileSync(IGNITION_SCHEMA, 'utf8')));
 
 /** Errors of the Ignition 3.4 JSON Schema for a config, or [] when it validates. */
 export function schemaErrors(config: unknown): string[] {
