@@ -868,208 +868,97 @@ export interface ClusterV1beta2Workers {
   upToDateReplicas?: number;
 }
 
-/**
- * A `OCICluster` (`infrastructure.cluster.x-k8s.io/v1beta2`).
- *
- * OCICluster is the Schema for the ociclusters API.
- */
+/** A `OCICluster` (`infrastructure.cluster.x-k8s.io/v1beta2`). */
 export interface OCICluster {
   apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2';
   kind: 'OCICluster';
   metadata: ObjectMeta;
-  /** OCIClusterSpec defines the desired state of OciCluster */
   spec?: OCIClusterSpec;
-  /** OCIClusterStatus defines the observed state of OCICluster */
   status?: OCIClusterStatus;
 }
 
 /** `spec` of {@link OCICluster}. */
 export interface OCIClusterSpec {
-  /**
-   * AvailabilityDomains encapsulates the clusters Availability Domain (AD) information in a map
-   * where the map key is the AD name and the struct is details about the AD.
-   */
   availabilityDomains?: Record<string, OCIClusterAvailabilityDomain>;
-  /** ClientOverrides allows the default client SDK URLs to be changed. */
   clientOverrides?: OCIClusterClientOverrides | null;
-  /** Compartment to create the cluster network. */
   compartmentId?: string;
-  /** ControlPlaneEndpoint represents the endpoint used to communicate with the control plane. */
   controlPlaneEndpoint?: OCIClusterControlPlaneEndpoint;
-  /**
-   * Defined tags for this resource. Each key is predefined and scoped to a namespace. For more
-   * information, see Resource Tags
-   * (https://docs.cloud.oracle.com/iaas/Content/General/Concepts/resourcetags.htm). Example:
-   * `{"Operations": {"CostCenter": "42"}}`
-   */
   definedTags?: Record<string, Record<string, string>>;
-  /** Free-form tags for this resource. */
   freeformTags?: Record<string, string>;
-  /**
-   * IdentityRef is a reference to an identity(principal) to be used when reconciling this cluster
-   */
   identityRef?: OCIClusterIdentityRef;
-  /** NetworkSpec encapsulates all things related to OCI network. */
   networkSpec?: OCIClusterNetworkSpec;
-  /**
-   * The unique ID which will be used to tag all the resources created by this Cluster. The tag will
-   * be used to identify resources belonging to this cluster. this will be auto-generated and should
-   * not be set by the user.
-   */
   ociResourceIdentifier?: string;
-  /**
-   * Region the cluster operates in. It must be one of available regions in Region Identifier
-   * format. See https://docs.oracle.com/en-us/iaas/Content/General/Concepts/regions.htm
-   */
   region?: string;
 }
 
 /** `spec.availabilityDomains{}` of {@link OCICluster}. */
 export interface OCIClusterAvailabilityDomain {
-  /** FaultDomains a list of fault domain (FD) names. Example: ["FAULT-DOMAIN-1"] */
   faultDomains?: string[];
-  /** Name is the AD's full name. Example: Uocm:PHX-AD-1 */
   name?: string;
 }
 
 /** `spec.clientOverrides` of {@link OCICluster}. */
 export interface OCIClusterClientOverrides {
-  /**
-   * CertOverride is a secret that contains information about a cert override used by all the OCI
-   * SDK clients. The secret must contain data with a `cert`property.
-   */
   certOverride?: OCIClusterCertOverride | null;
-  /** ComputeClientUrl allows the default compute SDK client URL to be changed. */
   computeClientUrl?: string | null;
-  /**
-   * ComputeManagementClientUrl allows the default compute management SDK client URL to be changed.
-   */
   computeManagementClientUrl?: string | null;
-  /** ContainerEngineClientUrl allows the default container engine SDK client URL to be changed. */
   containerEngineClientUrl?: string | null;
-  /** IdentityClientUrl allows the default identity SDK client URL to be changed. */
   identityClientUrl?: string | null;
-  /** LoadBalancerClientUrl allows the default load balancer SDK client URL to be changed. */
   loadBalancerClientUrl?: string | null;
-  /** NetworkLoadBalancerClientUrl allows the default NLB SDK client URL to be changed. */
   networkLoadBalancerClientUrl?: string | null;
-  /** VCNClientUrl allows the default vcn SDK client URL to be changed. */
   vCNClientUrl?: string | null;
-  /** WorkrequestClientUrl allows the default work request SDK client URL to be changed. */
   workrequestClientUrl?: string | null;
 }
 
 /** `spec.clientOverrides.certOverride` of {@link OCICluster}. */
 export interface OCIClusterCertOverride {
-  /** name is unique within a namespace to reference a secret resource. */
   name?: string;
-  /** namespace defines the space within which the secret name must be unique. */
   namespace?: string;
 }
 
 /** `spec.controlPlaneEndpoint` of {@link OCICluster}. */
 export interface OCIClusterControlPlaneEndpoint {
-  /** The hostname on which the API server is serving. */
   host: string;
-  /** The port on which the API server is serving. */
   port: number;
 }
 
 /** `spec.identityRef` of {@link OCICluster}. */
 export interface OCIClusterIdentityRef {
-  /** API version of the referent. */
   apiVersion?: string;
-  /**
-   * If referring to a piece of an object instead of an entire object, this string should contain a
-   * valid JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example,
-   * if the object reference is to a container within a pod, this would take on a value like:
-   * "spec.containers\{name\}" (where "name" refers to the name of the container that triggered the
-   * event) or if no container …
-   */
   fieldPath?: string;
-  /**
-   * Kind of the referent. More info:
-   * https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
-   */
   kind?: string;
-  /**
-   * Name of the referent. More info:
-   * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-   */
   name?: string;
-  /**
-   * Namespace of the referent. More info:
-   * https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
-   */
   namespace?: string;
-  /**
-   * Specific resourceVersion to which this reference is made, if any. More info:
-   * https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency
-   */
   resourceVersion?: string;
-  /**
-   * UID of the referent. More info:
-   * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#uids
-   */
   uid?: string;
 }
 
 /** `spec.networkSpec` of {@link OCICluster}. */
 export interface OCIClusterNetworkSpec {
-  /** API Server LB configuration. */
   apiServerLoadBalancer?: OCIClusterApiServerLoadBalancer;
-  /**
-   * SkipNetworkManagement defines if the networking spec(VCN related) specified by the user needs
-   * to be reconciled(actioned-upon) or used as it is. APIServerLB will still be reconciled.
-   */
   skipNetworkManagement?: boolean;
-  /** VCN configuration. */
   vcn?: OCIClusterVcn;
-  /** VCNPeering configuration. */
   vcnPeering?: OCIClusterVcnPeering;
 }
 
 /** `spec.networkSpec.apiServerLoadBalancer` of {@link OCICluster}. */
 export interface OCIClusterApiServerLoadBalancer {
-  /** ID of Load Balancer. */
   loadBalancerId?: string;
-  /** Type of Load Balancer: NLB (default) or LBaaS. */
   loadBalancerType?: string;
-  /** LoadBalancer Name. */
   name?: string;
-  /** The NLB Spec */
   nlbSpec?: OCIClusterNlbSpec;
 }
 
 /** `spec.networkSpec.apiServerLoadBalancer.nlbSpec` of {@link OCICluster}. */
 export interface OCIClusterNlbSpec {
-  /** BackendSetDetails specifies the configuration of a network load balancer backend set. */
   backendSetDetails?: OCIClusterBackendSetDetails;
 }
 
 /** `spec.networkSpec.apiServerLoadBalancer.nlbSpec.backendSetDetails` of {@link OCICluster}. */
 export interface OCIClusterBackendSetDetails {
-  /**
-   * If enabled existing connections will be forwarded to an alternative healthy backend as soon as
-   * current backend becomes unhealthy.
-   */
   healthChecker?: OCIClusterHealthChecker;
-  /**
-   * If enabled, the network load balancer will continue to distribute traffic in the configured
-   * distribution in the event all backends are unhealthy. The value is false by default.
-   */
   isFailOpen?: boolean;
-  /**
-   * If enabled existing connections will be forwarded to an alternative healthy backend as soon as
-   * current backend becomes unhealthy.
-   */
   isInstantFailoverEnabled?: boolean;
-  /**
-   * If this parameter is enabled, then the network load balancer preserves the source IP of the
-   * packet when it is forwarded to backends. Backends see the original source IP. If the
-   * isPreserveSourceDestination parameter is enabled for the network load balancer resource, then
-   * this parameter cannot be disabled. The value is false by default.
-   */
   isPreserveSource?: boolean;
 }
 
@@ -1078,90 +967,55 @@ export interface OCIClusterBackendSetDetails {
  * {@link OCICluster}.
  */
 export interface OCIClusterHealthChecker {
-  /**
-   * The path against which to run the health check. Example: `/healthcheck` Default value is
-   * `/healthz`
-   */
   urlPath?: string;
 }
 
 /** `spec.networkSpec.vcn` of {@link OCICluster}. */
 export interface OCIClusterVcn {
-  /** VCN CIDR. Deprecated, please use NetworkDetails.cidrs */
   cidr?: string;
-  /** VCN CIDRs. */
   cidrs?: string[];
-  /**
-   * DnsLabel specifies a DNS label for the VCN, used in conjunction with the VNIC's hostname and
-   * subnet's DNS label to form a fully qualified domain name (FQDN) for each VNIC within this
-   * subnet (for example, `bminstance1.subnet123.vcn1.oraclevcn.com`).
-   */
   dnsLabel?: string;
-  /** VCN OCID. */
   id?: string;
-  /** Configuration for Internet Gateway. */
   internetGateway?: OCIClusterInternetGateway;
-  /** isIpv6Enabled enables the possibility to assign IPv6 to cluster nodes. */
   isIpv6Enabled?: boolean;
-  /** VCN Name. */
   name?: string;
-  /** Configuration for NAT Gateway. */
   natGateway?: OCIClusterNatGateway;
-  /** Configuration for NSG management. */
   networkSecurityGroup?: OCIClusterNetworkSecurityGroup;
-  /** Configuration for Route table. */
   routeTable?: OCIClusterRouteTable;
-  /** Configuration for Service Gateway. */
   serviceGateway?: OCIClusterServiceGateway;
-  /** Skip specifies whether to skip creating vcn */
   skip?: boolean;
-  /** Subnets is the configuration for subnets required in the VCN. */
   subnets?: OCIClusterSubnet[];
 }
 
 /** `spec.networkSpec.vcn.internetGateway` of {@link OCICluster}. */
 export interface OCIClusterInternetGateway {
-  /** ID of Internet Gateway. */
   id?: string;
-  /** Skip specifies whether to skip creating internet gateway even if any one Subnet is public. */
   skip?: boolean;
 }
 
 /** `spec.networkSpec.vcn.natGateway` of {@link OCICluster}. */
 export interface OCIClusterNatGateway {
-  /** ID of Nat Gateway. */
   id?: string;
-  /** Skip specifies whether to skip creating NAT gateway even if any one Subnet is private. */
   skip?: boolean;
 }
 
 /** `spec.networkSpec.vcn.networkSecurityGroup` of {@link OCICluster}. */
 export interface OCIClusterNetworkSecurityGroup {
-  /**
-   * NetworkSecurityGroup is the configuration for the Network Security Groups required in the VCN.
-   */
   list?: OCIClusterListItem[];
-  /** Skip specifies whether to skip creating network security groups. */
   skip?: boolean;
 }
 
 /** `spec.networkSpec.vcn.networkSecurityGroup.list[]` of {@link OCICluster}. */
 export interface OCIClusterListItem {
-  /** EgressRules on the NSG. */
   egressRules?: OCIClusterListItemEgressRule[];
-  /** NSG OCID. */
   id?: string;
-  /** IngressRules on the NSG. */
   ingressRules?: OCIClusterListItemIngressRule[];
-  /** NSG Name. */
   name: string;
-  /** Role defines the NSG role (eg. control-plane, control-plane-endpoint, service-lb, worker). */
   role?: string;
 }
 
 /** `spec.networkSpec.vcn.networkSecurityGroup.list[].egressRules[]` of {@link OCICluster}. */
 export interface OCIClusterListItemEgressRule {
-  /** EgressSecurityRule A rule for allowing outbound IP packets. */
   egressRule?: OCIClusterEgressRuleEgressRule;
 }
 
@@ -1170,55 +1024,13 @@ export interface OCIClusterListItemEgressRule {
  * {@link OCICluster}; also `spec.networkSpec.vcn.subnets[].securityList.egressRules[]`.
  */
 export interface OCIClusterEgressRuleEgressRule {
-  /** An optional description of your choice for the rule. */
   description?: string;
-  /**
-   * Conceptually, this is the range of IP addresses that a packet originating from the instance can
-   * go to. Allowed values: * IP address range in CIDR notation. For example: `192.168.1.0/24` or
-   * `2001:0db8:0123:45::/56` Note that IPv6 addressing is currently supported only in certain
-   * regions. See IPv6 Addresses
-   * (https://docs.cloud.oracle.com/iaas/Content/Network/Concepts/ipv6.htm).
-   */
   destination?: string;
-  /**
-   * Type of destination for the rule. The default is `CIDR_BLOCK`. Allowed values: * `CIDR_BLOCK`:
-   * If the rule's `destination` is an IP address range in CIDR notation. * `SERVICE_CIDR_BLOCK`: If
-   * the rule's `destination` is the `cidrBlock` value for a Service (the rule is for traffic
-   * destined for a particular `Service` through a service gateway).
-   */
   destinationType?: string;
-  /**
-   * IcmpOptions Optional and valid only for ICMP and ICMPv6. Use to specify a particular ICMP type
-   * and code as defined in: - ICMP Parameters
-   * (http://www.iana.org/assignments/icmp-parameters/icmp-parameters.xhtml) - ICMPv6 Parameters
-   * (https://www.iana.org/assignments/icmpv6-parameters/icmpv6-parameters.xhtml) If you specify
-   * ICMP or ICMPv6 as the protocol but omit this object, then all ICMP types and …
-   */
   icmpOptions?: OCIClusterIcmpOptions;
-  /**
-   * A stateless rule allows traffic in one direction. Remember to add a corresponding stateless
-   * rule in the other direction if you need to support bidirectional traffic. For example, if
-   * egress traffic allows TCP destination port 80, there should be an ingress rule to allow TCP
-   * source port 80.
-   */
   isStateless?: boolean;
-  /**
-   * The transport protocol. Specify either `all` or an IPv4 protocol number as defined in Protocol
-   * Numbers (http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml). Options are
-   * supported only for ICMP ("1"), TCP ("6"), UDP ("17"), and ICMPv6 ("58").
-   */
   protocol?: string;
-  /**
-   * TcpOptions Optional and valid only for TCP. Use to specify particular destination ports for TCP
-   * rules. If you specify TCP as the protocol but omit this object, then all destination ports are
-   * allowed.
-   */
   tcpOptions?: OCIClusterTcpOptions;
-  /**
-   * UdpOptions Optional and valid only for UDP. Use to specify particular destination ports for UDP
-   * rules. If you specify UDP as the protocol but omit this object, then all destination ports are
-   * allowed.
-   */
   udpOptions?: OCIClusterUdpOptions;
 }
 
@@ -1230,9 +1042,7 @@ export interface OCIClusterEgressRuleEgressRule {
  * `spec.networkSpec.vcn.subnets[].securityList.ingressRules[].icmpOptions`.
  */
 export interface OCIClusterIcmpOptions {
-  /** The ICMP code (optional). */
   code?: number;
-  /** The ICMP type. */
   type?: number;
 }
 
@@ -1244,9 +1054,7 @@ export interface OCIClusterIcmpOptions {
  * `spec.networkSpec.vcn.subnets[].securityList.ingressRules[].tcpOptions`.
  */
 export interface OCIClusterTcpOptions {
-  /** PortRange The representation of PortRange. */
   destinationPortRange?: OCIClusterDestinationPortRange;
-  /** PortRange The representation of PortRange. */
   sourcePortRange?: OCIClusterSourcePortRange;
 }
 
@@ -1262,12 +1070,7 @@ export interface OCIClusterTcpOptions {
  * `spec.networkSpec.vcn.subnets[].securityList.ingressRules[].udpOptions.destinationPortRange`.
  */
 export interface OCIClusterDestinationPortRange {
-  /**
-   * The maximum port number, which must not be less than the minimum port number. To specify a
-   * single port number, set both the min and max to the same value.
-   */
   max?: number;
-  /** The minimum port number, which must not be greater than the maximum port number. */
   min?: number;
 }
 
@@ -1283,12 +1086,7 @@ export interface OCIClusterDestinationPortRange {
  * `spec.networkSpec.vcn.subnets[].securityList.ingressRules[].udpOptions.sourcePortRange`.
  */
 export interface OCIClusterSourcePortRange {
-  /**
-   * The maximum port number, which must not be less than the minimum port number. To specify a
-   * single port number, set both the min and max to the same value.
-   */
   max?: number;
-  /** The minimum port number, which must not be greater than the maximum port number. */
   min?: number;
 }
 
@@ -1300,15 +1098,12 @@ export interface OCIClusterSourcePortRange {
  * `spec.networkSpec.vcn.subnets[].securityList.ingressRules[].udpOptions`.
  */
 export interface OCIClusterUdpOptions {
-  /** PortRange The representation of PortRange. */
   destinationPortRange?: OCIClusterDestinationPortRange;
-  /** PortRange The representation of PortRange. */
   sourcePortRange?: OCIClusterSourcePortRange;
 }
 
 /** `spec.networkSpec.vcn.networkSecurityGroup.list[].ingressRules[]` of {@link OCICluster}. */
 export interface OCIClusterListItemIngressRule {
-  /** IngressSecurityRule A rule for allowing inbound IP packets. */
   ingressRule?: OCIClusterIngressRuleIngressRule;
 }
 
@@ -1317,240 +1112,100 @@ export interface OCIClusterListItemIngressRule {
  * {@link OCICluster}; also `spec.networkSpec.vcn.subnets[].securityList.ingressRules[]`.
  */
 export interface OCIClusterIngressRuleIngressRule {
-  /** An optional description of your choice for the rule. */
   description?: string;
-  /**
-   * IcmpOptions Optional and valid only for ICMP and ICMPv6. Use to specify a particular ICMP type
-   * and code as defined in: - ICMP Parameters
-   * (http://www.iana.org/assignments/icmp-parameters/icmp-parameters.xhtml) - ICMPv6 Parameters
-   * (https://www.iana.org/assignments/icmpv6-parameters/icmpv6-parameters.xhtml) If you specify
-   * ICMP or ICMPv6 as the protocol but omit this object, then all ICMP types and …
-   */
   icmpOptions?: OCIClusterIcmpOptions;
-  /**
-   * A stateless rule allows traffic in one direction. Remember to add a corresponding stateless
-   * rule in the other direction if you need to support bidirectional traffic. For example, if
-   * ingress traffic allows TCP destination port 80, there should be an egress rule to allow TCP
-   * source port 80.
-   */
   isStateless?: boolean;
-  /**
-   * The transport protocol. Specify either `all` or an IPv4 protocol number as defined in Protocol
-   * Numbers (http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml). Options are
-   * supported only for ICMP ("1"), TCP ("6"), UDP ("17"), and ICMPv6 ("58").
-   */
   protocol?: string;
-  /**
-   * Conceptually, this is the range of IP addresses that a packet coming into the instance can come
-   * from. Allowed values: * IP address range in CIDR notation. For example: `192.168.1.0/24` or
-   * `2001:0db8:0123:45::/56`. IPv6 addressing is supported for all commercial and government
-   * regions. See IPv6 Addresses
-   * (https://docs.cloud.oracle.com/iaas/Content/Network/Concepts/ipv6.htm).
-   */
   source?: string;
-  /**
-   * Type of source for the rule. The default is `CIDR_BLOCK`. * `CIDR_BLOCK`: If the rule's
-   * `source` is an IP address range in CIDR notation. * `SERVICE_CIDR_BLOCK`: If the rule's
-   * `source` is the `cidrBlock` value for a Service (the rule is for traffic coming from a
-   * particular `Service` through a service gateway).
-   */
   sourceType?: string;
-  /**
-   * TcpOptions Optional and valid only for TCP. Use to specify particular destination ports for TCP
-   * rules. If you specify TCP as the protocol but omit this object, then all destination ports are
-   * allowed.
-   */
   tcpOptions?: OCIClusterTcpOptions;
-  /**
-   * UdpOptions Optional and valid only for UDP. Use to specify particular destination ports for UDP
-   * rules. If you specify UDP as the protocol but omit this object, then all destination ports are
-   * allowed.
-   */
   udpOptions?: OCIClusterUdpOptions;
 }
 
 /** `spec.networkSpec.vcn.routeTable` of {@link OCICluster}. */
 export interface OCIClusterRouteTable {
-  /** ID of Private Route Table. */
   privateRouteTableId?: string;
-  /** ID of Public Route Table. */
   publicRouteTableId?: string;
-  /** Skip specifies whether to skip creating Route table. */
   skip?: boolean;
 }
 
 /** `spec.networkSpec.vcn.serviceGateway` of {@link OCICluster}. */
 export interface OCIClusterServiceGateway {
-  /** ID of Service Gateway. */
   id?: string;
-  /** Skip specifies whether to skip creating Service gateway. */
   skip?: boolean;
 }
 
 /** `spec.networkSpec.vcn.subnets[]` of {@link OCICluster}. */
 export interface OCIClusterSubnet {
-  /** Subnet CIDR. */
   cidr?: string;
-  /**
-   * DnsLabel DNS label for the subnet, used in conjunction with the VNIC's hostname and VCN's DNS
-   * label to form a fully qualified domain name (FQDN) for each VNIC within this subnet (for
-   * example, `bminstance1.subnet123.vcn1.oraclevcn.com`).
-   */
   dnsLabel?: string;
-  /** Subnet OCID. */
   id?: string;
-  /** Subnet IPv6 CIDR. */
   ipv6CidrBlockHextet?: string;
-  /** Subnet Name. */
   name: string;
-  /**
-   * Role defines the subnet role (eg. control-plane, control-plane-endpoint, service-lb, worker).
-   */
   role: string;
-  /** The security list associated with Subnet. */
   securityList?: OCIClusterSecurityList;
-  /** Skip specifies whether to skip creating subnet */
   skip?: boolean;
-  /** Type defines the subnet type (e.g. public, private). */
   type?: string;
 }
 
 /** `spec.networkSpec.vcn.subnets[].securityList` of {@link OCICluster}. */
 export interface OCIClusterSecurityList {
-  /** EgressRules on the SecurityList. */
   egressRules?: OCIClusterEgressRuleEgressRule[];
-  /** ID of the SecurityList. */
   id?: string;
-  /** IngressRules on the SecurityList. */
   ingressRules?: OCIClusterIngressRuleIngressRule[];
-  /** SecurityList Name. */
   name?: string;
 }
 
 /** `spec.networkSpec.vcnPeering` of {@link OCICluster}. */
 export interface OCIClusterVcnPeering {
-  /**
-   * DRG configuration refers to the DRG which has to be created if required. If management cluster
-   * and workload cluster shares the same DRG, this fields is not required to be specified.
-   */
   drg?: OCIClusterDrg;
-  /**
-   * PeerRouteRules defines the routing rules which will be added to the private route tables of the
-   * workload cluster VCN. The routes defined here will be directed to DRG.
-   */
   peerRouteRules?: OCIClusterPeerRouteRule[];
-  /**
-   * RemotePeeringConnections defines the RPC connections which be established with the workload
-   * cluster DRG.
-   */
   remotePeeringConnections?: OCIClusterRemotePeeringConnection[];
 }
 
 /** `spec.networkSpec.vcnPeering.drg` of {@link OCICluster}. */
 export interface OCIClusterDrg {
-  /** ID is the OCID for the created DRG. */
   id?: string;
-  /**
-   * Manage defines whether the DRG has to be managed(including create). If set to false(the
-   * default) the ID has to be specified by the user to a valid DRG ID to which the VCN has to be
-   * attached.
-   */
   manage?: boolean;
-  /** Name is the name of the created DRG. */
   name?: string;
-  /**
-   * VcnAttachmentId is the ID of the VCN attachment of the DRG. The workload cluster VCN can be
-   * attached to either the management cluster VCN if they are sharing the same DRG or to the
-   * workload cluster DRG.
-   */
   vcnAttachmentId?: string;
 }
 
 /** `spec.networkSpec.vcnPeering.peerRouteRules[]` of {@link OCICluster}. */
 export interface OCIClusterPeerRouteRule {
-  /**
-   * VCNCIDRRange is the CIDR Range of peer VCN to which the workload cluster VCN will be peered.
-   * The CIDR range is required to add the route rule in the workload cluster VCN, the route rule
-   * will forward any traffic to the CIDR to the DRG.
-   */
   vcnCIDRRange?: string;
 }
 
 /** `spec.networkSpec.vcnPeering.remotePeeringConnections[]` of {@link OCICluster}. */
 export interface OCIClusterRemotePeeringConnection {
-  /**
-   * ManagePeerRPC will define if the Peer VCN needs to be managed. If set to true a Remote Peering
-   * Connection will be created in the Peer DRG and the connection will be created between local and
-   * peer RPC.
-   */
   managePeerRPC?: boolean;
-  /**
-   * A unique name identifying the RPC, please note this is to identify the RPC from other RPC
-   * elements, and will not be used in any OCI API call.
-   */
   name?: string;
-  /** PeerDRGId defines the DRG ID of the peer. */
   peerDRGId?: string;
-  /**
-   * PeerRPCConnectionId defines the RPC ID of peer. If ManagePeerRPC is set to true this will be
-   * created by Cluster API Provider for OCI, otherwise this has be defined by the user.
-   */
   peerRPCConnectionId?: string;
-  /** PeerRegionName defined the region name of Peer VCN. */
   peerRegionName?: string;
-  /** RPCConnectionId is the connection ID of the connection between peer and local RPC. */
   rpcConnectionId?: string;
 }
 
 /** `status` of {@link OCICluster}. */
 export interface OCIClusterStatus {
-  /** NetworkSpec encapsulates all things related to OCI network. */
   conditions?: OCIClusterCondition[];
-  /** FailureDomains is a slice of FailureDomains. */
   failureDomains?: Record<string, OCIClusterFailureDomain>;
   ready?: boolean;
 }
 
 /** `status.conditions[]` of {@link OCICluster}. */
 export interface OCIClusterCondition {
-  /**
-   * Last time the condition transitioned from one status to another. This should be when the
-   * underlying condition changed. If that is not known, then using the time when the API field
-   * changed is acceptable.
-   */
   lastTransitionTime: string;
-  /** A human readable message indicating details about the transition. This field may be empty. */
   message?: string;
-  /**
-   * The reason for the condition's last transition in CamelCase. The specific API may choose
-   * whether or not this field is considered a guaranteed API. This field may not be empty.
-   */
   reason?: string;
-  /**
-   * Severity provides an explicit classification of Reason code, so the users or machines can
-   * immediately understand the current situation and act accordingly. The Severity field MUST be
-   * set only when Status=False.
-   */
   severity?: string;
-  /** Status of the condition, one of True, False, Unknown. */
   status: string;
-  /**
-   * Type of condition in CamelCase or in foo.example.com/CamelCase. Many .condition.type values are
-   * consistent across resources like Available, but because arbitrary conditions can be useful (see
-   * .node.status.conditions), the ability to deconflict is important.
-   */
   type: string;
 }
 
 /** `status.failureDomains{}` of {@link OCICluster}. */
 export interface OCIClusterFailureDomain {
-  /**
-   * Attributes is a free form map of attributes an infrastructure provider might use or require.
-   */
   attributes?: Record<string, string>;
-  /**
-   * ControlPlane determines if this failure domain is suitable for use by control plane machines.
-   */
   controlPlane?: boolean;
 }
 
@@ -2979,269 +2634,100 @@ export interface KubeadmControlPlaneV1beta2Condition {
   type: string;
 }
 
-/**
- * A `OCIMachineTemplate` (`infrastructure.cluster.x-k8s.io/v1beta2`).
- *
- * OCIMachineTemplate is the schema for the OCI compute instance machine template.
- */
+/** A `OCIMachineTemplate` (`infrastructure.cluster.x-k8s.io/v1beta2`). */
 export interface OCIMachineTemplate {
   apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2';
   kind: 'OCIMachineTemplate';
   metadata: ObjectMeta;
-  /** OCIMachineTemplateSpec defines the desired state of OCIMachineTemplate. */
   spec?: OCIMachineTemplateSpec;
 }
 
 /** `spec` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateSpec {
-  /**
-   * OCIMachineTemplateResource describes the data needed to create an OCIMachine from a template.
-   */
   template: OCIMachineTemplateTemplate;
 }
 
 /** `spec.template` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateTemplate {
-  /** Spec is the specification of the desired behavior of the machine. */
   spec: OCIMachineTemplateTemplateSpec;
 }
 
 /** `spec.template.spec` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateTemplateSpec {
-  /**
-   * AgentConfig defines the options for the Oracle Cloud Agent software running on the instance.
-   */
   agentConfig?: OCIMachineTemplateAgentConfig;
-  /**
-   * LaunchInstanceAvailabilityConfig defines the options for VM migration during infrastructure
-   * maintenance events and for defining the availability of a VM instance after a maintenance event
-   * that impacts the underlying hardware.
-   */
   availabilityConfig?: OCIMachineTemplateAvailabilityConfig;
-  /**
-   * The size of boot volume. Please see
-   * https://docs.oracle.com/en-us/iaas/Content/Block/Tasks/extendingbootpartition.htm to extend the
-   * boot volume size.
-   */
   bootVolumeSizeInGBs?: string;
-  /**
-   * CapacityReservationId defines the OCID of the compute capacity reservation this instance is
-   * launched under. You can opt out of all default reservations by specifying an empty string as
-   * input for this field. For more information, see Capacity Reservations
-   * (https://docs.cloud.oracle.com/iaas/Content/Compute/Tasks/reserve-capacity.htm#default).
-   */
   capacityReservationId?: string;
-  /** Compartment to launch the instance in. */
   compartmentId?: string;
-  /**
-   * ComputeClusterId refers to OCID of the compute cluster that the instance will be created in.
-   * Please refer https://docs.oracle.com/en-us/iaas/Content/Compute/Tasks/compute-clusters.htm for
-   * more details
-   */
   computeClusterId?: string;
-  /** DedicatedVmHostId defines the OCID of the dedicated VM host. */
   dedicatedVmHostId?: string;
-  /**
-   * Defined tags for this resource. Each key is predefined and scoped to a namespace. For more
-   * information, see Resource Tags
-   * (https://docs.cloud.oracle.com/iaas/Content/General/Concepts/resourcetags.htm). Example:
-   * `{"Operations": {"CostCenter": "42"}}`
-   */
   definedTags?: Record<string, Record<string, string>>;
-  /** Free-form tags for this resource. */
   freeformTags?: Record<string, string>;
-  /** OCID of the image to be used to launch the instance. */
   imageId?: string;
-  /** OCID of launched compute instance. */
   instanceId?: string;
-  /** InstanceOptions defines the instance options */
   instanceOptions?: OCIMachineTemplateInstanceOptions;
-  /** InstanceSourceViaImageConfig defines the options for booting up instances via images */
   instanceSourceViaImageConfig?: OCIMachineTemplateInstanceSourceViaImageConfig;
-  /** IpxeScript is the custom iPXE script that will run when the instance boots. */
   ipxeScript?: string;
-  /** Is in transit encryption of volumes required. */
   isPvEncryptionInTransitEnabled?: boolean;
-  /** LaunchOptions defines the options for tuning the compatibility and performance of VM shapes */
   launchOptions?: OCIMachineTemplateLaunchOptions;
-  /** Volume attachments to create as part of the launch instance operation. */
   launchVolumeAttachments?: OCIMachineTemplateLaunchVolumeAttachment[];
-  /**
-   * Custom metadata key/value pairs that you provide, such as the SSH public key required to
-   * connect to the instance.
-   */
   metadata?: Record<string, string>;
-  /** NetworkDetails defines the configuration options for the network */
   networkDetails?: OCIMachineTemplateNetworkDetails;
-  /** PlatformConfig defines the platform config parameters */
   platformConfig?: OCIMachineTemplatePlatformConfig;
-  /** PreemptibleInstanceConfig Configuration options for preemptible instances. */
   preemptibleInstanceConfig?: OCIMachineTemplatePreemptibleInstanceConfig;
-  /**
-   * Specifies whether to delete or preserve the boot volume when terminating an instance. When set
-   * to true, the boot volume is preserved. The default value is false.
-   */
   preserveBootVolume?: boolean;
-  /**
-   * Specifies whether to delete or preserve the data volumes created during launch when terminating
-   * an instance. When set to true, the data volumes are preserved. The default value is true.
-   */
   preserveDataVolumesCreatedAtLaunch?: boolean;
-  /**
-   * Provider ID of the instance, this will be set by Cluster API provider itself, users should not
-   * set this parameter.
-   */
   providerID?: string;
-  /** Shape of the instance. */
   shape?: string;
-  /** The shape configuration of rhe instance, applicable for flex instances. */
   shapeConfig?: OCIMachineTemplateShapeConfig;
-  /**
-   * The name of the subnet to use. The name here refers to the subnets defined in the OCICluster
-   * Spec. Optional, only if multiple subnets of a type is defined, else the first element is used.
-   */
   subnetName?: string;
-  /**
-   * VnicAttachments defines the configuration options for the vnic(s) attached to the machine The
-   * network bandwidth and number of VNICs scale proportionately with the number of OCPUs.
-   */
   vnicAttachments?: OCIMachineTemplateVnicAttachment[];
 }
 
 /** `spec.template.spec.agentConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAgentConfig {
-  /**
-   * AreAllPluginsDisabled defines whether Oracle Cloud Agent can run all the available plugins.
-   * This includes the management and monitoring plugins. To get a list of available plugins, use
-   * the ListInstanceagentAvailablePlugins operation in the Oracle Cloud Agent API. For more
-   * information about the available plugins, see Managing Plugins with Oracle Cloud Agent …
-   */
   areAllPluginsDisabled?: boolean;
-  /**
-   * IsManagementDisabled defines whether Oracle Cloud Agent can run all the available management
-   * plugins. Default value is false (management plugins are enabled). These are the management
-   * plugins: OS Management Service Agent and Compute Instance Run Command. The management plugins
-   * are controlled by this parameter and by the per-plugin configuration in the `pluginsConfig`
-   * object.
-   */
   isManagementDisabled?: boolean;
-  /**
-   * IsMonitoringDisabled defines whether Oracle Cloud Agent can gather performance metrics and
-   * monitor the instance using the monitoring plugins. Default value is false (monitoring plugins
-   * are enabled). These are the monitoring plugins: Compute Instance Monitoring and Custom Logs
-   * Monitoring.
-   */
   isMonitoringDisabled?: boolean;
-  /** PluginsConfig defines the configuration of plugins associated with this instance. */
   pluginsConfigs?: OCIMachineTemplatePluginsConfig[];
 }
 
 /** `spec.template.spec.agentConfig.pluginsConfigs[]` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplatePluginsConfig {
-  /**
-   * DesiredState defines whether the plugin should be enabled or disabled. To enable the monitoring
-   * and management plugins, the `isMonitoringDisabled` and `isManagementDisabled` attributes must
-   * also be set to false. The following values are supported: * `ENABLED` * `DISABLED`
-   */
   desiredState?: string;
-  /**
-   * Name defines the name of the plugin. To get a list of available plugins, use the
-   * ListInstanceagentAvailablePlugins operation in the Oracle Cloud Agent API. For more information
-   * about the available plugins, see Managing Plugins with Oracle Cloud Agent
-   * (https://docs.cloud.oracle.com/iaas/Content/Compute/Tasks/manage-plugins.htm).
-   */
   name?: string;
 }
 
 /** `spec.template.spec.availabilityConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAvailabilityConfig {
-  /**
-   * IsLiveMigrationPreferred defines whether to live migrate supported VM instances to a healthy
-   * physical VM host without disrupting running instances during infrastructure maintenance events.
-   * If null, Oracle chooses the best option for migrating the VM during infrastructure maintenance
-   * events.
-   */
   isLiveMigrationPreferred?: boolean;
-  /**
-   * RecoveryAction defines the lifecycle state for an instance when it is recovered after
-   * infrastructure maintenance. * `RESTORE_INSTANCE` - The instance is restored to the lifecycle
-   * state it was in before the maintenance event. If the instance was running, it is automatically
-   * rebooted. This is the default action when a value is not set.
-   */
   recoveryAction?: string;
 }
 
 /** `spec.template.spec.instanceOptions` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateInstanceOptions {
-  /**
-   * Whether to disable the legacy (/v1) instance metadata service endpoints. Customers who have
-   * migrated to /v2 should set this to true for added security. Default is false.
-   */
   areLegacyImdsEndpointsDisabled?: boolean;
 }
 
 /** `spec.template.spec.instanceSourceViaImageConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateInstanceSourceViaImageConfig {
-  /**
-   * BootVolumeVpusPerGB defines the number of volume performance units (VPUs) that will be applied
-   * to this volume per GB, representing the Block Volume service's elastic performance options. See
-   * Block Volume Performance Levels
-   * (https://docs.cloud.oracle.com/iaas/Content/Block/Concepts/blockvolumeperformance.htm#perf_levels)
-   * for more information. Allowed values: * `10`: Represents Balanced option.
-   */
   bootVolumeVpusPerGB?: number;
-  /**
-   * KmsKeyId defines the OCID of the Key Management key to assign as the master encryption key for
-   * the boot volume.
-   */
   kmsKeyId?: string;
 }
 
 /** `spec.template.spec.launchOptions` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateLaunchOptions {
-  /**
-   * BootVolumeType defines Emulation type for the boot volume. * `ISCSI` - ISCSI attached block
-   * storage device. * `SCSI` - Emulated SCSI disk. * `IDE` - Emulated IDE disk. * `VFIO` - Direct
-   * attached Virtual Function storage. This is the default option for local data volumes on
-   * platform images. * `PARAVIRTUALIZED` - Paravirtualized disk.
-   */
   bootVolumeType?: string;
-  /**
-   * Firmware defines the firmware used to boot VM. Select the option that matches your operating
-   * system. * `BIOS` - Boot VM using BIOS style firmware. This is compatible with both 32 bit and
-   * 64 bit operating systems that boot using MBR style bootloaders. * `UEFI_64` - Boot VM using
-   * UEFI style firmware compatible with 64 bit operating systems. This is the default for platform
-   * images.
-   */
   firmware?: string;
-  /**
-   * IsConsistentVolumeNamingEnabled defines whether to enable consistent volume naming feature.
-   * Defaults to false.
-   */
   isConsistentVolumeNamingEnabled?: boolean;
-  /**
-   * NetworkType defines the emulation type for the physical network interface card (NIC). * `E1000`
-   * - Emulated Gigabit ethernet controller. Compatible with Linux e1000 network driver. * `VFIO` -
-   * Direct attached Virtual Function network controller. This is the networking type when you
-   * launch an instance using hardware-assisted (SR-IOV) networking.
-   */
   networkType?: string;
-  /**
-   * RemoteDataVolumeType defines the emulation type for volume. * `ISCSI` - ISCSI attached block
-   * storage device. * `SCSI` - Emulated SCSI disk. * `IDE` - Emulated IDE disk. * `VFIO` - Direct
-   * attached Virtual Function storage. This is the default option for local data volumes on
-   * platform images. * `PARAVIRTUALIZED` - Paravirtualized disk.
-   */
   remoteDataVolumeType?: string;
 }
 
 /** `spec.template.spec.launchVolumeAttachments[]` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateLaunchVolumeAttachment {
-  /** The details of iscsi volume attachment. */
   launchIscsiVolumeAttachment?: OCIMachineTemplateLaunchIscsiVolumeAttachment;
-  /** The details of paravirtualized volume attachment. */
   launchParavirtualizedVolumeAttachment?: OCIMachineTemplateLaunchParavirtualizedVolumeAttachment;
-  /** The type of volume. Valid value is iscsi. */
   volumeType?: string;
 }
 
@@ -3250,42 +2736,14 @@ export interface OCIMachineTemplateLaunchVolumeAttachment {
  * {@link OCIMachineTemplate}.
  */
 export interface OCIMachineTemplateLaunchIscsiVolumeAttachment {
-  /**
-   * The device name. To retrieve a list of devices for a given instance, see ListInstanceDevices.
-   */
   device?: string;
-  /**
-   * A user-friendly name. Does not have to be unique, and it's changeable. Avoid entering
-   * confidential information.
-   */
   displayName?: string;
-  /** Refer the top-level definition of encryptionInTransitType. The default value is NONE. */
   encryptionInTransitType?: string;
-  /**
-   * Whether to enable Oracle Cloud Agent to perform the iSCSI login and logout commands after the
-   * volume attach or detach operations for non multipath-enabled iSCSI attachments.
-   */
   isAgentAutoIscsiLoginEnabled?: boolean;
-  /** Whether the attachment was created in read-only mode. */
   isReadOnly?: boolean;
-  /**
-   * Whether the attachment should be created in shareable mode. If an attachment is created in
-   * shareable mode, then other instances can attach the same volume, provided that they also create
-   * their attachments in shareable mode. Only certain volume types can be attached in shareable
-   * mode. Defaults to false if not specified.
-   */
   isShareable?: boolean;
-  /**
-   * LaunchCreateVolumeFromAttributes The details of the volume to create for CreateVolume
-   * operation.
-   */
   launchCreateVolumeFromAttributes?: OCIMachineTemplateLaunchCreateVolumeFromAttributes;
-  /** Whether to use CHAP authentication for the volume attachment. Defaults to false. */
   useChap?: boolean;
-  /**
-   * The OCID of the volume. If CreateVolumeDetails is specified, this field must be omitted from
-   * the request.
-   */
   volumeId?: string;
 }
 
@@ -3295,27 +2753,10 @@ export interface OCIMachineTemplateLaunchIscsiVolumeAttachment {
  * `spec.template.spec.launchVolumeAttachments[].launchParavirtualizedVolumeAttachment.launchCreateVolumeFromAttributes`.
  */
 export interface OCIMachineTemplateLaunchCreateVolumeFromAttributes {
-  /**
-   * The OCID of the compartment that contains the volume. If not provided, it will be inherited
-   * from the instance.
-   */
   compartmentId?: string;
-  /**
-   * A user-friendly name. Does not have to be unique, and it's changeable. Avoid entering
-   * confidential information.
-   */
   displayName?: string;
-  /** The OCID of the Vault service key to assign as the master encryption key for the volume. */
   kmsKeyId?: string;
-  /** The size of the volume in GBs. */
   sizeInGBs?: number;
-  /**
-   * The number of volume performance units (VPUs) that will be applied to this volume per GB,
-   * representing the Block Volume service's elastic performance options. See Block Volume
-   * Performance Levels
-   * (https://docs.cloud.oracle.com/iaas/Content/Block/Concepts/blockvolumeperformance.htm#perf_levels)
-   * for more information. Allowed values: * `0`: Represents Lower Cost option.
-   */
   vpusPerGB?: number;
 }
 
@@ -3324,239 +2765,88 @@ export interface OCIMachineTemplateLaunchCreateVolumeFromAttributes {
  * {@link OCIMachineTemplate}.
  */
 export interface OCIMachineTemplateLaunchParavirtualizedVolumeAttachment {
-  /**
-   * The device name. To retrieve a list of devices for a given instance, see ListInstanceDevices.
-   */
   device?: string;
-  /**
-   * A user-friendly name. Does not have to be unique, and it's changeable. Avoid entering
-   * confidential information.
-   */
   displayName?: string;
-  /**
-   * Refer the top-level definition of isPvEncryptionInTransitEnabled. The default value is False.
-   */
   isPvEncryptionInTransitEnabled?: boolean;
-  /** Whether the attachment was created in read-only mode. */
   isReadOnly?: boolean;
-  /**
-   * Whether the attachment should be created in shareable mode. If an attachment is created in
-   * shareable mode, then other instances can attach the same volume, provided that they also create
-   * their attachments in shareable mode. Only certain volume types can be attached in shareable
-   * mode. Defaults to false if not specified.
-   */
   isShareable?: boolean;
-  /**
-   * LaunchCreateVolumeFromAttributes The details of the volume to create for CreateVolume
-   * operation.
-   */
   launchCreateVolumeFromAttributes?: OCIMachineTemplateLaunchCreateVolumeFromAttributes;
-  /**
-   * The OCID of the volume. If CreateVolumeDetails is specified, this field must be omitted from
-   * the request.
-   */
   volumeId?: string;
 }
 
 /** `spec.template.spec.networkDetails` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateNetworkDetails {
-  /** assignIpv6Ip defines whether the VNIC should be assigned a IPv6. */
   assignIpv6Ip?: boolean;
-  /** AssignPrivateDnsRecord defines whether the VNIC should be assigned a DNS record. */
   assignPrivateDnsRecord?: boolean;
-  /** AssignPublicIp defines whether the instance should have a public IP address */
   assignPublicIp?: boolean;
-  /**
-   * DisplayName defines a user-friendly name. Does not have to be unique, and it's changeable.
-   * Avoid entering confidential information.
-   */
   displayName?: string;
-  /** HostnameLabel defines the hostname for the VNIC's primary private IP. Used for DNS. */
   hostnameLabel?: string;
-  /**
-   * NSGId defines the ID of the NSG to use. This parameter takes priority over NsgNames.
-   * Deprecated, please use NetworkDetails.NSGIds
-   */
   nsgId?: string;
-  /** NSGIds defines the list of NSG IDs to use. This parameter takes priority over NsgNames. */
   nsgIds?: string[];
-  /**
-   * NsgNames defines a list of the nsg names of the network security groups (NSGs) to add the VNIC
-   * to.
-   */
   nsgNames?: string[];
-  /** SkipSourceDestCheck defines whether the source/destination check is disabled on the VNIC. */
   skipSourceDestCheck?: boolean;
-  /**
-   * SubnetId defines the ID of the subnet to use. This parameter takes priority over SubnetName.
-   */
   subnetId?: string;
-  /** SubnetName defines the subnet name to use for the VNIC */
   subnetName?: string;
 }
 
 /** `spec.template.spec.platformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplatePlatformConfig {
-  /** AmdMilanBmPlatformConfig describe AMD Milan BM platform configuration */
   amdMilanBmPlatformConfig?: OCIMachineTemplateAmdMilanBmPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe AMD Rome BM platform configuration */
   amdRomeBmGpuPlatformConfig?: OCIMachineTemplateAmdRomeBmGpuPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe AMD Rome BM platform configuration */
   amdRomeBmPlatformConfig?: OCIMachineTemplateAmdRomeBmPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe AMD VM platform configuration */
   amdVmPlatformConfig?: OCIMachineTemplateAmdVmPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe Intel Skylke BM platform configuration */
   intelIcelakeBmPlatformConfig?: OCIMachineTemplateIntelIcelakeBmPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe Intel Skylke BM platform configuration */
   intelSkylakeBmPlatformConfig?: OCIMachineTemplateIntelSkylakeBmPlatformConfig;
-  /** AmdMilanBmPlatformConfig describe Intel VM platform configuration */
   intelVmPlatformConfig?: OCIMachineTemplateIntelVmPlatformConfig;
-  /**
-   * The type of platform configuration. Valid values are * `AMD_ROME_BM_GPU` * `AMD_ROME_BM` *
-   * `INTEL_ICELAKE_BM` * `AMD_VM` * `INTEL_VM` * `INTEL_SKYLAKE_BM` * `AMD_MILAN_BM` Based on the
-   * enum, exactly one of the specific configuration types must be set
-   */
   platformConfigType?: string;
 }
 
 /** `spec.template.spec.platformConfig.amdMilanBmPlatformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAmdMilanBmPlatformConfig {
-  /**
-   * Whether virtualization instructions are available. For example, Secure Virtual Machine for AMD
-   * shapes or VT-x for Intel shapes.
-   */
   areVirtualInstructionsEnabled?: boolean;
-  /**
-   * Whether the Access Control Service is enabled on the instance. When enabled, the platform can
-   * enforce PCIe device isolation, required for VFIO device pass-through.
-   */
   isAccessControlServiceEnabled?: boolean;
-  /** Whether the input-output memory management unit is enabled. */
   isInputOutputMemoryManagementUnitEnabled?: boolean;
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /**
-   * Whether symmetric multithreading is enabled on the instance. Symmetric multithreading is also
-   * called simultaneous multithreading (SMT) or Intel Hyper-Threading. Intel and AMD processors
-   * have two hardware execution threads per core (OCPU).
-   */
   isSymmetricMultiThreadingEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
-  /**
-   * The number of NUMA nodes per socket (NPS). The following values are supported: * `NPS0` *
-   * `NPS1` * `NPS2` * `NPS4`
-   */
   numaNodesPerSocket?: string;
-  /**
-   * The percentage of cores enabled. Value must be a multiple of 25%. If the requested percentage
-   * results in a fractional number of cores, the system rounds up the number of cores across
-   * processors and provisions an instance with a whole number of cores.
-   */
   percentageOfCoresEnabled?: number;
 }
 
 /** `spec.template.spec.platformConfig.amdRomeBmGpuPlatformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAmdRomeBmGpuPlatformConfig {
-  /**
-   * Whether virtualization instructions are available. For example, Secure Virtual Machine for AMD
-   * shapes or VT-x for Intel shapes.
-   */
   areVirtualInstructionsEnabled?: boolean;
-  /**
-   * Whether the Access Control Service is enabled on the instance. When enabled, the platform can
-   * enforce PCIe device isolation, required for VFIO device pass-through.
-   */
   isAccessControlServiceEnabled?: boolean;
-  /** Whether the input-output memory management unit is enabled. */
   isInputOutputMemoryManagementUnitEnabled?: boolean;
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /**
-   * Whether symmetric multithreading is enabled on the instance. Symmetric multithreading is also
-   * called simultaneous multithreading (SMT) or Intel Hyper-Threading. Intel and AMD processors
-   * have two hardware execution threads per core (OCPU).
-   */
   isSymmetricMultiThreadingEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
-  /**
-   * The number of NUMA nodes per socket (NPS). The following values are supported: * `NPS0` *
-   * `NPS1` * `NPS2` * `NPS4`
-   */
   numaNodesPerSocket?: string;
 }
 
 /** `spec.template.spec.platformConfig.amdRomeBmPlatformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAmdRomeBmPlatformConfig {
-  /**
-   * Whether virtualization instructions are available. For example, Secure Virtual Machine for AMD
-   * shapes or VT-x for Intel shapes.
-   */
   areVirtualInstructionsEnabled?: boolean;
-  /**
-   * Whether the Access Control Service is enabled on the instance. When enabled, the platform can
-   * enforce PCIe device isolation, required for VFIO device pass-through.
-   */
   isAccessControlServiceEnabled?: boolean;
-  /** Whether the input-output memory management unit is enabled. */
   isInputOutputMemoryManagementUnitEnabled?: boolean;
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /**
-   * Whether symmetric multithreading is enabled on the instance. Symmetric multithreading is also
-   * called simultaneous multithreading (SMT) or Intel Hyper-Threading. Intel and AMD processors
-   * have two hardware execution threads per core (OCPU).
-   */
   isSymmetricMultiThreadingEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
-  /**
-   * The number of NUMA nodes per socket (NPS). The following values are supported: * `NPS0` *
-   * `NPS1` * `NPS2` * `NPS4`
-   */
   numaNodesPerSocket?: string;
-  /**
-   * The percentage of cores enabled. Value must be a multiple of 25%. If the requested percentage
-   * results in a fractional number of cores, the system rounds up the number of cores across
-   * processors and provisions an instance with a whole number of cores.
-   */
   percentageOfCoresEnabled?: number;
 }
 
 /** `spec.template.spec.platformConfig.amdVmPlatformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateAmdVmPlatformConfig {
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
 }
 
@@ -3564,35 +2854,13 @@ export interface OCIMachineTemplateAmdVmPlatformConfig {
  * `spec.template.spec.platformConfig.intelIcelakeBmPlatformConfig` of {@link OCIMachineTemplate}.
  */
 export interface OCIMachineTemplateIntelIcelakeBmPlatformConfig {
-  /** Whether the input-output memory management unit is enabled. */
   isInputOutputMemoryManagementUnitEnabled?: boolean;
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /**
-   * Whether symmetric multithreading is enabled on the instance. Symmetric multithreading is also
-   * called simultaneous multithreading (SMT) or Intel Hyper-Threading. Intel and AMD processors
-   * have two hardware execution threads per core (OCPU).
-   */
   isSymmetricMultiThreadingEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
-  /**
-   * The number of NUMA nodes per socket (NPS). The following values are supported: * `NPS1` *
-   * `NPS2`
-   */
   numaNodesPerSocket?: string;
-  /**
-   * The percentage of cores enabled. Value must be a multiple of 25%. If the requested percentage
-   * results in a fractional number of cores, the system rounds up the number of cores across
-   * processors and provisions an instance with a whole number of cores.
-   */
   percentageOfCoresEnabled?: number;
 }
 
@@ -3600,40 +2868,22 @@ export interface OCIMachineTemplateIntelIcelakeBmPlatformConfig {
  * `spec.template.spec.platformConfig.intelSkylakeBmPlatformConfig` of {@link OCIMachineTemplate}.
  */
 export interface OCIMachineTemplateIntelSkylakeBmPlatformConfig {
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
 }
 
 /** `spec.template.spec.platformConfig.intelVmPlatformConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateIntelVmPlatformConfig {
-  /** Whether the Measured Boot feature is enabled on the instance. */
   isMeasuredBootEnabled?: boolean;
-  /**
-   * Whether the instance is a confidential instance. If this value is `true`, the instance is a
-   * confidential instance. The default value is `false`.
-   */
   isMemoryEncryptionEnabled?: boolean;
-  /** Whether Secure Boot is enabled on the instance. */
   isSecureBootEnabled?: boolean;
-  /** Whether the Trusted Platform Module (TPM) is enabled on the instance. */
   isTrustedPlatformModuleEnabled?: boolean;
 }
 
 /** `spec.template.spec.preemptibleInstanceConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplatePreemptibleInstanceConfig {
-  /**
-   * TerminatePreemptionAction terminates the preemptible instance when it is interrupted for
-   * eviction.
-   */
   terminatePreemptionAction?: OCIMachineTemplateTerminatePreemptionAction;
 }
 
@@ -3642,57 +2892,24 @@ export interface OCIMachineTemplatePreemptibleInstanceConfig {
  * {@link OCIMachineTemplate}.
  */
 export interface OCIMachineTemplateTerminatePreemptionAction {
-  /**
-   * PreserveBootVolume defines whether to preserve the boot volume that was used to launch the
-   * preemptible instance when the instance is terminated. Defaults to false if not specified.
-   */
   preserveBootVolume?: boolean;
 }
 
 /** `spec.template.spec.shapeConfig` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateShapeConfig {
-  /**
-   * The baseline OCPU utilization for a subcore burstable VM instance. Leave this attribute blank
-   * for a non-burstable instance, or explicitly specify non-burstable with `BASELINE_1_1`. The
-   * following values are supported: - `BASELINE_1_8` - baseline usage is 1/8 of an OCPU. -
-   * `BASELINE_1_2` - baseline usage is 1/2 of an OCPU. - `BASELINE_1_1` - baseline usage is an
-   * entire OCPU. This represents a …
-   */
   baselineOcpuUtilization?: string;
-  /** The total amount of memory available to the instance, in gigabytes. */
   memoryInGBs?: string;
-  /**
-   * Nvmes defines the number of NVMe drives to be used for storage. A single drive has 6.8 TB
-   * available.
-   */
   nvmes?: number;
-  /** The total number of OCPUs available to the instance. */
   ocpus?: string;
 }
 
 /** `spec.template.spec.vnicAttachments[]` of {@link OCIMachineTemplate}. */
 export interface OCIMachineTemplateVnicAttachment {
-  /** assignIpv6Ip defines whether the VNIC should be assigned a IPv6. */
   assignIpv6Ip?: boolean;
-  /** AssignPublicIp defines whether the vnic should have a public IP address */
   assignPublicIp?: boolean;
-  /**
-   * DisplayName defines a user-friendly name. Does not have to be unique. Avoid entering
-   * confidential information.
-   */
   displayName: string;
-  /**
-   * NicIndex defines which physical Network Interface Card (NIC) to use You can determine which
-   * NICs are active for a shape by reviewing the
-   * https://docs.oracle.com/en-us/iaas/Content/Compute/References/computeshapes.htm
-   */
   nicIndex?: number;
-  /**
-   * SubnetName defines the subnet name to use for the VNIC Defaults to the "worker" subnet if not
-   * provided
-   */
   subnetName?: string;
-  /** VnicAttachmentId defines the ID of the VnicAttachment */
   vnicAttachmentId?: string;
 }
 
