@@ -1,7 +1,7 @@
 /**
  * Extra Ignition from the cluster configuration: `extraIgnition` (a file, or a folder of files)
  * and `extraIgnitionInline` (text). Each may be Ignition JSON (spec 3.0.0 to 3.4.0) or Butane
- * YAML (`variant: fcos`, `version: 1.5.0`). Pure: the files come in as read by `@ocne/config`'s
+ * YAML (a spec of `BUTANE_SPECS`, such as `variant: fcos`, `version: 1.5.0`). Pure: the files come in as read by `@ocne/config`'s
  * `readConfigFiles`, and Butane `local:` files through the `readLocalFile` it provides.
  */
 import { join } from 'node:path';
