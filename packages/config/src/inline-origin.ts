@@ -8,7 +8,9 @@ import type { ValueSource } from './layers.js';
 
 /** A line and column (both from 1). */
 export interface TextPosition {
+  /** The line, from 1. */
   line: number;
+  /** The column, from 1. */
   column: number;
 }
 
@@ -18,8 +20,9 @@ export interface InlineTextOrigin {
   source: string;
   /** The setting's path there, such as `extraIgnitionInline`. */
   path: string;
-  /** Where the value starts in `source` (for a block scalar, its `|` or `>`), when known. */
+  /** The line where the value starts in `source` (for a block scalar, its `|` or `>`), when known. */
   line?: number;
+  /** The column where the value starts, with {@link InlineTextOrigin.line}. */
   column?: number;
   /**
    * Where each line of the text starts in `source` (index 0 is the text's line 1), when its lines
