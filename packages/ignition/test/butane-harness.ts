@@ -6,12 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { ignitionValidate } from '@ocne/test-ignition';
+import { decodedWith, ignitionValidate } from '@ocne/test-ignition';
 import { testTool } from '@ocne/test-tools';
 import { expect } from 'vitest';
 import { translateButane } from '../src/butane.js';
-import { decodeDataUrl } from '../src/data-url.js';
 import { IgnitionError } from '../src/errors.js';
 import { parseIgnition } from '../src/parse.js';
 
@@ -58,24 +56,10 @@ function bytesForm(bytes: Uint8Array): { text: string } | { base64: string } {
 }
 
 /**
- * A copy of an Ignition config where every data URL is replaced by the bytes it stands for
- * (gunzipped when `compression` is gzip), and `source`/`compression` (encoding choices) are dropped.
+ * A copy of an Ignition config where every data URL is replaced by the bytes it stands for (as
+ * text, or base64 when they are not UTF-8), without the encoding choices (`source`, `compression`).
  */
-export function normalize(config: unknown): unknown {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o.source === 'string' && o.source.startsWith('data:')) {
-      const { source, compression, ...rest } = o;
-      let bytes = decodeDataUrl(source as string)!;
-      if (compression === 'gzip') bytes = gunzipSync(bytes);
-      return { ...(walk(rest) as object), decoded: bytesForm(bytes) };
-    }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
-  };
-  return walk(config);
-}
+export const normalize = (config: unknown): unknown => decodedWith(config, bytesForm);
 
 /** Butane text with another variant and version than the fcos 1.5.0 it was written for. */
 export function respec(text: string, variant: string, version: string): string {
