@@ -283,7 +283,7 @@ export function checkOstreeReference(value: string): string | undefined {
  * Parses an OSTree native container reference (`ostree-unverified-registry:x/y:tag`,
  * `ostree-image-signed:docker://x/y`, `ostree-remote-image:remote:registry:x/y`, ...) as upstream's
  * `ParseOstreeReference` does. Returns `undefined` when the value has no OSTree transport or is not
- * a valid reference ({@link checkOstreeReference} says why).
+ * a valid reference (`checkOstreeReference` says why).
  */
 export function parseOstreeReference(value: string): OstreeReference | undefined {
   const ref = readOstreeReference(value);
