@@ -150,6 +150,38 @@ describe('Cluster (byo)', () => {
     });
   });
 
+  it('an error inside extraIgnitionInline names the configuration file and its line there', async () => {
+    const file = join(home, 'inline.yaml');
+    writeFileSync(
+      file,
+      [
+        'provider: byo',
+        'name: inline',
+        'virtualIp: 10.1.1.1',
+        'providers:',
+        '  byo:',
+        '    networkInterface: eth0',
+        'extraIgnitionInline: |',
+        '  variant: fcos',
+        '  version: 1.5.0',
+        '  storage:',
+        '    files:',
+        '      - path: /etc/motd',
+        '        mode: rw-r--r--',
+        '',
+      ].join('\n'),
+    );
+    const cluster = await Cluster.open({ configPath: file, home, defaults: false });
+    const error = await Promise.resolve(cluster.start()).catch((e: unknown) => e);
+    // Line 6, column 13 of the inline text: line 7 + 6 of the file, two columns further in.
+    expect(error).toMatchObject({ code: 'OCNE_IGNITION_INVALID', source: file, line: 13, column: 15 });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^${file}:13:15: storage\\.files\\[0\\]\\.mode: expected a whole number, got "rw-r--r--" \\(in extraIgnitionInline\\)$`,
+      ),
+    );
+  });
+
   it('unknown keys in the cluster file reach the events as warnings', async () => {
     const cluster = await Cluster.open({
       config:

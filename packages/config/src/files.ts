@@ -15,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join } from 'node:path';
 import { OcneError, type OcneErrorCode, type OcneErrorOptions } from '@ocne/core';
+import { type InlineTextOrigin, inlineTextOrigin } from './inline-origin.js';
+import type { Provenance } from './layers.js';
 import type { ResolvedClusterConfig } from './resolved.js';
 
 /** The configuration keys that name files. */
@@ -95,6 +97,12 @@ export interface ConfigFiles {
    * this function, rather than up front; without it `local:` is an error.
    */
   readLocalFile?: (absolutePath: string) => Uint8Array;
+  /**
+   * Where `extraIgnitionInline` and each of its lines stand in the configuration file that set it,
+   * so that a problem inside the text is reported at that file's line (read when
+   * {@link readConfigFiles} is given the provenance).
+   */
+  extraIgnitionInline?: InlineTextOrigin;
 }
 
 /** The settings {@link readConfigFiles} and {@link configFilePaths} read. */
@@ -161,6 +169,12 @@ export interface ReadConfigFilesOptions {
    * `ocne cluster template`, say, never reads `clusterDefinition`). @defaultValue {@link CONFIG_FILE_KEYS}
    */
   keys?: readonly ConfigFileKey[];
+  /**
+   * Where the configuration's values came from (`ResolvedConfig.provenance`). With it, the file
+   * that set `extraIgnitionInline` is read again to place the text's lines in it
+   * ({@link ConfigFiles.extraIgnitionInline}).
+   */
+  provenance?: Provenance;
 }
 
 function failure(key: ConfigFileKey, file: string, error: unknown, signal: AbortSignal | undefined): unknown {
@@ -238,7 +252,7 @@ async function readExtraIgnition(path: string, signal: AbortSignal | undefined):
  * Butane `local:` files of the extra Ignition later, on demand.
  */
 export async function readConfigFiles(
-  config: ConfigFileSettings,
+  config: ConfigFileSettings & Partial<Pick<ResolvedClusterConfig, 'extraIgnitionInline'>>,
   options: ReadConfigFilesOptions = {},
 ): Promise<ConfigFiles> {
   const { signal } = options;
@@ -253,5 +267,25 @@ export async function readConfigFiles(
     if (key === 'extraIgnition') files.extraIgnition = await readExtraIgnition(path, signal);
     else files[key] = await readRegularFile(key, path, signal);
   }
+  const inline = config.extraIgnitionInline ?? '';
+  const at = inline !== '' ? options.provenance?.sourceOf('extraIgnitionInline') : undefined;
+  if (at !== undefined) files.extraIgnitionInline = inlineTextOrigin(inline, at, await readSource(at.source));
   return files;
+}
+
+/** Larger configuration files are not read again for positions. */
+const SOURCE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The text of the file a layer came from; `undefined` for a label or a file that is gone. */
+async function readSource(source: string): Promise<string | undefined> {
+  if (!isAbsolute(source)) return undefined;
+  try {
+    // A pipe or a device (`-c /dev/stdin`) cannot be read twice, and would block.
+    const info = await stat(source);
+    if (!info.isFile() || info.size > SOURCE_MAX_BYTES) return undefined;
+    return await readFile(source, 'utf8');
+  } catch {
+    // Only the positions of an error depend on it: without the file they fall back to the value's.
+    return undefined;
+  }
 }

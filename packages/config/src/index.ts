@@ -49,6 +49,7 @@ export {
   parseOstreeReference,
   splitImage,
 } from './images.js';
+export type { InlineTextOrigin, TextPosition } from './inline-origin.js';
 export type { KubernetesVersionInfo } from './kubernetes-versions.js';
 export {
   DEFAULT_KUBERNETES_VERSION,

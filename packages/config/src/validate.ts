@@ -5,7 +5,7 @@
 
 import { PROVIDERS } from './defaults.js';
 import type { ConfigIssue } from './errors.js';
-import { parseOstreeReference } from './images.js';
+import { checkOstreeReference, parseOstreeReference } from './images.js';
 import {
   isSupportedKubernetesVersion,
   kubernetesVersionInfo,
@@ -148,19 +148,26 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     );
   }
 
-  // Images.
+  // Images. Upstream reads osRegistry with containers/image's rules; a digest is refused like a
+  // tag, since /etc/ocne/update.yaml has room for neither (upstream drops a digest silently).
   const ostree = parseOstreeReference(c.osRegistry);
   if (ostree === undefined) {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
-      `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}"`,
+      `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}": ${checkOstreeReference(c.osRegistry)}`,
     );
   } else if (ostree.tag !== '') {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
       `osRegistry field cannot have a tag: remove ":${ostree.tag}" (the tag comes from osTag)`,
+    );
+  } else if (ostree.digest !== '') {
+    add(
+      'OCNE_CONFIG_INVALID_VALUE',
+      'osRegistry',
+      `osRegistry field cannot have a digest: remove "@${ostree.digest}" (the node follows osTag)`,
     );
   }
 

@@ -300,6 +300,25 @@ describe('derived defaults', () => {
     expect(r.provenance.sourceOf('osRegistry')?.layer).toBe(value === expected ? 'cluster-file' : 'derived');
   });
 
+  it.each([
+    ['Example.com/OCK-ostree', 'repository name "OCK-ostree" must be lower-case'],
+    ['ostree-unverified-image:ftp:example.com/ock', 'unknown transport "ftp"'],
+    ['ostree-image-signed:docker:example.com/ock', 'expected "//" after ostree-image-signed:docker'],
+    [`example.com/ock@sha256:${'a'.repeat(64)}`, 'osRegistry field cannot have a digest'],
+  ])('an invalid osRegistry %s is a located error', async (value, message) => {
+    const cluster = file(`name: demo\nosRegistry: "${value}"\n`);
+    const error = await loadConfig({ home, env: {}, defaults: false, configPath: cluster }).catch((e) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({
+      code: 'OCNE_CONFIG_INVALID_VALUE',
+      file: cluster,
+      line: 2,
+      column: 13,
+      path: 'osRegistry',
+    });
+    expect((error as ConfigError).message).toContain(message);
+  });
+
   it('name, provider and control-plane count get their command defaults', async () => {
     const r = await load({});
     expect(r.cluster).toMatchObject({

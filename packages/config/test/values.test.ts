@@ -12,6 +12,7 @@ import {
 } from '@ocne/config';
 import { describe, expect, it } from 'vitest';
 // Internals of the config model, checked directly (not exported from the package).
+import { checkDockerReference, checkOstreeReference } from '../src/images.js';
 import { checkSubnetList, parseCompartment, parseOcid } from '../src/values.js';
 
 describe('Kubernetes versions', () => {
@@ -125,30 +126,37 @@ describe('image references', () => {
     expect(ensureBootImageVersion('1.32', 'docker://x/ock:dev')).toBe('docker://x/ock:dev');
   });
 
+  const ock = 'container-registry.oracle.com/olcne/ock-ostree';
+  const sha = `sha256:${'a'.repeat(64)}`;
   it.each([
     [
-      'ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree',
-      {
-        transport: 'ostree-unverified-registry',
-        baseImage: 'container-registry.oracle.com/olcne/ock-ostree',
-        tag: '',
-      },
+      `ostree-unverified-registry:${ock}`,
+      { transport: 'ostree-unverified-registry', baseImage: ock, tag: '' },
     ],
     [
-      'ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree:1.33',
-      {
-        transport: 'ostree-unverified-registry',
-        baseImage: 'container-registry.oracle.com/olcne/ock-ostree',
-        tag: '1.33',
-      },
+      `ostree-unverified-registry:${ock}:1.33`,
+      { transport: 'ostree-unverified-registry', baseImage: ock, tag: '1.33' },
     ],
     [
       'ostree-unverified-image:registry:example.com/o:1',
       { transport: 'ostree-unverified-image:registry', baseImage: 'example.com/o', tag: '1' },
     ],
+    // Upstream writes the `//` into update.yaml's transport, and the node reads it from there.
     [
       'ostree-image-signed:docker://example.com/o',
-      { transport: 'ostree-image-signed:docker', baseImage: 'example.com/o', tag: '' },
+      { transport: 'ostree-image-signed:docker://', baseImage: 'example.com/o', tag: '' },
+    ],
+    [
+      `ostree-unverified-image:docker://${ock}:1.30`,
+      { transport: 'ostree-unverified-image:docker://', baseImage: ock, tag: '1.30' },
+    ],
+    [
+      `ostree-remote-image:remotename:docker://${ock}`,
+      { transport: 'ostree-remote-image:remotename:docker://', baseImage: ock, tag: '' },
+    ],
+    [
+      `ostree-unverified-image:containers-storage:${ock}:1.30`,
+      { transport: 'ostree-unverified-image:containers-storage', baseImage: ock, tag: '1.30' },
     ],
     [
       'ostree-unverified-image:oci-archive:/tmp/o.tar',
@@ -158,12 +166,72 @@ describe('image references', () => {
       'ostree-remote-image:ocne:registry:example.com/o:2',
       { transport: 'ostree-remote-image:ocne:registry', baseImage: 'example.com/o', tag: '2' },
     ],
-    ['ostree-image-signed:docker:example.com/o', undefined],
-    ['ostree-remote-image:ocne:registry', undefined],
-    ['example.com/o', undefined],
-    ['docker://example.com/o', undefined],
+    [
+      `ostree-unverified-registry:${ock}@${sha}`,
+      { transport: 'ostree-unverified-registry', baseImage: ock, tag: '' },
+    ],
+    // An explicit docker:// inside is read as upstream's SplitImage reads it.
+    [
+      'ostree-unverified-registry:docker://example.com/o',
+      { transport: 'ostree-unverified-registry', baseImage: 'example.com/o', tag: '' },
+    ],
+    [
+      'ostree-unverified-registry:localhost:5000/o',
+      { transport: 'ostree-unverified-registry', baseImage: 'localhost:5000/o', tag: '' },
+    ],
   ])('parseOstreeReference(%s)', (value, expected) => {
-    expect(parseOstreeReference(value)).toEqual(expected);
+    expect(parseOstreeReference(value)).toEqual({ digest: value.endsWith(sha) ? sha : '', ...expected });
+  });
+
+  it.each([
+    ['ostree-image-signed:docker:example.com/o', /expected "\/\/" after ostree-image-signed:docker/],
+    ['ostree-remote-image:ocne:registry', /no image after ostree-remote-image:ocne:registry:/],
+    ['ostree-remote-image:ocne:oci:/x', /expected ostree-remote-image:<remote>:registry/],
+    ['ostree-remote-image::registry:example.com/o', /expected ostree-remote-image:<remote>:registry/],
+    ['example.com/o', /no OSTree transport/],
+    ['docker://example.com/o', /no OSTree transport/],
+    ['ostree-unverified-image:ftp:example.com/o', /unknown transport "ftp" after ostree-unverified-image:/],
+    ['ostree-unverified-registry:Example.com/Ock-Ostree', /repository name "Ock-Ostree" must be lower-case/],
+    ['ostree-unverified-registry:example.com/ock ostree', /invalid repository name/],
+    ['ostree-unverified-registry:example.com/ock-', /invalid repository name/],
+    ['ostree-unverified-registry:example.com//ock', /invalid repository name/],
+    ['ostree-unverified-registry:oci:/srv/ock', /transport "oci:" does not name a registry image/],
+    ['ostree-unverified-registry:example.com/ock:-bad', /invalid tag "-bad"/],
+    [`ostree-unverified-registry:example.com/ock:${'t'.repeat(129)}`, /invalid tag/],
+    ['ostree-unverified-registry:example.com/ock@sha256:abc', /invalid digest "sha256:abc"/],
+    [
+      `ostree-unverified-registry:example.com/ock@sha256:${'a'.repeat(40)}`,
+      /64 hexadecimal digits, found 40/,
+    ],
+    [
+      `ostree-unverified-registry:example.com/ock@md5:${'a'.repeat(32)}`,
+      /unsupported digest algorithm "md5"/,
+    ],
+    [`ostree-unverified-registry:example.com/ock@sha256:${'A'.repeat(64)}`, /lower-case hexadecimal/],
+    [`ostree-unverified-registry:example.com/ock:1.33@${sha}`, /both a tag and a digest/],
+    [`ostree-unverified-registry:${'a'.repeat(64)}`, /64-character hexadecimal/],
+    [`ostree-unverified-registry:example.com/${'o'.repeat(250)}`, /longer than 255 characters/],
+    ['ostree-unverified-registry:', /no image after ostree-unverified-registry:/],
+  ])('refuses %s', (value, problem) => {
+    expect(parseOstreeReference(value)).toBeUndefined();
+    expect(checkOstreeReference(value)).toMatch(problem);
+  });
+
+  it('reads registry images by containers/image rules', () => {
+    for (const ok of [
+      'ubuntu',
+      'library/ubuntu:22.04',
+      'my_registry.com/x', // not a host, but a valid path on docker.io
+      'registry-1.example.com:5000/a/b__c/d.e/f---g:V1_2.3',
+      `x/y@sha512:${'b'.repeat(128)}`,
+      'LOCALHOST.Example.COM/ock',
+    ]) {
+      expect(checkDockerReference(ok), ok).toBeUndefined();
+    }
+    // A long name that almost matches is refused at once (no backtracking blow-up).
+    const start = performance.now();
+    expect(checkDockerReference(`example.com/${'a-'.repeat(20_000)}!`)).toMatch(/invalid repository name/);
+    expect(performance.now() - start).toBeLessThan(200);
   });
 
   it('makeOstreeReference adds the transport only when missing', () => {

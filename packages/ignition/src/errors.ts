@@ -16,6 +16,8 @@ export class IgnitionError extends OcneError {
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly path: string | undefined;
+  /** What is wrong, without the location (the message is `source:line:column: path: detail`). */
+  readonly detail: string;
 
   constructor(
     code: OcneErrorCode,
@@ -29,6 +31,7 @@ export class IgnitionError extends OcneError {
     this.line = location.line;
     this.column = location.column;
     this.path = location.path;
+    this.detail = message;
   }
 
   override get name(): string {

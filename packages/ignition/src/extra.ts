@@ -1,7 +1,7 @@
 /**
  * Extra Ignition from the cluster configuration: `extraIgnition` (a file, or a folder of files)
  * and `extraIgnitionInline` (text). Each may be Ignition JSON (spec 3.0.0 to 3.4.0) or Butane
- * YAML (`variant: fcos`, `version: 1.5.0`). Pure: the files come in as read by `@ocne/config`'s
+ * YAML (a spec of `BUTANE_SPECS`, such as `variant: fcos`, `version: 1.5.0`). Pure: the files come in as read by `@ocne/config`'s
  * `readConfigFiles`, and Butane `local:` files through the `readLocalFile` it provides.
  */
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import {
   type ConfigFiles,
   configFileContents,
   type ExtraIgnitionFiles,
+  type InlineTextOrigin,
   type ResolvedClusterConfig,
 } from '@ocne/config';
 import { isButane, translateButane } from './butane.js';
@@ -81,12 +82,50 @@ export function mergeSiblings(sources: readonly ExtraSource[]): IgnitionConfig |
   return merged;
 }
 
+/** The label of `extraIgnitionInline` text whose place in the configuration is not known. */
+const INLINE = '<extraIgnitionInline>';
+
+/**
+ * An error inside `extraIgnitionInline`, moved to where the text stands in the configuration: the
+ * file's line and column when the text's lines stand there one to one (a literal block), else the
+ * setting's own position with the text's line and column in the message.
+ */
+function inConfiguration(error: IgnitionError, origin: InlineTextOrigin): IgnitionError {
+  const at = error.line !== undefined ? origin.lines?.[error.line - 1] : undefined;
+  const path = error.path !== undefined ? { path: error.path } : {};
+  if (at !== undefined) {
+    return new IgnitionError(
+      error.code,
+      `${error.detail} (in ${origin.path})`,
+      { source: origin.source, line: at.line, column: at.column + (error.column ?? 1) - 1, ...path },
+      { cause: error },
+    );
+  }
+  const inText =
+    error.line !== undefined ? `, line ${error.line}, column ${error.column ?? 1} of the text` : '';
+  return new IgnitionError(
+    error.code,
+    `${error.detail} (in ${origin.path}${inText})`,
+    {
+      source: origin.source,
+      ...(origin.line !== undefined ? { line: origin.line, column: origin.column ?? 1 } : {}),
+      ...path,
+    },
+    { cause: error },
+  );
+}
+
 /** Input of {@link mergeExtraIgnition}. */
 export interface ExtraIgnitionInput {
   /** `extraIgnition`, as `readConfigFiles` read it. */
   files?: ExtraIgnitionFiles;
   /** `extraIgnitionInline`. */
   inline?: string;
+  /**
+   * Where `inline` stands in the configuration (`ConfigFiles.extraIgnitionInline`): a problem
+   * inside it is then reported at the configuration file's line and column, not the text's own.
+   */
+  inlineOrigin?: InlineTextOrigin;
   /** The configuration's `directory`: Butane `local:` paths of the inline text resolve against it. */
   directory?: string;
   /** Reads Butane `local:` files by absolute path (`ConfigFiles.readLocalFile`). */
@@ -116,14 +155,17 @@ export function mergeExtraIgnition(input: ExtraIgnitionInput): IgnitionConfig | 
   }
   if (input.inline !== undefined && input.inline !== '') {
     const filesDir = input.directory;
-    parts.push({
-      source: '<extraIgnitionInline>',
-      config: parseExtraIgnition(input.inline, {
-        source: '<extraIgnitionInline>',
-        ...(filesDir !== undefined ? { filesDir } : {}),
-        ...readFile,
-      }),
-    });
+    const options = { source: INLINE, ...(filesDir !== undefined ? { filesDir } : {}), ...readFile };
+    let config: IgnitionConfig;
+    try {
+      config = parseExtraIgnition(input.inline, options);
+    } catch (error) {
+      if (error instanceof IgnitionError && error.source === INLINE && input.inlineOrigin !== undefined) {
+        throw inConfiguration(error, input.inlineOrigin);
+      }
+      throw error;
+    }
+    parts.push({ source: INLINE, config });
   }
   return parts.reduce<IgnitionConfig | undefined>(
     (acc, p) => (acc === undefined ? p.config : mergeIgnition(acc, p.config)),
@@ -158,6 +200,7 @@ export function configFileInputs(
   const extra = mergeExtraIgnition({
     ...(extraFiles ? { files: extraFiles } : {}),
     inline: cluster.extraIgnitionInline,
+    ...(files?.extraIgnitionInline ? { inlineOrigin: files.extraIgnitionInline } : {}),
     directory: cluster.directory,
     ...(files?.readLocalFile ? { readLocalFile: files.readLocalFile } : {}),
   });

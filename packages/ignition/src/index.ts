@@ -6,9 +6,9 @@
 
 export type { FileOptions, Owner, UnitOptions } from './builder.js';
 export { emptyIgnition, IgnitionBuilder, serializeIgnition } from './builder.js';
-// Butane (fcos 1.5.0, the subset users put in extra Ignition) to Ignition 3.4.0.
+// Butane (fcos 1.0.0 to 1.5.0, flatcar, r4e, fiot; the subset users put in extra Ignition) to Ignition 3.4.0.
 export type { ButaneOptions } from './butane.js';
-export { BUTANE_VARIANT, BUTANE_VERSION, isButane, translateButane } from './butane.js';
+export { BUTANE_SPECS, BUTANE_VARIANT, BUTANE_VERSION, isButane, translateButane } from './butane.js';
 export type { CapiNodeInput, CapiNodeInputOptions } from './capi.js';
 export { capiNodeIgnition, capiNodeInput } from './capi.js';
 export type { DataUrl, DataUrlOptions } from './data-url.js';

@@ -418,13 +418,15 @@ export function apiServerUrl(address: string, port: number): string {
   return `https://${hostPort(address, port)}`;
 }
 
-/** @internal `osRegistry` split into what `/etc/ocne/update.yaml` holds; it must not carry a tag. */
+/** @internal `osRegistry` split into what `/etc/ocne/update.yaml` holds; it must carry neither a tag nor a digest. */
 export function osUpdateSource(osRegistry: string): { osImage: string; osTransport: string } {
   const os = parseOstreeReference(osRegistry);
   if (os === undefined) {
     throw new OcneError('OCNE_CONFIG_INVALID_VALUE', `${osRegistry} is not a valid ostree image reference`);
   }
   if (os.tag !== '') throw new OcneError('OCNE_CONFIG_INVALID_VALUE', 'osRegistry field cannot have a tag');
+  if (os.digest !== '')
+    throw new OcneError('OCNE_CONFIG_INVALID_VALUE', 'osRegistry field cannot have a digest');
   return { osImage: os.baseImage, osTransport: os.transport };
 }
 

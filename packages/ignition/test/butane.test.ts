@@ -1,77 +1,28 @@
 // Butane fcos 1.5.0 -> Ignition 3.4.0, checked against the real butane v0.25.1 (`--strict`) on a
 // corpus of realistic configs, and against ignition-validate; bad configs fail with the field's
-// path, line and column.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// path, line and column. The other supported specs: butane-versions.test.ts.
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { isOcneError } from '@ocne/core';
 import { ignitionValidate, schemaErrors } from '@ocne/test-ignition';
-import { testTool } from '@ocne/test-tools';
 import { describe, expect, it } from 'vitest';
 import { isButane, parseUnitContents, translateButane } from '../src/butane.js';
 import { decodeDataUrl } from '../src/data-url.js';
 import { IgnitionError } from '../src/errors.js';
+import {
+  corpus,
+  EDGES,
+  expectButaneParity,
+  FILES,
+  FIXTURES,
+  normalize,
+  readFile,
+  realButane,
+  realButaneText,
+} from './butane-harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const FIXTURES = join(here, 'fixtures/butane');
-const FILES = join(FIXTURES, 'files');
-const corpus = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.bu'))
-  .sort();
-
-const readFile = (path: string): Uint8Array => readFileSync(path);
-
-/** Runs the real butane v0.25.1 with `--strict` on a file. */
-function realButane(
-  file: string,
-  filesDir: string = FILES,
-): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(testTool('butane'), ['--strict', '--files-dir', filesDir, file], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs the real butane on Butane text (written to a temporary file). */
-function realButaneText(text: string, filesDir: string = FILES): { status: number | null; stderr: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ocne-butane-'));
-  try {
-    const file = join(dir, 'config.bu');
-    writeFileSync(file, text);
-    return realButane(file, filesDir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Bytes as text when they are UTF-8 (and survive the round trip), otherwise as base64. */
-function bytesForm(bytes: Uint8Array): { text: string } | { base64: string } {
-  const text = Buffer.from(bytes).toString('utf8');
-  return Buffer.from(text, 'utf8').equals(Buffer.from(bytes))
-    ? { text }
-    : { base64: Buffer.from(bytes).toString('base64') };
-}
-
-/**
- * A copy of an Ignition config where every data URL is replaced by the bytes it stands for
- * (gunzipped when `compression` is gzip), and `source`/`compression` (encoding choices) are dropped.
- */
-function normalize(config: unknown): unknown {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o.source === 'string' && o.source.startsWith('data:')) {
-      const { source, compression, ...rest } = o;
-      let bytes = decodeDataUrl(source as string)!;
-      if (compression === 'gzip') bytes = gunzipSync(bytes);
-      return { ...(walk(rest) as object), decoded: bytesForm(bytes) };
-    }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
-  };
-  return walk(config);
-}
 
 describe('Butane corpus: ours equals the real butane --strict', () => {
   it('has at least 32 realistic configs', () => {
@@ -227,13 +178,14 @@ const head = 'variant: fcos\nversion: 1.5.0\n';
 
 const BAD: BadCase[] = [
   {
-    name: 'another variant',
-    text: 'variant: flatcar\nversion: 1.1.0\n',
+    name: 'the openshift variant (MachineConfigs, not node Ignition)',
+    text: 'variant: openshift\nversion: 4.14.0\nmetadata:\n  name: x\n  labels:\n    machineconfiguration.openshift.io/role: worker\n',
     code: 'OCNE_BUTANE_UNSUPPORTED',
     line: 1,
     column: 10,
     path: 'variant',
-    message: /variant "flatcar" is not supported/,
+    message:
+      /variant "openshift" makes MachineConfigs .*: use fcos 1\.0\.0 to 1\.5\.0, flatcar 1\.0\.0 or 1\.1\.0/,
     butane: 'accepts',
   },
   {
@@ -246,14 +198,24 @@ const BAD: BadCase[] = [
     butane: 'rejects',
   },
   {
-    name: 'another fcos version',
-    text: 'variant: fcos\nversion: 1.4.0\n',
+    name: 'an fcos version that makes Ignition 3.5',
+    text: 'variant: fcos\nversion: 1.6.0\n',
     code: 'OCNE_BUTANE_UNSUPPORTED',
     line: 2,
     column: 10,
     path: 'version',
-    message: /version "1.4.0" is not supported: only 1.5.0/,
+    message: /fcos 1\.6\.0 makes Ignition 3\.5\.0, newer than the Ignition 3\.4\.0 nodes get/,
     butane: 'accepts',
+  },
+  {
+    name: 'an fcos version that does not exist',
+    text: 'variant: fcos\nversion: 1.9.0\n',
+    code: 'OCNE_BUTANE_UNSUPPORTED',
+    line: 2,
+    column: 10,
+    path: 'version',
+    message: /fcos has no version "1\.9\.0": the versions translated are 1\.0\.0, 1\.1\.0/,
+    butane: 'rejects',
   },
   {
     name: 'no variant',
@@ -645,138 +607,11 @@ describe('bad Butane', () => {
   });
 });
 
-/**
- * Small configs at the edges of the spec: we accept exactly what butane --strict accepts (with
- * the same output), and reject what it rejects, at the line and column it reports (except for
- * inline Ignition configs, where butane points inside the JSON text and we point at `inline`).
- */
-const PARITY: Array<string | { text: string; position: false }> = [
-  'storage: {files: [{path: /a, overwrite: true, contents: {source: ""}}]}',
-  'storage: {files: [{path: /a, contents: {verification: {hash: "sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}}]}',
-  'storage: {files: [{path: /a, contents: {inline: x, http_headers: [{name: a, value: b}]}}]}',
-  'storage: {files: [{path: /a, mode: 0}]}',
-  'systemd: {units: [{name: a.service, dropins: [{name: ""}]}]}',
-  'systemd: {units: [{name: a.service, enabled: true, dropins: [{name: x.conf, contents: "[Service]\\nA=1"}]}]}',
-  'systemd: {units: [{name: "a@.service", contents: "[Service]\\nA=1\\n"}, {name: "a@b.service", enabled: true}]}',
-  'systemd: {units: [{name: "a@.service", contents: "[Service]\\nA=1\\n[Install]\\nWantedBy=x\\n"}, {name: "a@b.service", enabled: true}]}',
-  'storage: {links: [{path: /a, target: /x}], files: [{path: /a/b}]}',
-  'storage: {links: [{path: /a, target: /x}, {path: /a/c, target: /y}]}',
-  'storage: {directories: [{path: /d}], links: [{path: /a, target: /d, hard: true}]}',
-  'storage: {directories: [{path: /d/e}], links: [{path: /d/a, target: e, hard: true}]}',
-  'storage: {directories: [{path: /d/e}], links: [{path: /d/a, target: ../e, hard: true}]}',
-  'storage: {files: [{path: /etc/systemd/system/a.service}]}\nsystemd: {units: [{name: a.service, contents: "[Unit]"}]}',
-  'storage: {files: [{path: /etc/systemd/system/a.service.d/x.conf}]}\nsystemd: {units: [{name: a.service, dropins: [{name: x.conf, contents: "[Unit]"}]}]}',
-  'storage: {files: [{path: /etc/systemd/system/a.service}]}\nsystemd: {units: [{name: a.service, contents: ""}]}',
-  'passwd: {users: [{name: a, ssh_authorized_keys: [k1, k1]}]}',
-  'passwd: {users: [{name: a, ssh_authorized_keys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7dummykeyfortestsonly0123456789abcdefghijklmnopqrstuv admin@laptop"], ssh_authorized_keys_local: [ssh/ops.pub]}]}',
-  'passwd: {users: [{name: a, groups: [x, x]}]}',
-  'passwd: {groups: [{name: a}, {name: a}]}',
-  'ignition: {proxy: {no_proxy: [a, a]}}',
-  'ignition: {config: {merge: [{source: "http://a"}, {source: "http://a"}]}}',
-  'ignition: {config: {merge: [{verification: {}}]}}',
-  { text: 'ignition: {config: {merge: [{inline: "{}"}]}}', position: false },
-  { text: 'ignition: {config: {merge: [{inline: "not json"}]}}', position: false },
-  { text: 'ignition: {config: {merge: [{inline: "x", compression: gzip}]}}', position: false },
-  'ignition: {config: {replace: {}}}',
-  'ignition: {config: {replace: {compression: gzip}}}',
-  'ignition: {security: {tls: {certificate_authorities: [{compression: ""}]}}}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", http_headers: [{name: x, value: "1"}, {name: x, value: "2"}]}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", http_headers: [{name: x, value: ""}]}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", http_headers: [{value: "1"}]}}]}',
-  'storage: {files: [{path: /a, contents: {source: foo}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://x/%zz"}}]}',
-  'storage: {files: [{path: /a, contents: {source: "s3://b/k?versionId="}}]}',
-  'storage: {files: [{path: /a, contents: {source: "arn:aws:s3:us-west-2:123456789012:bucket"}}]}',
-  'storage: {files: [{path: /a, contents: {source: "arn:aws:s3:::bucket/key"}}]}',
-  'storage: {files: [{path: /a, contents: {source: "data:abc"}}]}',
-  'storage: {files: [{path: /a, contents: {source: "HTTP://x"}}]}',
-  'storage: {files: [{path: /a, contents: {source: "localhost:3128/x"}}]}',
-  'storage: {files: [{path: /a, contents: {inline: a, compression: zip}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", verification: {hash: sha1-abc}}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", verification: {hash: sha256-abc}}}]}',
-  'storage: {files: [{path: /a, contents: {source: "http://a", verification: {hash: nohash}}}]}',
-  'storage: {files: [{path: /a, user: {id: 1, name: ""}}]}',
-  'systemd: {units: [{name: a.snapshot}]}',
-  'systemd: {units: [{name: a.service, dropins: [{name: a.conf, contents: "[X"}]}]}',
-  'systemd: {units: [{name: a.service, contents: "", contents_local: ""}]}',
-  'systemd: {units: [{name: a.service, contents_local: ""}]}',
-  'x: &a {path: /a}\nstorage: {files: [{<<: *a}]}',
-  'metadata: {name: x}',
-  'storage: {disks: []}',
-  'kernel_arguments: {should_exist: [a, a]}',
-  'storage: {files: [{path: /a, mode: 0o4755}]}',
-  'storage: {directories: [{path: /a, mode: 0o1777}]}',
-  'storage: {directories: [{path: /a, mode: 0o2775}]}',
-  'storage: {links: [{path: /a, target: /b, hard: true, group: {name: x}}]}',
-  'storage: {files: [{path: /a/}]}',
-  'storage: {files: [{path: /}]}',
-  'storage: {files: [{path: "/a/./b"}]}',
-  'systemd: {units: [{name: a.service, enabled: true, contents: "[Install]\\n"}]}',
-  'systemd: {units: [{name: a.service, enabled: true, contents: ""}]}',
-  'systemd: {units: [{name: a.service, enabled: true, mask: true, contents: "[Service]\\nA=1\\n"}]}',
-  'systemd: {units: [{name: a.service, contents: "Foo=bar\\n[Unit]\\nA=1\\n"}]}',
-  'systemd: {units: [{name: a.service, contents: "[Unit] x\\nA=1\\n"}]}',
-  'systemd: {units: [{name: a.service, contents: "[Unit]\\n  A = 1 \\\\\\n\\n"}]}',
-  'systemd: {units: [{name: a.service}, {name: a.service}]}',
-  'systemd: {units: [{name: a.service, dropins: [{name: x.conf}, {name: x.conf}]}]}',
-  'storage: {files: [{path: /a, append: [{}]}]}',
-  'storage: {files: [{path: /a, append: [{inline: x}, {inline: x}]}]}',
-  'passwd: {users: [{name: a, uid: 1e3}]}',
-  'passwd: {users: [{name: a, uid: -1}]}',
-  'ignition: {timeouts: {http_total: -5}}',
-  'storage: {files: [{path: /a, contents: {local: configs/one, source: "http://x"}}]}',
-  {
-    text: 'ignition: {config: {merge: [{inline: "{\\"ignition\\":{\\"version\\":\\"3.4.0\\"},\\"bogus\\":1}"}]}}',
-    position: false,
-  },
-  'ignition: {proxy: {http_proxy: "https://x"}}',
-  'ignition: {proxy: {http_proxy: "x"}}',
-  'ignition: {proxy: {http_proxy: ""}}',
-  'storage: {files: [{path: /a, contents: {inline: !!binary "not base64!"}}]}',
-  'storage: {files: [{path: /a, mode: 08}]}',
-  'storage: {files: [{path: /a, mode: 0b110100100}]}',
-  'storage: {files: [{path: /a, mode: +0644}]}',
-  'storage: {files: [{path: /a, mode: 1_0_0}]}',
-  'storage: {files: [{path: /a, mode: 2024-01-01}]}',
-  'storage: {files: [{path: /a, overwrite: 1}]}',
-  'storage: {files: [{path: /a, overwrite: Y, contents: {inline: x}}]}',
-  'storage: {files: [{path: /a, contents: {inline: .inf}}]}',
-  'storage: {files: [{path: !!str /a}]}',
-  'storage: {files: [{path: 123}]}',
-  'storage: {files: [{path: /a, contents: {local: ""}}]}',
-  'storage: {files: [{path: /a, contents: {local: configs}}]}',
-];
-
 describe('parity with butane --strict at the edges', () => {
-  it.each(PARITY.map((c) => (typeof c === 'string' ? { text: c, position: true } : c)))(
+  it.each(EDGES.map((c) => (typeof c === 'string' ? { text: c, position: true } : c)))(
     '$text',
     ({ text, position }) => {
-      const full = `${head}${text}\n`;
-      let ours: unknown;
-      let error: IgnitionError | undefined;
-      try {
-        ours = translateButane(full, { source: 'edge.bu', filesDir: FILES, readFile });
-      } catch (e) {
-        if (!(e instanceof IgnitionError)) throw e;
-        error = e;
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'ocne-butane-'));
-      try {
-        const file = join(dir, 'edge.bu');
-        writeFileSync(file, full);
-        const real = realButane(file);
-        if (real.status === 0) {
-          expect(error).toBeUndefined();
-          expect(normalize(ours)).toEqual(normalize(JSON.parse(real.stdout)));
-        } else {
-          expect(error, `butane rejects it: ${real.stderr}`).toBeDefined();
-          const at = /line (\d+) col (\d+)/.exec(real.stderr);
-          if (position && at !== null)
-            expect([error?.line, error?.column]).toEqual([Number(at[1]), Number(at[2])]);
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      expectButaneParity(`${head}${text}\n`, { position });
     },
   );
 });

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfigFiles } from '@ocne/config';
+import { loadConfig, readConfigFiles } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
 import { decoded } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,5 +114,69 @@ describe('extra Ignition, read by readConfigFiles and merged by configFileInputs
     await expect(loadExtraIgnition({ inline: outside, directory: dir })).rejects.toMatchObject({
       code: 'OCNE_IGNITION_READ_FAILED',
     });
+  });
+});
+
+describe('a problem inside extraIgnitionInline is reported where the text stands in the configuration', () => {
+  const badButane = ['variant: fcos', 'version: 1.5.0', 'storage:', '  files:', '    - path: etc/motd'];
+
+  /** Loads a configuration (a file, or text), reads its files with the provenance, and parses the extra Ignition. */
+  async function problem(config: { file: string } | { text: string }) {
+    const home = mkdtempSync(join(tmpdir(), 'ocne-extra-home-'));
+    try {
+      const { cluster, provenance } = await loadConfig({
+        ...('file' in config ? { configPath: config.file } : { config: config.text }),
+        defaults: false,
+        home,
+        env: {},
+      });
+      const files = await readConfigFiles(cluster, { provenance });
+      return (() => {
+        try {
+          configFileInputs(cluster, files);
+        } catch (e) {
+          return e as { code: string; source: string; line?: number; column?: number; message: string };
+        }
+        throw new Error('no error');
+      })();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+
+  const indented = (indent: string) => badButane.map((l) => `${indent}${l}`).join('\n');
+  it.each([
+    ['a literal block', 7, 15, `extraIgnitionInline: |\n${indented('  ')}\n`],
+    ['an indented block after a comment', 8, 17, `extraIgnitionInline: |  # Butane\n\n${indented('    ')}\n`],
+    ['a block kept with trailing lines', 7, 15, `extraIgnitionInline: |+\n${indented('  ')}\n\n\n`],
+    [
+      'JSON on one line',
+      2,
+      89,
+      'extraIgnitionInline: \'{"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": 1}]}}\'\n',
+    ],
+  ])('%s: at line %i, column %i of the file', async (_name, line, column, yaml) => {
+    const file = join(dir, 'inline-config.yaml');
+    writeFileSync(file, `name: demo\n${yaml}`);
+    const error = await problem({ file });
+    expect(error).toMatchObject({ code: 'OCNE_IGNITION_INVALID', source: file, line, column });
+    expect(error.message.startsWith(`${file}:${line}:${column}: `)).toBe(true);
+    expect(error.message).toMatch(/\(in extraIgnitionInline\)$/);
+  });
+
+  it("folded or escaped text: the setting's own position, with the line and column in the text", async () => {
+    const file = join(dir, 'inline-quoted.yaml');
+    writeFileSync(file, `name: demo\nextraIgnitionInline: "${badButane.join('\\n')}\\n"\n`);
+    const error = await problem({ file });
+    expect(error).toMatchObject({ source: file, line: 2, column: 22 });
+    expect(error.message).toMatch(/\(in extraIgnitionInline, line 5, column 13 of the text\)$/);
+  });
+
+  it("configuration given as text: its label and the setting's position", async () => {
+    const error = await problem({
+      text: `name: demo\nextraIgnitionInline: |\n${badButane.map((l) => `  ${l}`).join('\n')}\n`,
+    });
+    expect(error).toMatchObject({ source: '<cluster config text>', line: 2, column: 22 });
+    expect(error.message).toMatch(/\(in extraIgnitionInline, line 5, column 13 of the text\)$/);
   });
 });

@@ -370,6 +370,30 @@ describe('node content', () => {
     expect(fileText(config, '/etc/ocne/update.yaml')).toContain('mirror.example.com');
   });
 
+  it.each([
+    ['ostree-unverified-image:docker://registry.example.com/ock-ostree', 'ostree-unverified-image:docker://'],
+    [
+      'ostree-remote-image:ocne:docker://registry.example.com/ock-ostree',
+      'ostree-remote-image:ocne:docker://',
+    ],
+    ['registry.example.com/ock-ostree', 'ostree-unverified-registry'],
+  ])(
+    'update.yaml for osRegistry %s has transport %s, as upstream writes it',
+    async (osRegistry, transport) => {
+      const input = await nodeInput(`${BYO_VIP}osRegistry: ${osRegistry}\nosTag: "1.33"\n`);
+      const config = initNodeIgnition({
+        ...input,
+        caCertPem: CA_CERT,
+        caKeyPem: CA_KEY,
+        certificateKey: CERT_KEY,
+        expectWorkers: false,
+      });
+      expect(fileText(config, '/etc/ocne/update.yaml')).toBe(
+        `registry: registry.example.com/ock-ostree\ntag: 1.33\ntransport: ${transport}\n`,
+      );
+    },
+  );
+
   it('user ocne: wheel, rescue shell, the key; a tagged osRegistry is refused', async () => {
     const config = await cases[0]![1]();
     expect(config.passwd?.users?.find((u) => u.name === 'ocne')).toEqual({

@@ -31,7 +31,11 @@ export function createByoProvider(options: ByoProviderOptions = {}): ClusterProv
     name: 'byo',
     capabilities: { operations: ['start', 'join', 'delete', 'moveNode'], userBootsNodes: true },
     async start({ config, emit, signal }) {
-      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
+      const files = await readConfigFiles(config.cluster, {
+        keys: NODE_FILE_KEYS,
+        provenance: config.provenance,
+        signal,
+      });
       const result = await byoStart({ config: config.cluster, files, emit, signal });
       return { ignition: serializeIgnition(result.ignition), kubeconfig: result.kubeconfig };
     },
@@ -61,7 +65,11 @@ export function createByoProvider(options: ByoProviderOptions = {}): ClusterProv
           'The BYO provider cannot join worker and control plane nodes at the same time',
         );
       }
-      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
+      const files = await readConfigFiles(config.cluster, {
+        keys: NODE_FILE_KEYS,
+        provenance: config.provenance,
+        signal,
+      });
       const result = await byoJoin({
         config: config.cluster,
         files,

@@ -25,7 +25,11 @@ export function createOciProvider(options: OciProviderOptions = {}): ClusterProv
     capabilities: { operations: ['template'], userBootsNodes: false },
     async template({ config, emit, signal }) {
       // Not clusterDefinition: the template is what a user writes into that file, which may not exist yet.
-      const files = await readConfigFiles(config.cluster, { keys: NODE_FILE_KEYS, signal });
+      const files = await readConfigFiles(config.cluster, {
+        keys: NODE_FILE_KEYS,
+        provenance: config.provenance,
+        signal,
+      });
       const template = await ociTemplate(config.cluster, {
         files,
         ...(options.lookup ? { lookup: options.lookup } : {}),

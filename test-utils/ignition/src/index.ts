@@ -67,19 +67,25 @@ function dataUrlBytes(source: string, compression: unknown): Buffer {
 }
 
 /**
- * A copy of a config with every data URL decoded to text (`contents.decoded`) and the encoding
- * fields (`source`, `compression`) removed, so two configs compare by meaning.
+ * A copy of a config with every data URL replaced by `form` of the bytes it stands for
+ * (`decoded`), and the encoding fields (`source`, `compression`) removed, so two configs compare
+ * by meaning.
  */
-export function decoded(config: unknown): unknown {
+export function decodedWith(config: unknown, form: (bytes: Buffer) => unknown): unknown {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
     const o = v as Record<string, unknown>;
     if (typeof o.source === 'string' && o.source.startsWith('data:')) {
       const { source, compression, ...rest } = o;
-      return { ...(walk(rest) as object), decoded: dataUrlBytes(source, compression).toString('utf8') };
+      return { ...(walk(rest) as object), decoded: form(dataUrlBytes(source, compression)) };
     }
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
   };
   return walk(config);
+}
+
+/** {@link decodedWith} the bytes as UTF-8 text (`contents.decoded`). */
+export function decoded(config: unknown): unknown {
+  return decodedWith(config, (bytes) => bytes.toString('utf8'));
 }

@@ -1,25 +1,28 @@
 /**
  * Checks on a Butane document: the Butane fields outside the supported subset, and what Butane
- * (`base/v0_5/validate.go`, with `--strict`) and Ignition's validator (ignition v2.23.0
- * `config/v3_4/types`) refuse in the subset. Each check fails with an {@link IgnitionError}
+ * (`base/v0_<n>/validate.go` and the variants' field filters, with `--strict`) and Ignition's
+ * validator (ignition v2.23.0 `config/v3_4/types`) refuse in the subset. Every spec gets Ignition
+ * 3.4's checks, since 3.4 is what the node gets; an older spec adds what its own Ignition refuses
+ * (URL schemes it lacks, sha256 in 3.0). Each check fails with an {@link IgnitionError}
  * pointing at the offending field; translation calls them in the order Butane reports problems,
  * so the first problem of a document is the one reported.
  */
 import { decodeDataUrl } from '../data-url.js';
+import { IgnitionError } from '../errors.js';
 import { formatPath, parseIgnition } from '../parse.js';
-import {
-  IGNITION_VERSION,
-  type IgnitionDirectory,
-  type IgnitionFile,
-  type IgnitionLink,
-  type IgnitionResource,
-  type IgnitionUnit,
+import type {
+  IgnitionDirectory,
+  IgnitionFile,
+  IgnitionLink,
+  IgnitionResource,
+  IgnitionUnit,
 } from '../spec.js';
 import {
   type At,
-  BUTANE_VERSION,
+  BUTANE_SPECS,
   type Ctx,
   fail,
+  isEmpty,
   isSet,
   type Placed,
   readMap,
@@ -30,23 +33,76 @@ import {
 // ---------------------------------------------------------------------------------------------
 // What the subset leaves out.
 
-/** Top-level Butane fields outside the subset. */
-export const ROOT_UNSUPPORTED: Unsupported = {
-  boot_device: 'boot disk encryption and mirroring are outside the Butane subset the SDK translates',
-  grub: 'GRUB users are outside the Butane subset the SDK translates',
-};
-/** `storage` fields outside the subset. */
-export const STORAGE_UNSUPPORTED: Unsupported = {
-  disks: 'partitioning is outside the Butane subset the SDK translates; use an Ignition config for it',
-  raid: 'RAID is outside the Butane subset the SDK translates; use an Ignition config for it',
-  luks: 'LUKS is outside the Butane subset the SDK translates; use an Ignition config for it',
-  filesystems: 'filesystems are outside the Butane subset the SDK translates; use an Ignition config for it',
-  trees: 'local trees are not supported; list the files under storage.files with contents.local',
-};
+/** Top-level Butane fields outside the subset, in the document's spec (they are unknown in older ones). */
+export function rootUnsupported(ctx: Ctx): Unsupported {
+  const fcos = Object.keys(BUTANE_SPECS.fcos ?? {});
+  const since = (version: string) =>
+    ctx.spec.variant === 'fcos' && fcos.indexOf(ctx.spec.version) >= fcos.indexOf(version);
+  return {
+    ...(since('1.3.0')
+      ? { boot_device: 'boot disk encryption and mirroring are outside the Butane subset the SDK translates' }
+      : {}),
+    ...(since('1.5.0') ? { grub: 'GRUB users are outside the Butane subset the SDK translates' } : {}),
+  };
+}
+
+/** `storage` fields outside the subset, in the document's spec. */
+export function storageUnsupported(ctx: Ctx): Unsupported {
+  const { base } = ctx.spec;
+  const unsupported: Unsupported = {
+    disks: 'partitioning is outside the Butane subset the SDK translates; use an Ignition config for it',
+    raid: 'RAID is outside the Butane subset the SDK translates; use an Ignition config for it',
+    filesystems:
+      'filesystems are outside the Butane subset the SDK translates; use an Ignition config for it',
+    ...(base >= 3
+      ? { luks: 'LUKS is outside the Butane subset the SDK translates; use an Ignition config for it' }
+      : {}),
+    ...(base >= 2
+      ? { trees: 'local trees are not supported; list the files under storage.files with contents.local' }
+      : {}),
+  };
+  // What the variant refuses itself is refused as Butane does it (checkVariantRefused).
+  for (const name of variantRefused(ctx, 'storage')) delete unsupported[name];
+  return unsupported;
+}
+
 /** `ignition` fields Butane refuses. */
-export const IGNITION_REFUSED: Record<string, string> = {
-  version: `ignition.version is not allowed in Butane: the top-level version ${BUTANE_VERSION} makes Ignition ${IGNITION_VERSION}`,
+export function ignitionRefused(ctx: Ctx): Record<string, string> {
+  const { variant, version, ignition } = ctx.spec;
+  return {
+    version: `ignition.version is not allowed in Butane: ${variant} ${version} makes Ignition ${ignition}`,
+  };
+}
+
+/**
+ * Fields a variant's Butane refuses once they hold anything (its field filters): RHEL for Edge and
+ * Fedora IoT manage kernel arguments and disks otherwise. By section: `''` is the top level.
+ */
+const VARIANT_REFUSED: Record<string, Record<string, readonly string[]>> = {
+  r4e: { '': ['kernel_arguments'], storage: ['disks', 'filesystems', 'luks', 'raid'] },
+  fiot: { '': ['kernel_arguments'], storage: ['disks', 'filesystems', 'luks', 'raid'] },
 };
+
+/** The fields of a section that the document's variant refuses (read, then {@link checkVariantRefused}). */
+export function variantRefused(ctx: Ctx, section: '' | 'storage'): readonly string[] {
+  return VARIANT_REFUSED[ctx.spec.variant]?.[section] ?? [];
+}
+
+/** Fails at the value of a field the variant refuses, when it holds anything, as Butane does. */
+export function checkVariantRefused(ctx: Ctx, f: Map<string, At>, section: '' | 'storage'): void {
+  for (const name of variantRefused(ctx, section)) {
+    const at = f.get(name);
+    if (at !== undefined && !isEmpty(ctx, at.node)) {
+      const { variant, version } = ctx.spec;
+      fail(
+        ctx,
+        'OCNE_IGNITION_INVALID',
+        at,
+        `${formatPath(at.path)} is not supported by Butane ${variant} ${version}`,
+      );
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Checks on single fields.
@@ -123,7 +179,17 @@ function urlScheme(url: string): { scheme: string } | { error: string } {
   return { scheme };
 }
 
-/** A resource's `source` URL: a scheme Ignition fetches, well formed for that scheme. */
+/** URL schemes Ignition added after 3.0, with the Butane base spec (and Ignition) that has them. */
+const SCHEME_SINCE: Record<string, { base: number; ignition: string }> = {
+  gs: { base: 3, ignition: '3.2.0' },
+  arn: { base: 5, ignition: '3.4.0' },
+};
+
+/**
+ * A resource's `source` URL: a scheme Ignition fetches, well formed for that scheme. The checks are
+ * Ignition 3.4's in every spec (an empty S3 `versionId`, which 3.0 to 3.3 let through, breaks the
+ * 3.4 config the node gets), plus the schemes an older spec does not have.
+ */
 export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
   const parsed = urlScheme(url);
   if ('error' in parsed)
@@ -134,6 +200,16 @@ export function checkSourceUrl(ctx: Ctx, at: At, url: string): void {
       `source ${JSON.stringify(url)} is not a valid URL: ${parsed.error}`,
     );
   const withoutQuery = url.split(/[?#]/)[0]!;
+  // Schemes that Ignition learned later: butane refuses them in the older specs.
+  const since = SCHEME_SINCE[parsed.scheme];
+  if (since !== undefined && ctx.spec.base < since.base) {
+    fail(
+      ctx,
+      'OCNE_IGNITION_INVALID',
+      at,
+      `source ${JSON.stringify(url)}: Ignition ${ctx.spec.ignition} (Butane ${ctx.spec.variant} ${ctx.spec.version}) has no ${parsed.scheme} URLs; Ignition ${since.ignition} and later do`,
+    );
+  }
   switch (parsed.scheme) {
     case 'http':
     case 'https':
@@ -216,13 +292,14 @@ function checkHash(ctx: Ctx, at: At, hash: string): void {
       `malformed hash ${JSON.stringify(hash)}: expected sha256-<hex> or sha512-<hex>`,
     );
   const fn = hash.slice(0, dash);
-  const expected = HASH_HEX_LENGTH[fn];
+  // Ignition 3.0 (Butane base 1) verifies sha512 only.
+  const expected = ctx.spec.base === 1 && fn === 'sha256' ? undefined : HASH_HEX_LENGTH[fn];
   if (expected === undefined)
     fail(
       ctx,
       'OCNE_IGNITION_INVALID',
       at,
-      `unrecognized hash function ${JSON.stringify(fn)}: expected sha256 or sha512`,
+      `unrecognized hash function ${JSON.stringify(fn)}: expected ${ctx.spec.base === 1 ? 'sha512 (Ignition 3.0)' : 'sha256 or sha512'}`,
     );
   if (hash.length - dash - 1 !== expected) {
     fail(ctx, 'OCNE_IGNITION_INVALID', at, `incorrect size for a ${fn} sum: expected ${expected} hex digits`);
@@ -299,13 +376,29 @@ export function checkResourceSource(
 
 const utf8 = new TextDecoder();
 
-/** Checks inline or local contents of `ignition.config` as an Ignition config, as Butane does. */
-export function checkIgnitionConfig(ctx: Ctx, at: At, bytes: Uint8Array): void {
+/**
+ * Checks inline or local contents of `ignition.config` as an Ignition config: it must be valid
+ * (reported at `at`). Inline text must also be of the Ignition version the document makes, as
+ * Butane checks it (reported at `resourceAt`, the merge or replace entry); Butane never checks
+ * local files (their path does not start with `$.ignition.config` where it looks), and Ignition
+ * merges any version up to its own, so a local file may be of any version the SDK reads.
+ */
+export function checkIgnitionConfig(ctx: Ctx, at: At, resourceAt: At | undefined, bytes: Uint8Array): void {
   const text = utf8.decode(bytes);
   try {
-    JSON.parse(text);
+    const version = (JSON.parse(text) as { ignition?: { version?: unknown } } | null)?.ignition?.version;
+    if (resourceAt !== undefined && typeof version === 'string' && version !== ctx.spec.ignition) {
+      const { variant, version: butane, ignition } = ctx.spec;
+      fail(
+        ctx,
+        'OCNE_IGNITION_INVALID',
+        resourceAt,
+        `the config to merge is Ignition ${version}: Butane ${variant} ${butane} takes Ignition ${ignition} configs only`,
+      );
+    }
     parseIgnition(text, { source: `${ctx.source}: ${formatPath(at.path)}` });
   } catch (e) {
+    if (e instanceof IgnitionError && e.source === ctx.source) throw e;
     fail(ctx, 'OCNE_IGNITION_INVALID', at, `not a valid Ignition config: ${(e as Error).message}`, e);
   }
 }

@@ -14,10 +14,69 @@ import { IgnitionError } from '../errors.js';
 import { formatPath, type LocatedDocument, locate, parseLocated } from '../parse.js';
 import { IGNITION_VERSION } from '../spec.js';
 
-/** The one Butane variant this module translates. */
+/** The Butane variant users meet first (Fedora CoreOS); see {@link BUTANE_SPECS} for all. */
 export const BUTANE_VARIANT = 'fcos';
-/** The one Butane spec version this module translates (to Ignition 3.4.0). */
+/** The newest fcos version translated (to Ignition 3.4.0); see {@link BUTANE_SPECS} for all. */
 export const BUTANE_VERSION = '1.5.0';
+
+/**
+ * The Butane specs translated, as butane v0.25.1 registers them: variant, then version, then the
+ * Ignition spec version Butane makes of it (the SDK upgrades it to 3.4.0, as upstream's
+ * `ParseCompatibleVersion` does). These are every spec whose Ignition is 3.4 or older, except
+ * `openshift`, which makes MachineConfigs for OpenShift's Machine Config Operator (with its own
+ * required `metadata` and rules for that operator), not Ignition for an OCK node.
+ */
+export const BUTANE_SPECS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  fcos: {
+    '1.0.0': '3.0.0',
+    '1.1.0': '3.1.0',
+    '1.2.0': '3.2.0',
+    '1.3.0': '3.2.0',
+    '1.4.0': '3.3.0',
+    '1.5.0': '3.4.0',
+  },
+  flatcar: { '1.0.0': '3.3.0', '1.1.0': '3.4.0' },
+  r4e: { '1.0.0': '3.3.0', '1.1.0': '3.4.0' },
+  fiot: { '1.0.0': '3.4.0' },
+};
+
+/** Specs Butane knows that make an Ignition newer than 3.4, which neither the SDK nor upstream reads. */
+const NEWER_SPECS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  fcos: { '1.6.0': '3.5.0', '1.7.0-experimental': '3.6.0-experimental' },
+  flatcar: { '1.2.0-experimental': '3.6.0-experimental' },
+  r4e: { '1.2.0-experimental': '3.6.0-experimental' },
+  fiot: { '1.1.0-experimental': '3.6.0-experimental' },
+};
+
+/** The Butane spec of a document: which fields exist and which checks apply. */
+export interface ButaneSpec {
+  variant: string;
+  version: string;
+  /** The Ignition spec version Butane makes of it. */
+  ignition: string;
+  /**
+   * Butane's base spec, `base/v0_<base>`, which decides the fields: 1 (Ignition 3.0) has no
+   * `local`, `http_headers` or `proxy`; 3 adds `should_exist` for users and groups; 4 adds
+   * `kernel_arguments`; 5 adds `contents_local` and `ssh_authorized_keys_local`.
+   */
+  base: number;
+}
+
+/** The versions of each variant, for messages: `fcos 1.0.0 to 1.5.0, flatcar 1.0.0 or 1.1.0, …`. */
+function specList(): string {
+  return Object.entries(BUTANE_SPECS)
+    .map(([variant, versions]) => {
+      const list = Object.keys(versions);
+      return list.length > 2 ? `${variant} ${list[0]} to ${list.at(-1)}` : `${variant} ${list.join(' or ')}`;
+    })
+    .join(', ');
+}
+
+/** The first version of the document's variant whose base spec is `base`, for "added in" hints. */
+export function firstVersionWith(spec: ButaneSpec, base: number): string | undefined {
+  const versions = BUTANE_SPECS[spec.variant] ?? {};
+  return Object.keys(versions).find((v) => Number(versions[v]!.split('.')[1]) + 1 >= base);
+}
 
 /** Options of {@link translateButane}. */
 export interface ButaneOptions {
@@ -43,6 +102,7 @@ export type YamlPath = Array<string | number>;
 /** The document being read and what reading its `local` files needs. */
 export interface Ctx {
   source: string;
+  spec: ButaneSpec;
   located: LocatedDocument;
   filesDir: string | undefined;
   readFile: ((absolutePath: string) => Uint8Array) | undefined;
@@ -105,6 +165,15 @@ export function isNull(ctx: Ctx, node: unknown): boolean {
   const tag = shortTag(n.tag);
   if (tag === '!!null') return true;
   return tag === '' && !isQuoted(n) && NULLS.has(textOf(n));
+}
+
+/** True for a value Butane translates to nothing: null, an empty list, or a mapping of such values. */
+export function isEmpty(ctx: Ctx, node: unknown): boolean {
+  const n = deref(ctx, node);
+  if (isNull(ctx, n)) return true;
+  if (isSeq(n)) return n.items.length === 0;
+  if (isMap(n)) return n.items.every((pair) => isEmpty(ctx, pair.value));
+  return false;
 }
 
 /** True when the mapping has the key with a non-null value. */
@@ -247,19 +316,23 @@ export type Unsupported = Record<string, string>;
 /**
  * The fields of a mapping (null is an empty mapping). Unknown keys are errors naming the
  * allowed ones; known-but-unsupported Butane fields are errors unless empty; `invalid` keys are
- * errors with their own message.
+ * errors with their own message. `later` holds the fields that exist from a base spec on
+ * (`{ kernel_arguments: 4 }`): allowed in that spec and newer, and unknown, with a hint saying
+ * which version has them, in older ones, as Butane refuses them there.
  */
 export function readMap(
   ctx: Ctx,
   at: At | undefined,
-  allowed: readonly string[],
+  allowedAlways: readonly string[],
   unsupported: Unsupported = {},
   invalid: Record<string, string> = {},
+  later: Readonly<Record<string, number>> = {},
 ): Map<string, At> {
   const out = new Map<string, At>();
   if (at === undefined || isNull(ctx, at.node)) return out;
   if (!isMap(at.node))
     fail(ctx, 'OCNE_IGNITION_INVALID', at, `expected a mapping, got ${describe(ctx, at.node)}`);
+  const allowed = [...allowedAlways, ...Object.keys(later).filter((k) => later[k]! <= ctx.spec.base)];
   for (const pair of at.node.items) {
     const key = deref(ctx, pair.key);
     const name = isScalar(key) ? textOf(key) : describe(ctx, key);
@@ -274,8 +347,15 @@ export function readMap(
     const wrong = invalid[name];
     if (wrong !== undefined) fail(ctx, 'OCNE_IGNITION_INVALID', keyAt, wrong);
     if (!allowed.includes(name)) {
+      const { variant, version } = ctx.spec;
+      const since = later[name] === undefined ? undefined : firstVersionWith(ctx.spec, later[name]);
       const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      const hint = snake !== name && allowed.includes(snake) ? ` (Butane spells it "${snake}")` : '';
+      const hint =
+        since !== undefined
+          ? ` (Butane ${variant} ${version} does not have it: ${variant} ${since} and later do)`
+          : snake !== name && allowed.includes(snake)
+            ? ` (Butane spells it "${snake}")`
+            : '';
       fail(
         ctx,
         'OCNE_IGNITION_INVALID',
@@ -300,12 +380,14 @@ export function required(
 
 /**
  * Reads the document: YAML to the positioned tree, then `variant` and `version`, first, since
- * what every other key means depends on them. Returns the root mapping, not yet read.
+ * what every other key means depends on them (the spec is set on the context). Returns the root
+ * mapping, not yet read.
  */
 export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; root: At } {
   const { located } = parseLocated(text, options.source);
   const ctx: Ctx = {
     source: options.source,
+    spec: { variant: BUTANE_VARIANT, version: BUTANE_VERSION, ignition: IGNITION_VERSION, base: 5 },
     located,
     filesDir: options.filesDir,
     readFile: options.readFile,
@@ -317,7 +399,7 @@ export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; ro
       ctx,
       'OCNE_IGNITION_INVALID',
       root,
-      `expected a Butane config: a mapping with variant: ${BUTANE_VARIANT} and version: ${BUTANE_VERSION}`,
+      `expected a Butane config: a mapping with variant and version, such as variant: ${BUTANE_VARIANT} and version: ${BUTANE_VERSION}`,
     );
   }
   const pairs = root.node.items;
@@ -333,32 +415,42 @@ export function readButane(text: string, options: ButaneOptions): { ctx: Ctx; ro
     ctx,
     variant,
     variantAt ?? { mark: rootNode, path: ['variant'] },
-    `variant is required: this must be variant: ${BUTANE_VARIANT}`,
+    `variant is required, such as variant: ${BUTANE_VARIANT} (translated: ${specList()})`,
   );
-  const versionAt = top('version');
-  const version = readString(ctx, versionAt);
-  if (variant !== BUTANE_VARIANT) {
+  const versions = BUTANE_SPECS[variant];
+  if (versions === undefined) {
+    const why =
+      variant === 'openshift'
+        ? "makes MachineConfigs for OpenShift's Machine Config Operator, not Ignition for a node"
+        : 'is not one Butane translates for OCK nodes';
     fail(
       ctx,
       'OCNE_BUTANE_UNSUPPORTED',
       variantAt!,
-      `Butane variant ${JSON.stringify(variant)} is not supported: only variant ${BUTANE_VARIANT}, version ${BUTANE_VERSION} is`,
+      `Butane variant ${JSON.stringify(variant)} ${why}: use ${specList()}`,
     );
   }
+  const versionAt = top('version');
+  const version = readString(ctx, versionAt);
   required(
     ctx,
     version,
     versionAt ?? { mark: rootNode, path: ['version'] },
-    `version is required: this must be version: ${BUTANE_VERSION}`,
+    `version is required: the ${variant} versions translated are ${Object.keys(versions).join(', ')}`,
   );
-  if (version !== BUTANE_VERSION) {
+  const ignition = versions[version];
+  if (ignition === undefined) {
+    const newer = NEWER_SPECS[variant]?.[version];
     fail(
       ctx,
       'OCNE_BUTANE_UNSUPPORTED',
       versionAt!,
-      `Butane ${BUTANE_VARIANT} version ${JSON.stringify(version)} is not supported: only ${BUTANE_VERSION} (Ignition ${IGNITION_VERSION}) is`,
+      newer !== undefined
+        ? `Butane ${variant} ${version} makes Ignition ${newer}, newer than the Ignition ${IGNITION_VERSION} nodes get: use ${variant} ${Object.keys(versions).join(', ')}`
+        : `Butane ${variant} has no version ${JSON.stringify(version)}: the versions translated are ${Object.keys(versions).join(', ')}`,
     );
   }
+  ctx.spec = { variant, version, ignition, base: Number(ignition.split('.')[1]) + 1 };
   return { ctx, root };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Translation of a Butane document to Ignition 3.4.0, section by section as butane
- * `base/v0_5/translate.go` does: snake_case fields to Ignition's camelCase, `inline` and `local`
+ * `base/v0_<n>/translate.go` does for the document's spec (base 1, fcos 1.0.0, writes inline text
+ * as it is and has no `local`), then upgraded to 3.4.0 as Ignition upgrades older specs: snake_case fields to Ignition's camelCase, `inline` and `local`
  * contents to data URLs, `contents_local` and `ssh_authorized_keys_local` to their text, and
  * unset fields and empty lists left out (Go's `omitempty`). Each field is read with `./read.js`
  * and checked with `./check.js` as it is translated, in the order Butane reports problems.
@@ -42,9 +43,11 @@ import {
   checkStorage,
   checkUnitContents,
   checkUnitName,
-  IGNITION_REFUSED,
-  ROOT_UNSUPPORTED,
-  STORAGE_UNSUPPORTED,
+  checkVariantRefused,
+  ignitionRefused,
+  rootUnsupported,
+  storageUnsupported,
+  variantRefused,
 } from './check.js';
 import {
   type At,
@@ -80,14 +83,25 @@ function placeEach<T>(ctx: Ctx, at: At | undefined, translate: (item: At) => T):
 
 type ResourceKind = 'contents' | 'append' | 'merge' | 'replace' | 'ca';
 
+/** Resource fields that base 2 (Ignition 3.1) added. */
+const RESOURCE_LATER = { local: 2, http_headers: 2 };
+
 /** `source`, `inline` or `local` as a resource whose `source` is a data URL (Butane's MakeDataURL). */
 function translateResource(ctx: Ctx, at: At, kind: ResourceKind): IgnitionResource | undefined {
-  const f = readMap(ctx, at, ['source', 'inline', 'local', 'compression', 'http_headers', 'verification']);
+  // Base 1 (Ignition 3.0) has file contents with inline text, and bare references for merged
+  // configs and CAs; base 2 makes them all one resource with local files and HTTP headers.
+  const contents = kind === 'contents' || kind === 'append';
+  const f = contents
+    ? readMap(ctx, at, ['source', 'inline', 'compression', 'verification'], {}, {}, RESOURCE_LATER)
+    : readMap(ctx, at, ['source', 'verification'], {}, {}, { inline: 2, compression: 2, ...RESOURCE_LATER });
+  const base1 = ctx.spec.base === 1;
   checkOnlyOne(
     ctx,
     f,
-    ['local', 'inline', 'source'],
-    (given) => `only one of the following can be set: inline, local, source (got ${given.join(' and ')})`,
+    // Base 1 reports the clash at inline, later bases at the last of local, inline, source.
+    base1 ? ['source', 'inline'] : ['local', 'inline', 'source'],
+    (given) =>
+      `only one of the following can be set: ${base1 ? 'inline, source' : 'inline, local, source'} (got ${given.join(' and ')})`,
   );
   let source = readString(ctx, f.get('source'));
   let compression = readString(ctx, f.get('compression'));
@@ -118,8 +132,12 @@ function translateResource(ctx: Ctx, at: At, kind: ResourceKind): IgnitionResour
   }
   if (bytes !== undefined) {
     // Butane checks the raw bytes as an Ignition config even when compression is set.
-    if (kind === 'merge' || kind === 'replace') checkIgnitionConfig(ctx, bytesAt!, bytes);
-    if (compression === undefined || compression === '') {
+    if (kind === 'merge' || kind === 'replace')
+      checkIgnitionConfig(ctx, bytesAt!, inline !== undefined ? at : undefined, bytes);
+    if (base1) {
+      // Base 1 writes inline text as it is and leaves compression to the user.
+      source = makeDataUrl(bytes, { allowCompression: false }).source;
+    } else if (compression === undefined || compression === '') {
       const url = makeDataUrl(bytes);
       source = url.source;
       compression = url.compression;
@@ -222,7 +240,7 @@ function unitContents(
 }
 
 function translateDropin(ctx: Ctx, item: At): IgnitionDropin {
-  const f = readMap(ctx, item, ['name', 'contents', 'contents_local']);
+  const f = readMap(ctx, item, ['name', 'contents'], {}, {}, { contents_local: 5 });
   const name = readString(ctx, f.get('name'));
   required(ctx, name, f.get('name') ?? item, 'drop-in name is required');
   checkDropinName(ctx, f.get('name')!, name);
@@ -231,7 +249,14 @@ function translateDropin(ctx: Ctx, item: At): IgnitionDropin {
 }
 
 function translateUnit(ctx: Ctx, item: At): CheckedUnit {
-  const f = readMap(ctx, item, ['name', 'enabled', 'mask', 'contents', 'contents_local', 'dropins']);
+  const f = readMap(
+    ctx,
+    item,
+    ['name', 'enabled', 'mask', 'contents', 'dropins'],
+    {},
+    {},
+    { contents_local: 5 },
+  );
   const name = readString(ctx, f.get('name'));
   required(ctx, name, f.get('name') ?? item, 'unit name is required');
   checkUnitName(ctx, f.get('name')!, name);
@@ -255,23 +280,28 @@ function translateUser(
   ctx: Ctx,
   item: At,
 ): { user: IgnitionUser; keys: Array<Placed<string>>; groups: Array<Placed<string>> } {
-  const f = readMap(ctx, item, [
-    'name',
-    'password_hash',
-    'ssh_authorized_keys',
-    'ssh_authorized_keys_local',
-    'uid',
-    'gecos',
-    'home_dir',
-    'no_create_home',
-    'primary_group',
-    'groups',
-    'no_user_group',
-    'no_log_init',
-    'shell',
-    'system',
-    'should_exist',
-  ]);
+  const f = readMap(
+    ctx,
+    item,
+    [
+      'name',
+      'password_hash',
+      'ssh_authorized_keys',
+      'uid',
+      'gecos',
+      'home_dir',
+      'no_create_home',
+      'primary_group',
+      'groups',
+      'no_user_group',
+      'no_log_init',
+      'shell',
+      'system',
+    ],
+    {},
+    {},
+    { should_exist: 3, ssh_authorized_keys_local: 5 },
+  );
   const name = readString(ctx, f.get('name'));
   required(ctx, name, f.get('name') ?? item, 'user name is required');
   const keys = readStrings(ctx, f.get('ssh_authorized_keys'));
@@ -303,7 +333,7 @@ function translateUser(
 }
 
 function translateGroup(ctx: Ctx, item: At): IgnitionGroup {
-  const f = readMap(ctx, item, ['name', 'gid', 'password_hash', 'system', 'should_exist']);
+  const f = readMap(ctx, item, ['name', 'gid', 'password_hash', 'system'], {}, {}, { should_exist: 3 });
   const name = readString(ctx, f.get('name'));
   required(ctx, name, f.get('name') ?? item, 'group name is required');
   return compact<IgnitionGroup>({
@@ -316,7 +346,7 @@ function translateGroup(ctx: Ctx, item: At): IgnitionGroup {
 }
 
 function translateIgnition(ctx: Ctx, at: At | undefined): IgnitionMeta {
-  const f = readMap(ctx, at, ['config', 'timeouts', 'security', 'proxy'], {}, IGNITION_REFUSED);
+  const f = readMap(ctx, at, ['config', 'timeouts', 'security'], {}, ignitionRefused(ctx), { proxy: 2 });
   const config = readMap(ctx, f.get('config'), ['merge', 'replace']);
   const merge = placeEach(ctx, config.get('merge'), (m) => translateResource(ctx, m, 'merge') ?? {});
   checkDups(ctx, merge, (m) => m.value.source ?? '', 'merged config source');
@@ -352,8 +382,10 @@ function translateIgnition(ctx: Ctx, at: At | undefined): IgnitionMeta {
 }
 
 /**
- * Translates a Butane config (`variant: fcos`, `version: 1.5.0`) to an Ignition 3.4.0 config, as
- * `butane --strict --files-dir <filesDir>` v0.25.1 does. Throws an {@link IgnitionError} with the
+ * Translates a Butane config (a variant and version of {@link BUTANE_SPECS}, such as
+ * `variant: fcos`, `version: 1.5.0`) to an Ignition 3.4.0 config, as
+ * `butane --strict --files-dir <filesDir>` v0.25.1 does, followed by Ignition's upgrade of older
+ * specs to 3.4.0. Throws an {@link IgnitionError} with the
  * source, line, column and path of the first problem: `OCNE_IGNITION_INVALID` for YAML, type,
  * unknown-key and validation errors, `OCNE_BUTANE_UNSUPPORTED` for Butane fields, variants and
  * versions outside the supported subset, `OCNE_IGNITION_READ_FAILED` for local files that cannot
@@ -364,12 +396,23 @@ export function translateButane(text: string, options: ButaneOptions): IgnitionC
   const f = readMap(
     ctx,
     root,
-    ['variant', 'version', 'ignition', 'storage', 'systemd', 'passwd', 'kernel_arguments'],
-    ROOT_UNSUPPORTED,
+    ['variant', 'version', 'ignition', 'storage', 'systemd', 'passwd'],
+    rootUnsupported(ctx),
+    {},
+    { kernel_arguments: 4 },
   );
+  checkVariantRefused(ctx, f, '');
   const ignition = translateIgnition(ctx, f.get('ignition'));
 
-  const storage = readMap(ctx, f.get('storage'), ['files', 'directories', 'links'], STORAGE_UNSUPPORTED);
+  const storage = readMap(
+    ctx,
+    f.get('storage'),
+    ['files', 'directories', 'links', ...variantRefused(ctx, 'storage')],
+    storageUnsupported(ctx),
+    {},
+    { trees: 2, luks: 3 },
+  );
+  checkVariantRefused(ctx, storage, 'storage');
   const files = placeEach(ctx, storage.get('files'), (at) => translateFile(ctx, at));
   const directories = placeEach(ctx, storage.get('directories'), (at) => translateDirectory(ctx, at));
   const links = placeEach(ctx, storage.get('links'), (at) => translateLink(ctx, at));
