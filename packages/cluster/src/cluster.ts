@@ -10,6 +10,7 @@ import {
   LayerKind,
   type LoadConfigOptions,
   loadConfig,
+  PROVIDERS,
   type ResolvedClusterConfig,
   type ResolvedConfig,
   resolveConfig,
@@ -175,10 +176,12 @@ export class Cluster {
     const { provider, ...load } = options;
     if (provider !== undefined) assertClusterProvider(provider, 'the provider given to Cluster.open');
     const home = load.home ?? homedir();
+    // Each name once: a provider instance is usually registered too, or one of upstream's own.
+    const extraProviders = [...new Set([...registeredProviders(), ...(provider ? [provider.name] : [])])];
     const config = await loadConfig({
       ...load,
       home,
-      extraProviders: provider ? [...registeredProviders(), provider.name] : registeredProviders(),
+      extraProviders: extraProviders.filter((name) => !PROVIDERS.includes(name)),
       ...(provider && load.defaultProvider === undefined ? { defaultProvider: provider.name } : {}),
     });
     if (provider !== undefined && config.cluster.provider !== provider.name) {
