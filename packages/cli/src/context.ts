@@ -97,6 +97,27 @@ export class CliContext {
     }
   }
 
+  /**
+   * Writes a command's output (an Ignition, YAML, names) on stdout and resolves once the stream
+   * took it. A write that fails (`>/dev/full`, a closed pipe) rejects with `OCNE_OUTPUT_FAILED`
+   * instead of an unhandled `'error'` event: `start` then records no cluster.
+   */
+  async out(text: string): Promise<void> {
+    const failure = await new Promise<unknown>((resolve) => {
+      try {
+        this.stdout.write(text, resolve);
+      } catch (error) {
+        resolve(error);
+      }
+    });
+    if (failure === undefined || failure === null) return;
+    const { OcneError } = await import('@ocne/core');
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new OcneError('OCNE_OUTPUT_FAILED', `could not write to standard output: ${reason}`, {
+      cause: failure,
+    });
+  }
+
   /** Reports a failure on stderr and returns `exit`, the exit code to end with. */
   fail(message: string, code: string, exit = 1): number {
     if (this.format === 'json') {

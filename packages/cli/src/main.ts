@@ -52,10 +52,25 @@ function program(context: CliContext): Command {
   return ocne;
 }
 
+/** Streams that have the CLI's `'error'` listener. */
+const guarded = new WeakSet<object>();
+
+/**
+ * Gives a stream an `'error'` listener, once. A failed write is reported through its callback
+ * (`CliContext.out`); the `'error'` event the stream emits after it would, unheard, end the process
+ * with a stack trace.
+ */
+function guard(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream) || typeof stream.on !== 'function') return;
+  guarded.add(stream);
+  stream.on('error', () => {});
+}
+
 /**
  * Runs the CLI and resolves to its exit code: 0 ok, 1 the operation failed, 2 usage error.
  */
 export async function main(options: MainOptions): Promise<number> {
+  for (const stream of [options.stdout ?? process.stdout, options.stderr ?? process.stderr]) guard(stream);
   const context = new CliContext({
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,

@@ -216,6 +216,12 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'A bug: an error that is not an OcneError reached the command line.',
   },
+  OCNE_OUTPUT_FAILED: {
+    area: '@ocne/cli',
+    severity: 'error',
+    meaning:
+      'Standard output could not be written (a full disk, a closed pipe); a new cluster whose Ignition was not delivered is not recorded.',
+  },
 
   // Ignition, Butane and PKI.
   OCNE_IGNITION_INVALID: {

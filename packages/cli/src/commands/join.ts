@@ -58,7 +58,7 @@ export async function join(context: CliContext, options: JoinOptions): Promise<v
       ...context.operationOptions,
     }),
   );
-  if (result.ignition !== undefined) context.stdout.write(`${result.ignition}\n`);
+  if (result.ignition !== undefined) await context.out(`${result.ignition}\n`);
 }
 
 /** Adds `join` to the `cluster` command. */

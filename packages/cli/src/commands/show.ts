@@ -31,10 +31,10 @@ export async function show(context: CliContext, options: ShowOptions): Promise<v
     const value = options.field.split('.').reduce<unknown>(step, shown);
     if (value === undefined) throw new Exit(context.fail(`no field ${options.field}`, 'OCNE_USAGE', 2));
     const { stringify } = await import('yaml');
-    context.stdout.write(typeof value === 'object' ? stringify(value) : `${String(value)}\n`);
+    await context.out(typeof value === 'object' ? stringify(value) : `${String(value)}\n`);
   } else {
     const { stringify } = await import('yaml');
-    context.stdout.write(stringify(shown));
+    await context.out(stringify(shown));
   }
 }
 

@@ -38,8 +38,10 @@ const startOptions = (values: OptionValues): StartOptions => ({
 export async function start(context: CliContext, options: StartOptions): Promise<void> {
   const Cluster = await facade();
   const cluster = await Cluster.open(context.openOptions(options, 'libvirt'));
-  const result = await context.follow(cluster.start(context.operationOptions));
-  if (result.ignition !== undefined) context.stdout.write(`${result.ignition}\n`);
+  // The Ignition holds the cluster's CA key: it is written before the cluster is recorded, and a
+  // failed write (a full disk, a closed pipe) leaves no cluster behind.
+  const deliver = (ignition: string) => context.out(`${ignition}\n`);
+  const result = await context.follow(cluster.start({ ...context.operationOptions, deliver }));
   if (!result.alreadyRunning)
     context.log('info', `Kubeconfig of cluster ${cluster.name}: ${result.kubeconfigPath}`);
 }

@@ -20,7 +20,7 @@ export async function template(context: CliContext, options: TemplateOptions): P
   // -P wins over the file's provider; without either, oci. (Upstream's -P defaults to oci and so
   // always overrides the file; here a file's own provider counts when -P is not given.)
   const cluster = await Cluster.open(context.openOptions(options, 'oci'));
-  context.stdout.write(await context.follow(cluster.template(context.operationOptions)));
+  await context.out(await context.follow(cluster.template(context.operationOptions)));
 }
 
 /** Adds `template` to the `cluster` command. */

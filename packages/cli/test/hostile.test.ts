@@ -1,0 +1,132 @@
+// The CLI as a careless user meets it: stdout that cannot be written, a lock someone else holds.
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { byoConfig, exited, kubeconfigs, leftovers, ocne, spawnOcne } from './cli-process.js';
+
+// Each test runs the CLI in a few child processes, on a machine that may be busy.
+vi.setConfig({ testTimeout: 60_000 });
+
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'ocne-hostile-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+/** Collects a child's stderr as text. */
+function stderrOf(child: ReturnType<typeof spawnOcne>): () => string {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  return () => text;
+}
+
+describe('a standard output that cannot be written', () => {
+  it.runIf(existsSync('/dev/full'))(
+    'start >/dev/full: a clear error, exit 1, no stack, and no cluster recorded or kubeconfig kept',
+    async () => {
+      const full = openSync('/dev/full', 'w');
+      const child = spawnOcne(home, ['cluster', 'start', '-c', byoConfig], {
+        stdio: ['ignore', full, 'pipe'],
+      });
+      closeSync(full);
+      const stderr = stderrOf(child);
+      expect((await exited(child)).code).toBe(1);
+      expect(stderr()).toMatch(/level=error msg="could not write to standard output: ENOSPC/);
+      expect(stderr()).not.toMatch(/ {4}at |Unhandled/);
+      expect((await ocne(home, ['cluster', 'list'])).stdout).toBe('');
+      expect(kubeconfigs(home)).toEqual([]);
+      expect(leftovers(home)).toEqual([]);
+      // Nothing stands in the way of the next start.
+      expect((await ocne(home, ['cluster', 'start', '-c', byoConfig])).status).toBe(0);
+    },
+  );
+
+  it('start into a pipe its reader closed: the same', async () => {
+    const child = spawnOcne(home, ['cluster', 'start', '-c', byoConfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.destroy();
+    const stderr = stderrOf(child);
+    expect((await exited(child)).code).toBe(1);
+    expect(stderr()).toMatch(/could not write to standard output: (EPIPE|write EPIPE)/);
+    expect(stderr()).not.toMatch(/ {4}at |Unhandled/);
+    expect(kubeconfigs(home)).toEqual([]);
+    expect((await ocne(home, ['cluster', 'list'])).stdout).toBe('');
+  });
+
+  it.runIf(existsSync('/dev/full'))('list >/dev/full: a clear error, exit 1', async () => {
+    expect((await ocne(home, ['cluster', 'start', '-c', byoConfig])).status).toBe(0);
+    const full = openSync('/dev/full', 'w');
+    const child = spawnOcne(home, ['cluster', 'list'], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    const stderr = stderrOf(child);
+    expect((await exited(child)).code).toBe(1);
+    expect(stderr()).toContain('could not write to standard output');
+    expect(stderr()).not.toMatch(/ {4}at |Unhandled/);
+  });
+});
+
+describe('a lock another process holds', () => {
+  it('start says at once which process holds it; SIGTERM ends the wait, and the lock is left to its owner', async () => {
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      mkdirSync(join(home, '.ocne'), { mode: 0o700 });
+      writeFileSync(join(home, '.ocne', 'ocne.pid'), String(other.pid));
+      const child = spawnOcne(home, ['cluster', 'start', '-c', byoConfig], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const stderr = stderrOf(child);
+      const started = performance.now();
+      while (!stderr().includes('Waiting for the lock') && performance.now() - started < 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(stderr()).toMatch(
+        new RegExp(
+          `Waiting for the lock ${join(home, '.ocne', 'ocne.pid')}: process ${other.pid} \\(sleep 30\\)`,
+        ),
+      );
+      child.kill('SIGTERM');
+      expect(await exited(child)).toEqual({ code: 143, signal: null });
+      expect(readFileSync(join(home, '.ocne', 'ocne.pid'), 'utf8')).toBe(String(other.pid));
+      expect(leftovers(home)).toEqual(['ocne.pid']);
+      expect(kubeconfigs(home)).toEqual([]);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))(
+    'a PID that a process started after the lock file now has does not block: the file is stale',
+    async () => {
+      const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        mkdirSync(join(home, '.ocne'), { mode: 0o700 });
+        const lock = join(home, '.ocne', 'ocne.pid');
+        writeFileSync(lock, String(other.pid));
+        const old = new Date(Date.now() - 3_600_000);
+        utimesSync(lock, old, old);
+        const started = performance.now();
+        const run = await ocne(home, ['cluster', 'start', '-c', byoConfig]);
+        expect(run.status).toBe(0);
+        expect(performance.now() - started).toBeLessThan(8000);
+        expect(leftovers(home)).toEqual([]);
+      } finally {
+        other.kill();
+      }
+    },
+  );
+});
