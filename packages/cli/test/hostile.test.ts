@@ -1,4 +1,5 @@
-// The CLI as a careless user meets it: stdout that cannot be written, a lock someone else holds.
+// The CLI as a careless user meets it: stdout that cannot be written, -c paths that are no files,
+// names that are no clusters, a lock someone else holds.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -77,6 +78,37 @@ describe('a standard output that cannot be written', () => {
     expect((await exited(child)).code).toBe(1);
     expect(stderr()).toContain('could not write to standard output');
     expect(stderr()).not.toMatch(/ {4}at |Unhandled/);
+  });
+});
+
+describe('usage errors: exit 2, before anything runs', () => {
+  it.each([
+    ['a path that does not exist', (h: string) => join(h, 'absent.yaml'), 'no such file'],
+    ['a folder', (h: string) => h, 'it is a folder, not a file'],
+    ['an empty path', () => '', 'expected the path of a configuration file'],
+  ])('-c with %s', async (_, path, message) => {
+    for (const command of ['start', 'join', 'delete', 'template']) {
+      const run = await ocne(home, ['cluster', command, '-c', path(home)]);
+      expect([command, run.status, run.stdout]).toEqual([command, 2, '']);
+      expect(run.stderr).toContain(message);
+    }
+  });
+});
+
+describe('delete of a name the cache does not have', () => {
+  it('says the cluster does not exist, not that libvirt cannot delete', async () => {
+    const run = await ocne(home, ['cluster', 'delete', '-C', 'nope']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Cluster nope does not exist');
+    expect(run.stderr).not.toContain('libvirt');
+  });
+
+  it('with -c goes on with that configuration, as upstream does, to clean up after a failed start', async () => {
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(join(home, '.kube', 'kubeconfig.demo-byo'), 'left over\n');
+    const run = await ocne(home, ['cluster', 'delete', '-c', byoConfig]);
+    expect(run.status).toBe(0);
+    expect(kubeconfigs(home)).toEqual([]);
   });
 });
 

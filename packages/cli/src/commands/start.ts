@@ -1,7 +1,7 @@
 /** `ocne cluster start`: deploys a cluster; for byo, prints the first control-plane node's Ignition. */
 import { type Command, Option, type OptionValues } from 'commander';
 import { type CliContext, facade } from '../context.js';
-import { count, number, text } from '../option-values.js';
+import { configPath, count, number, text } from '../option-values.js';
 
 /** The flags of `start`; `undefined` means not given. */
 export interface StartOptions {
@@ -51,7 +51,7 @@ export function addStart(cluster: Command, context: CliContext): void {
   cluster
     .command('start')
     .description('Deploy a cluster (byo: prints the Ignition of the first control-plane node on stdout)')
-    .option('-c, --config <path>', 'cluster configuration file')
+    .option('-c, --config <path>', 'cluster configuration file', configPath)
     // Accepted as upstream's flag is; the facade does not take a management cluster yet.
     .option('-k, --kubeconfig <path>', 'kubeconfig of an existing cluster')
     .option('-C, --cluster-name <name>', 'name of the cluster')
