@@ -113,15 +113,24 @@ describe('ocne cluster with the byo provider', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('list and show report the cached cluster', async () => {
+  it('list and show report the cached cluster; show prints the kubeconfig path, as upstream', async () => {
     expect((await ocne(['cluster', 'list'])).stdout).toBe('demo-byo\n');
+    // Upstream's BYO workflow: export KUBECONFIG=$(ocne cluster show -C byocluster)
     const show = await ocne(['cluster', 'show', '-C', 'demo-byo']);
     expect(show.status).toBe(0);
-    const shown = parse(show.stdout);
+    expect(show.stdout).toBe(`${join(home, '.kube', 'kubeconfig.demo-byo')}\n`);
+    const all = await ocne(['cluster', 'show', '-C', 'demo-byo', '-a']);
+    const shown = parse(all.stdout);
     expect(shown.kubeconfig).toBe(join(home, '.kube', 'kubeconfig.demo-byo'));
     expect(shown.config).toMatchObject({ name: 'demo-byo', provider: 'byo', virtualIp: '192.168.122.230' });
     expect((await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'config.provider'])).stdout).toBe('byo\n');
-  });
+    // Field names compare without case, as upstream's; only the entry's own fields are fields.
+    expect((await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'Config.VirtualIP'])).stdout).toBe(
+      '192.168.122.230\n',
+    );
+    const proto = await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'constructor']);
+    expect([proto.status, proto.stdout]).toEqual([2, '']);
+  }, 60_000);
 
   it('a second start goes on to the application install, which says clearly what it needs (the catalog)', async () => {
     const run = await ocne(['cluster', 'start', '-c', byoConfig]);

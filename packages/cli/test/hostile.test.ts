@@ -1,5 +1,5 @@
 // The CLI as a careless user meets it: stdout that cannot be written, -c paths that are no files,
-// names that are no clusters, a lock someone else holds.
+// names that are no clusters, a lock someone else holds, upstream's -l and command prefixes.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -93,6 +93,12 @@ describe('usage errors: exit 2, before anything runs', () => {
       expect(run.stderr).toContain(message);
     }
   });
+
+  it('an unknown -l level', async () => {
+    const run = await ocne(home, ['-l', 'loud', 'cluster', 'list']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Allowed choices are error, info, debug, trace');
+  });
 });
 
 describe('delete of a name the cache does not have', () => {
@@ -109,6 +115,42 @@ describe('delete of a name the cache does not have', () => {
     const run = await ocne(home, ['cluster', 'delete', '-c', byoConfig]);
     expect(run.status).toBe(0);
     expect(kubeconfigs(home)).toEqual([]);
+  });
+});
+
+describe("upstream's -l/--log-level", () => {
+  it('is taken before and after the command; error hides the information lines', async () => {
+    const debug = await ocne(home, ['-l', 'debug', 'cluster', 'start', '-c', byoConfig]);
+    expect(debug.status).toBe(0);
+    expect(debug.stderr).toContain('level=info msg="Saving kubeconfig');
+    const join1 = await ocne(home, ['cluster', 'join', '-c', byoConfig, '--log-level', 'error']);
+    expect(join1.status).toBe(0);
+    expect(JSON.parse(join1.stdout).ignition.version).toBe('3.4.0');
+    expect(join1.stderr).not.toMatch(/level=(info|warning)/);
+    // Instructions are not log lines: the user needs them at every level.
+    expect(join1.stderr).toContain('kubeadm token create');
+  });
+});
+
+describe('command prefixes, as upstream’s cobra takes them', () => {
+  it('a unique prefix names its command', async () => {
+    const start = await ocne(home, ['clus', 'star', '-c', byoConfig]);
+    expect(start.status).toBe(0);
+    expect(JSON.parse(start.stdout).ignition.version).toBe('3.4.0');
+    expect((await ocne(home, ['cl', 'li'])).stdout).toBe('demo-byo\n');
+    expect((await ocne(home, ['cluster', 'ls'])).stdout).toBe('demo-byo\n');
+  });
+
+  it.each([
+    ['c', ['c', 'list']],
+    ['d (delete or dump)', ['cluster', 'd', '-C', 'demo-byo']],
+    ['sta (start or stage)', ['cluster', 'sta', '-c', byoConfig]],
+  ])('a prefix of more than one of upstream’s commands is refused: %s', async (_, args) => {
+    expect((await ocne(home, ['cluster', 'start', '-c', byoConfig])).status).toBe(0);
+    const run = await ocne(home, args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('unknown command');
+    expect(kubeconfigs(home)).toHaveLength(1);
   });
 });
 

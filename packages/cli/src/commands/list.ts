@@ -13,6 +13,7 @@ export async function list(context: CliContext): Promise<void> {
 export function addList(cluster: Command, context: CliContext): void {
   cluster
     .command('list')
+    .alias('ls') // upstream's alias
     .description('List the cached clusters')
     .action(() => list(context));
 }
