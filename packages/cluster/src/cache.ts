@@ -87,6 +87,7 @@ export interface ClusterClaim {
   delete(options?: ClusterCacheCallOptions): Promise<boolean>;
   /** Gives the claim up. Idempotent. */
   release(): Promise<void>;
+  /** {@link ClusterClaim.release}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -108,7 +109,7 @@ export const PID_LOCK_FILE = 'ocne.pid';
  * upstream neither writes nor reads. Never `ocne.pid`, whatever the name (the default cluster is
  * named `ocne`).
  */
-export const claimFileName = (name: string): string => `cluster-${encodeURIComponent(name)}.pid`;
+const claimFileName = (name: string): string => `cluster-${encodeURIComponent(name)}.pid`;
 
 /** yaml.v3's layout: 4-space indentation, no folding of long strings. */
 const TO_STRING_OPTIONS = { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0 } as const;

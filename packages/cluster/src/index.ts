@@ -21,7 +21,7 @@ export type {
   ClusterClaim,
   NewCachedCluster,
 } from './cache.js';
-export { CLUSTER_CACHE_FILE, ClusterCache, claimFileName, PID_LOCK_FILE } from './cache.js';
+export { CLUSTER_CACHE_FILE, ClusterCache, PID_LOCK_FILE } from './cache.js';
 export type {
   ClusterInfo,
   ClusterOpenOptions,

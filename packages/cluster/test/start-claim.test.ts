@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Cluster, ClusterCache, claimFileName } from '@ocne/cluster';
+import { Cluster, ClusterCache } from '@ocne/cluster';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -105,7 +105,7 @@ describe('Cluster.start of one name, many times at once', () => {
     const cache = new ClusterCache({ home });
     mkdirSync(join(home, '.ocne'), { recursive: true });
     writeFileSync(cache.claimPath('race'), String(DEAD_PID));
-    expect(cache.claimPath('race')).toBe(join(home, '.ocne', claimFileName('race')));
+    expect(cache.claimPath('race')).toBe(join(home, '.ocne', 'cluster-race.pid'));
     const result = await (await open()).start();
     expect(result.alreadyRunning).toBe(false);
     await expectConsistent();
