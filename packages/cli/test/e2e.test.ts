@@ -1,39 +1,18 @@
 // The BYO flow through the real `ocne` process, as a user runs it: start, join -w, join -n, show,
 // list, a second start, delete; each in a fresh temporary home.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { caCertHash, decodeDataUrlText, type IgnitionConfig } from '@ocne/ignition';
 import { ignitionValidate } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '../../..');
-const byoConfig = join(root, 'examples/byo/byo.yaml');
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
+import { byoConfig, type Run, ocne as runOcne } from './cli-process.js';
 
 let home: string;
 
 /** Runs the CLI from source in a child process with HOME set to the temporary home. */
-function ocne(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', join(root, 'scripts/source-hooks.mjs'), join(root, 'packages/cli/src/bin.ts'), ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, ...env }, encoding: 'utf8', cwd: root },
-      (error, stdout, stderr) =>
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ocne = (args: string[], env: Record<string, string> = {}): Promise<Run> => runOcne(home, args, env);
 
 const file = (config: IgnitionConfig, path: string) => {
   const f = config.storage?.files?.find((x) => x.path === path);
