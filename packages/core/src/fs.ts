@@ -372,8 +372,8 @@ async function timeoutMessage(path: string): Promise<string> {
  * Release removes the file only if it still holds our PID. Supports `await using`. Creates the
  * lock file's folder with 0o700 when it is missing.
  *
- * @throws `OcneError` `OCNE_LOCK_TIMEOUT` (`Could not get pidfile lock at <path>: process
- *   <pid> (<command>), holding it since <time>…`, saying what to do) when the lock stays held;
+ * @throws `OcneError` `OCNE_LOCK_TIMEOUT` when the lock stays held: `Could not get pidfile lock at <path>`,
+ *   then the process that holds it (PID, command line, since when) and what to do;
  *   `OCNE_LOCK_FAILED` when the lock file cannot be created; the signal's reason when aborted.
  */
 export async function acquirePidLock(path: string, options: AcquirePidLockOptions = {}): Promise<PidLock> {
