@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
-// Ctrl-C cancels the running operation (it cleans up and exits 1); a second one exits at once.
+// SIGINT (Ctrl-C) and SIGTERM (kill, a service manager, a container stop) cancel the running
+// operation: it cleans up (no lock, no half-made cluster left in the home) and the process exits
+// with 128 + the signal's number, as a process the signal ended would. A second signal exits at once.
+const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 const controller = new AbortController();
-process.once('SIGINT', () => {
-  controller.abort('interrupted');
-  process.once('SIGINT', () => process.exit(130));
-});
-process.exitCode = await main({ argv: process.argv.slice(2), signal: controller.signal });
+let received: keyof typeof SIGNALS | undefined;
+for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
+  process.on(name, () => {
+    if (received !== undefined) process.exit(128 + SIGNALS[name]);
+    received = name;
+    controller.abort(name === 'SIGINT' ? 'interrupted' : 'terminated');
+  });
+}
+const code = await main({ argv: process.argv.slice(2), signal: controller.signal });
+// A command that finished before it saw the signal keeps its own exit code.
+process.exitCode = received !== undefined && code !== 0 ? 128 + SIGNALS[received] : code;

@@ -7,7 +7,7 @@
 import type { Cluster, ClusterOpenOptions, Operation, OperationOptions } from '@ocne/cluster';
 import type { ClusterConfig, DefaultsConfig } from '@ocne/config';
 import type { OcneEvent } from '@ocne/core';
-import { type LogFormat, logLine, renderEvent } from './render.js';
+import { type LogFormat, type LogLevel, logLine, renderEvent, shown } from './render.js';
 
 /** The facade, loaded on first use so that `--help` and `--version` stay fast. */
 export const facade = async (): Promise<typeof Cluster> => (await import('@ocne/cluster')).Cluster;
@@ -60,6 +60,8 @@ export class CliContext {
   readonly operationOptions: OperationOptions;
   /** Set from `--log-format` before a command runs; failures before that are text. */
   format: LogFormat = 'text';
+  /** Set from `-l/--log-level` before a command runs. */
+  level: LogLevel = 'info';
   readonly #home: string | undefined;
   readonly #signal: AbortSignal | undefined;
 
@@ -73,8 +75,9 @@ export class CliContext {
     this.#home = this.env.HOME && this.env.HOME !== '' ? this.env.HOME : undefined;
   }
 
-  /** Writes one log line on stderr, in the current format. */
+  /** Writes one log line on stderr, in the current format (text lines below the log level are left out). */
   log(level: 'info' | 'error', message: string): void {
+    if (this.format === 'text' && !shown(level, this.level)) return;
     if (this.format === 'json') {
       this.stderr.write(
         `${JSON.stringify({ type: 'log', level, message, timestamp: new Date().toISOString() })}\n`,
@@ -87,7 +90,7 @@ export class CliContext {
   /** Renders an operation's events on stderr (those already emitted first) until it settles. */
   async follow<T>(operation: Operation<T>): Promise<T> {
     const render = (event: OcneEvent) =>
-      renderEvent(event, { stream: this.stderr, format: this.format, tty: this.tty });
+      renderEvent(event, { stream: this.stderr, format: this.format, tty: this.tty, level: this.level });
     for (const event of operation.events) render(event);
     const off = operation.onEvent(render);
     try {
@@ -95,6 +98,27 @@ export class CliContext {
     } finally {
       off();
     }
+  }
+
+  /**
+   * Writes a command's output (an Ignition, YAML, names) on stdout and resolves once the stream
+   * took it. A write that fails (`>/dev/full`, a closed pipe) rejects with `OCNE_OUTPUT_FAILED`
+   * instead of an unhandled `'error'` event: `start` then records no cluster.
+   */
+  async out(text: string): Promise<void> {
+    const failure = await new Promise<unknown>((resolve) => {
+      try {
+        this.stdout.write(text, resolve);
+      } catch (error) {
+        resolve(error);
+      }
+    });
+    if (failure === undefined || failure === null) return;
+    const { OcneError } = await import('@ocne/core');
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new OcneError('OCNE_OUTPUT_FAILED', `could not write to standard output: ${reason}`, {
+      cause: failure,
+    });
   }
 
   /** Reports a failure on stderr and returns `exit`, the exit code to end with. */

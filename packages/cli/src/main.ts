@@ -12,11 +12,13 @@ import { addStart } from './commands/start.js';
 import { addTemplate } from './commands/template.js';
 import { CliContext, Exit } from './context.js';
 import { choice } from './option-values.js';
+import { LOG_LEVELS } from './render.js';
 
 /** Where the CLI reads and writes; the defaults are the process's. */
 export interface MainOptions {
   /** Arguments after the program name. */
   argv: readonly string[];
+  /** Where command output goes; like every Node stream, it calls the callback of each write. */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** Environment (`OCNE_DEFAULTS`, `HOME`). @defaultValue `process.env` */
@@ -29,8 +31,79 @@ export interface MainOptions {
 
 const LOG_FORMATS = ['text', 'json'] as const;
 
+/**
+ * Upstream's commands at each level (cobra adds `help` and `completion` to the root), ours or not:
+ * a prefix is a command only when it is unique among them, so a prefix that upstream finds
+ * ambiguous (`ocne cluster d`: delete or dump) is refused here too, not run as the one we have.
+ */
+const UPSTREAM_COMMANDS: Readonly<Record<string, readonly string[]>> = {
+  ocne: ['application', 'catalog', 'cluster', 'completion', 'help', 'image', 'info', 'node'],
+  'ocne cluster': [
+    'analyze',
+    'backup',
+    'console',
+    'delete',
+    'dump',
+    'info',
+    'join',
+    'list',
+    'show',
+    'stage',
+    'start',
+    'template',
+    'update',
+  ],
+};
+
+/** The words that name a command from the root, such as `ocne cluster`. */
+const pathOf = (command: Command): string =>
+  command.parent ? `${pathOf(command.parent)} ${command.name()}` : command.name();
+
+/**
+ * A commander command whose subcommands are also found by a unique prefix (`ocne clus sta`), as
+ * upstream's cobra does with `EnablePrefixMatching`.
+ */
+class PrefixCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new PrefixCommand(name);
+  }
+
+  /**
+   * Commander's lookup of a subcommand by the word on the command line (an internal method, pinned
+   * by the commander version in the catalog and by the prefix tests): the exact name first, then
+   * the one command a unique prefix names.
+   */
+  _findCommand(word: string | undefined): Command | undefined {
+    if (!word) return undefined;
+    const exact = this.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (exact !== undefined) return exact;
+    const names = new Set([
+      ...this.commands.map((c) => c.name()),
+      ...(UPSTREAM_COMMANDS[pathOf(this)] ?? []),
+    ]);
+    const matches = [...names].filter((name) => name.startsWith(word));
+    return matches.length === 1 ? this.commands.find((c) => c.name() === matches[0]) : undefined;
+  }
+}
+
+/** Adds upstream's global `-l/--log-level` to a command (cobra's persistent flag: every level takes it). */
+const addLogLevel = (command: Command): Command =>
+  command.addOption(
+    new Option('-l, --log-level <level>', 'the least severe log lines printed (text format)').choices(
+      LOG_LEVELS,
+    ),
+  );
+
+/** The `-l` given closest to the command that runs (as cobra's persistent flags), else `info`. */
+function logLevelOf(command: Command): (typeof LOG_LEVELS)[number] {
+  for (let c: Command | null = command; c !== null; c = c.parent) {
+    if (c.getOptionValueSource('logLevel') === 'cli') return choice(c.opts(), 'logLevel', LOG_LEVELS);
+  }
+  return 'info';
+}
+
 function program(context: CliContext): Command {
-  const ocne = new Command('ocne')
+  const ocne = new PrefixCommand('ocne')
     .description('Oracle Cloud Native Environment cluster lifecycle, from the TypeScript SDK')
     .version(pkg.version, '--version', 'print the version')
     .addOption(
@@ -44,18 +117,37 @@ function program(context: CliContext): Command {
       writeOut: (s) => context.stdout.write(s),
       writeErr: (s) => context.stderr.write(s),
     })
-    .hook('preAction', (command) => {
-      context.format = choice(command.optsWithGlobals(), 'logFormat', LOG_FORMATS);
+    .hook('preAction', (_, action) => {
+      context.format = choice(action.optsWithGlobals(), 'logFormat', LOG_FORMATS);
+      context.level = logLevelOf(action);
     });
+  addLogLevel(ocne);
   const cluster = ocne.command('cluster').description('Deploy and manage Kubernetes clusters').exitOverride();
   for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
+  // With positional options each command parses its own flags: every command below the root takes -l too.
+  for (const command of [cluster, ...cluster.commands]) addLogLevel(command);
   return ocne;
+}
+
+/** Streams that have the CLI's `'error'` listener. */
+const guarded = new WeakSet<object>();
+
+/**
+ * Gives a stream an `'error'` listener, once. A failed write is reported through its callback
+ * (`CliContext.out`); the `'error'` event the stream emits after it would, unheard, end the process
+ * with a stack trace.
+ */
+function guard(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream) || typeof stream.on !== 'function') return;
+  guarded.add(stream);
+  stream.on('error', () => {});
 }
 
 /**
  * Runs the CLI and resolves to its exit code: 0 ok, 1 the operation failed, 2 usage error.
  */
 export async function main(options: MainOptions): Promise<number> {
+  for (const stream of [options.stdout ?? process.stdout, options.stderr ?? process.stderr]) guard(stream);
   const context = new CliContext({
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,

@@ -2,8 +2,10 @@
  * Commander's parsed option values, read with their types: commander hands every action a
  * `Record<string, any>`, and each command turns it into its own options interface through these
  * readers instead of casting. A value of the wrong type is a bug in a command's declaration, so the
- * readers throw rather than guess.
+ * readers throw rather than guess. Also the parsers that make a bad value a usage error (exit 2):
+ * node counts and `-c` paths.
  */
+import { type Stats, statSync } from 'node:fs';
 import { InvalidArgumentError, type OptionValues } from 'commander';
 
 /** Parses a node count: a whole number from 0 to 65535. */
@@ -51,3 +53,21 @@ export function choice<const T extends string>(values: OptionValues, key: string
   if (found === undefined) throw wrongType(key, `one of ${choices.join(', ')}`, value);
   return found;
 }
+
+/**
+ * Parses `-c`: an empty path, a path that does not exist and a folder are usage errors (exit 2),
+ * found before anything runs. Whatever else cannot be read (permissions, a file too large) is the
+ * configuration loader's to report.
+ */
+export const configPath = (value: string): string => {
+  if (value === '') throw new InvalidArgumentError('expected the path of a configuration file, found ""');
+  let info: Stats;
+  try {
+    info = statSync(value);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') throw new InvalidArgumentError('no such file');
+    return value;
+  }
+  if (info.isDirectory()) throw new InvalidArgumentError('it is a folder, not a file');
+  return value;
+};

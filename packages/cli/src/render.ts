@@ -7,18 +7,32 @@ import type { OcneEvent } from '@ocne/core';
 /** Output format of log lines. */
 export type LogFormat = 'text' | 'json';
 
+/** Upstream's `-l/--log-level` values: the least severe level printed. */
+export const LOG_LEVELS = ['error', 'info', 'debug', 'trace'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Where and how to render. */
 export interface RenderOptions {
   stream: NodeJS.WritableStream;
   format: LogFormat;
   /** A terminal gets `INFO[time] msg` and coloured `: ok`; anything else logrus's key=value lines. */
   tty: boolean;
-  /** Print debug lines. @defaultValue false */
-  debug?: boolean;
+  /**
+   * The least severe level printed, as logrus's: `error` hides warnings and information, `debug`
+   * (and `trace`, which adds nothing here) shows debug lines. JSON output is the whole event stream
+   * whatever the level. @defaultValue `'info'`
+   */
+  level?: LogLevel;
 }
 
 type Level = 'debug' | 'info' | 'warning' | 'error';
 const SHORT: Record<Level, string> = { debug: 'DEBU', info: 'INFO', warning: 'WARN', error: 'ERRO' };
+const SEVERITY: Record<Level | LogLevel, number> = { error: 0, warning: 1, info: 2, debug: 3, trace: 4 };
+
+/** Whether a line of `level` is printed when the log level is `threshold`. */
+export const shown = (level: Level, threshold: LogLevel = 'info'): boolean =>
+  SEVERITY[level] <= SEVERITY[threshold];
 
 const time = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
 
@@ -38,11 +52,12 @@ export function renderEvent(event: OcneEvent, options: RenderOptions): void {
   switch (event.type) {
     case 'log': {
       const level: Level = event.level === 'warn' ? 'warning' : event.level;
-      if (level === 'debug' && !options.debug) return;
+      if (!shown(level, options.level)) return;
       stream.write(logLine(level, event.message, event.timestamp, tty));
       return;
     }
     case 'warning': {
+      if (!shown('warning', options.level)) return;
       const where = event.file
         ? `${event.file}${event.line !== undefined ? `:${event.line}:${event.column ?? 1}` : ''}: `
         : '';
@@ -59,6 +74,7 @@ export function renderEvent(event: OcneEvent, options: RenderOptions): void {
     case 'step': {
       if (event.status === 'started') return;
       if (event.status === 'succeeded') {
+        if (!shown('info', options.level)) return;
         stream.write(
           tty
             ? `${SHORT.info}[${time(event.timestamp)}] ${event.step}: \x1b[32mok\x1b[0m\x1b[K\n`

@@ -1,39 +1,18 @@
 // The BYO flow through the real `ocne` process, as a user runs it: start, join -w, join -n, show,
 // list, a second start, delete; each in a fresh temporary home.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { caCertHash, decodeDataUrlText, type IgnitionConfig } from '@ocne/ignition';
 import { ignitionValidate } from '@ocne/test-ignition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '../../..');
-const byoConfig = join(root, 'examples/byo/byo.yaml');
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
+import { byoConfig, type Run, ocne as runOcne } from './cli-process.js';
 
 let home: string;
 
 /** Runs the CLI from source in a child process with HOME set to the temporary home. */
-function ocne(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', join(root, 'scripts/source-hooks.mjs'), join(root, 'packages/cli/src/bin.ts'), ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, ...env }, encoding: 'utf8', cwd: root },
-      (error, stdout, stderr) =>
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ocne = (args: string[], env: Record<string, string> = {}): Promise<Run> => runOcne(home, args, env);
 
 const file = (config: IgnitionConfig, path: string) => {
   const f = config.storage?.files?.find((x) => x.path === path);
@@ -113,15 +92,24 @@ describe('ocne cluster with the byo provider', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('list and show report the cached cluster', async () => {
+  it('list and show report the cached cluster; show prints the kubeconfig path, as upstream', async () => {
     expect((await ocne(['cluster', 'list'])).stdout).toBe('demo-byo\n');
+    // Upstream's BYO workflow: export KUBECONFIG=$(ocne cluster show -C byocluster)
     const show = await ocne(['cluster', 'show', '-C', 'demo-byo']);
     expect(show.status).toBe(0);
-    const shown = parse(show.stdout);
+    expect(show.stdout).toBe(`${join(home, '.kube', 'kubeconfig.demo-byo')}\n`);
+    const all = await ocne(['cluster', 'show', '-C', 'demo-byo', '-a']);
+    const shown = parse(all.stdout);
     expect(shown.kubeconfig).toBe(join(home, '.kube', 'kubeconfig.demo-byo'));
     expect(shown.config).toMatchObject({ name: 'demo-byo', provider: 'byo', virtualIp: '192.168.122.230' });
     expect((await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'config.provider'])).stdout).toBe('byo\n');
-  });
+    // Field names compare without case, as upstream's; only the entry's own fields are fields.
+    expect((await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'Config.VirtualIP'])).stdout).toBe(
+      '192.168.122.230\n',
+    );
+    const proto = await ocne(['cluster', 'show', '-C', 'demo-byo', '-f', 'constructor']);
+    expect([proto.status, proto.stdout]).toEqual([2, '']);
+  }, 60_000);
 
   it('a second start goes on to the application install, which says clearly what it needs (the catalog)', async () => {
     const run = await ocne(['cluster', 'start', '-c', byoConfig]);

@@ -1,29 +1,16 @@
 // `ocne cluster template` through the real process: the seven objects of the bundled OCI example
 // on stdout, offline; clear failures for what cannot be rendered here.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { ocne as runOcne } from './cli-process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '../../..');
 const home = mkdtempSync(join(tmpdir(), 'ocne-template-cli-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function ocne(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', join(root, 'scripts/source-hooks.mjs'), join(root, 'packages/cli/src/bin.ts'), ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home }, encoding: 'utf8', cwd: root },
-      (error, stdout, stderr) =>
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ocne = (args: string[]) => runOcne(home, args);
 
 describe('ocne cluster template', () => {
   it('prints the seven Cluster API objects of examples/oci/capi.yaml, offline', async () => {

@@ -19,7 +19,16 @@ import {
   formatIssue,
   type ResolvedClusterConfig,
 } from '@ocne/config';
-import { acquirePidLock, isOcneError, OcneError, writeFileAtomic } from '@ocne/core';
+import {
+  acquirePidLock,
+  formatPidLockHolder,
+  isOcneError,
+  OcneError,
+  type PidLock,
+  type PidLockHolder,
+  pidLockHolder,
+  writeFileAtomic,
+} from '@ocne/core';
 import {
   type Document,
   isAlias,
@@ -57,6 +66,29 @@ export interface ClusterCacheOptions {
 /** Options of each {@link ClusterCache} operation. */
 export interface ClusterCacheCallOptions {
   signal?: AbortSignal | undefined;
+  /** Called once when another live process holds the cache lock and the wait for it begins. */
+  onLockWait?: ((holder: PidLockHolder) => void) | undefined;
+}
+
+/**
+ * A claim on one cluster name, from {@link ClusterCache.claim}: while it is held, no other claim
+ * of that name can be taken, in this process or another. The `Cluster` facade claims a name to
+ * start a new cluster or to delete one, so that only one process makes its PKI and writes its
+ * kubeconfig, and a delete never removes the kubeconfig of a start that is about to record it.
+ */
+export interface ClusterClaim {
+  /** The claimed name. */
+  readonly name: string;
+  /** The cluster's cache entry when the claim was taken; `undefined` when there was none. */
+  readonly cached: CachedCluster | undefined;
+  /** Adds the cluster, as {@link ClusterCache.add} does, and gives the claim up in the same locked step. */
+  add(cluster: NewCachedCluster, options?: ClusterCacheCallOptions): Promise<void>;
+  /** Removes the cluster's entry, as {@link ClusterCache.delete} does, and gives the claim up in the same locked step. */
+  delete(options?: ClusterCacheCallOptions): Promise<boolean>;
+  /** Gives the claim up. Idempotent. */
+  release(): Promise<void>;
+  /** {@link ClusterClaim.release}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** What {@link ClusterCache.add} stores. */
@@ -71,6 +103,13 @@ export interface NewCachedCluster {
 export const CLUSTER_CACHE_FILE = 'clusters.yaml';
 /** File name of the lock inside `~/.ocne` (upstream's `pidlock.PidFile`). */
 export const PID_LOCK_FILE = 'ocne.pid';
+
+/**
+ * File name of the claim on a cluster name inside `~/.ocne`: a PID lock file of its own, which
+ * upstream neither writes nor reads. Never `ocne.pid`, whatever the name (the default cluster is
+ * named `ocne`).
+ */
+const claimFileName = (name: string): string => `cluster-${encodeURIComponent(name)}.pid`;
 
 /** yaml.v3's layout: 4-space indentation, no folding of long strings. */
 const TO_STRING_OPTIONS = { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0 } as const;
@@ -266,6 +305,21 @@ function parseCache(text: string, file: string): ParsedCache {
   return { doc, clusters, map, names };
 }
 
+/** The cache key of a cluster to add, checked. */
+function nameOf(cluster: NewCachedCluster): string {
+  const name = cluster.config.name;
+  if (typeof name !== 'string' || name === '') {
+    throw new OcneError('OCNE_CLUSTER_NAME_REQUIRED', 'A cluster needs a name to be cached');
+  }
+  if (typeof cluster.kubeconfig !== 'string') {
+    throw new OcneError(
+      'OCNE_CACHE_INVALID_INPUT',
+      'The kubeconfig path of a cached cluster must be a string',
+    );
+  }
+  return name;
+}
+
 const byName = (a: CachedCluster, b: CachedCluster): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
@@ -323,46 +377,40 @@ export class ClusterCache {
    *   `OCNE_LOCK_TIMEOUT`; `OCNE_FILE_WRITE_FAILED`.
    */
   async add(cluster: NewCachedCluster, options: ClusterCacheCallOptions = {}): Promise<void> {
-    const name = cluster.config.name;
-    if (typeof name !== 'string' || name === '') {
-      throw new OcneError('OCNE_CLUSTER_NAME_REQUIRED', 'A cluster needs a name to be cached');
-    }
-    if (typeof cluster.kubeconfig !== 'string') {
-      throw new OcneError(
-        'OCNE_CACHE_INVALID_INPUT',
-        'The kubeconfig path of a cached cluster must be a string',
-      );
-    }
+    const name = nameOf(cluster);
     const signal = this.#combine(options.signal);
-    await this.#locked(signal, async () => {
-      const parsed = await this.#read(signal);
-      if (parsed.clusters.has(name)) {
-        throw new OcneError('OCNE_CLUSTER_EXISTS', `A cluster named ${name} already exists`);
-      }
-      const { doc } = parsed;
-      if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as YAMLMap as typeof doc.contents;
-      const root = doc.contents as unknown as YAMLMap;
-      let map = parsed.map;
-      if (map === undefined) {
-        map = new YAMLMap();
-        root.set('clusters', map);
-      }
-      const key = doc.createNode(name);
-      const value = doc.createNode(encodeEntry(cluster), { aliasDuplicateObjects: false });
-      quoteAmbiguous(key);
-      quoteAmbiguous(value);
-      map.add(doc.createPair(key, value));
-      // yaml.v3 writes Go maps sorted by key.
-      const names = new Map(
-        map.items.map((pair, i) => [pair, i === map.items.length - 1 ? name : parsed.names[i]]),
-      );
-      map.items.sort((a, b) => {
-        const x = names.get(a) ?? '';
-        const y = names.get(b) ?? '';
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
-      await this.#write(doc, signal);
+    await this.#locked(signal, options.onLockWait, () => this.#addEntry(name, cluster, signal));
+  }
+
+  /** The body of {@link ClusterCache.add}, under the lock. */
+  async #addEntry(name: string, cluster: NewCachedCluster, signal: AbortSignal | undefined): Promise<void> {
+    const parsed = await this.#read(signal);
+    if (parsed.clusters.has(name)) {
+      throw new OcneError('OCNE_CLUSTER_EXISTS', `A cluster named ${name} already exists`);
+    }
+    const { doc } = parsed;
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as YAMLMap as typeof doc.contents;
+    const root = doc.contents as unknown as YAMLMap;
+    let map = parsed.map;
+    if (map === undefined) {
+      map = new YAMLMap();
+      root.set('clusters', map);
+    }
+    const key = doc.createNode(name);
+    const value = doc.createNode(encodeEntry(cluster), { aliasDuplicateObjects: false });
+    quoteAmbiguous(key);
+    quoteAmbiguous(value);
+    map.add(doc.createPair(key, value));
+    // yaml.v3 writes Go maps sorted by key.
+    const names = new Map(
+      map.items.map((pair, i) => [pair, i === map.items.length - 1 ? name : parsed.names[i]]),
+    );
+    map.items.sort((a, b) => {
+      const x = names.get(a) ?? '';
+      const y = names.get(b) ?? '';
+      return x < y ? -1 : x > y ? 1 : 0;
     });
+    await this.#write(doc, signal);
   }
 
   /**
@@ -375,14 +423,86 @@ export class ClusterCache {
     const signal = this.#combine(options.signal);
     signal?.throwIfAborted();
     if (!(await this.#folderExists())) return false;
-    return this.#locked(signal, async () => {
+    return this.#locked(signal, options.onLockWait, () => this.#deleteEntry(name, signal));
+  }
+
+  /** The body of {@link ClusterCache.delete}, under the lock. */
+  async #deleteEntry(name: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const parsed = await this.#read(signal);
+    const index = parsed.names.indexOf(name);
+    if (index < 0 || parsed.map === undefined) return false;
+    parsed.map.items.splice(index, 1);
+    await this.#write(parsed.doc, signal);
+    return true;
+  }
+
+  /** `<home>/.ocne/cluster-<name>.pid`, the claim file of a cluster name. */
+  claimPath(name: string): string {
+    return join(this.#folder, claimFileName(name));
+  }
+
+  /**
+   * Claims a cluster name: under the cache lock, reads the cluster's entry and takes the name's
+   * claim file, so that what the claimant does next (make a cluster's PKI, write its kubeconfig,
+   * delete it) is decided on an entry no other claimant can change meanwhile. A claim whose
+   * process is gone (killed) is taken over. Give it up with {@link ClusterClaim.release} (or
+   * `await using`), or with the `add`/`delete` that ends the work.
+   *
+   * @throws `OcneError` `OCNE_CLUSTER_BUSY` naming the process that holds the claim (it does not
+   *   wait: that process is starting or deleting the cluster now); `OCNE_CACHE_INVALID`;
+   *   `OCNE_LOCK_TIMEOUT`.
+   */
+  async claim(name: string, options: ClusterCacheCallOptions = {}): Promise<ClusterClaim> {
+    const signal = this.#combine(options.signal);
+    const path = this.claimPath(name);
+    return this.#locked(signal, options.onLockWait, async () => {
       const parsed = await this.#read(signal);
-      const index = parsed.names.indexOf(name);
-      if (index < 0 || parsed.map === undefined) return false;
-      parsed.map.items.splice(index, 1);
-      await this.#write(parsed.doc, signal);
-      return true;
+      let lock: PidLock;
+      try {
+        lock = await acquirePidLock(path, { timeoutMs: 0, signal });
+      } catch (error) {
+        if (!isOcneError(error) || error.code !== 'OCNE_LOCK_TIMEOUT') throw error;
+        const holder = await pidLockHolder(path);
+        throw new OcneError(
+          'OCNE_CLUSTER_BUSY',
+          `the cluster ${name} is being started or deleted by ${holder ? formatPidLockHolder(holder) : 'another process'}: wait for it to finish${holder ? `; if that process is not an ocne command, remove ${path}` : ''}`,
+          { cause: error },
+        );
+      }
+      return this.#claimOf(name, parsed.clusters.get(name), lock);
     });
+  }
+
+  #claimOf(name: string, cached: CachedCluster | undefined, lock: PidLock): ClusterClaim {
+    // The entry is written and the claim given up under one hold of the cache lock: a claimant
+    // that comes next sees the entry, never a name that is neither claimed nor recorded.
+    const finish = async <T>(
+      options: ClusterCacheCallOptions,
+      work: (signal?: AbortSignal) => Promise<T>,
+    ) => {
+      const signal = this.#combine(options.signal);
+      return this.#locked(signal, options.onLockWait, async () => {
+        const result = await work(signal);
+        await lock.release();
+        return result;
+      });
+    };
+    return {
+      name,
+      cached,
+      add: async (cluster, options = {}) => {
+        if (nameOf(cluster) !== name) {
+          throw new OcneError(
+            'OCNE_CACHE_INVALID_INPUT',
+            `the claim is on the cluster ${name}, not ${cluster.config.name}`,
+          );
+        }
+        return finish(options, (signal) => this.#addEntry(name, cluster, signal));
+      },
+      delete: (options = {}) => finish(options, (signal) => this.#deleteEntry(name, signal)),
+      release: () => lock.release(),
+      [Symbol.asyncDispose]: () => lock.release(),
+    };
   }
 
   #combine(signal: AbortSignal | undefined): AbortSignal | undefined {
@@ -404,11 +524,19 @@ export class ClusterCache {
     const signal = this.#combine(options.signal);
     signal?.throwIfAborted();
     if (!(await this.#folderExists())) return undefined;
-    return this.#locked(signal, () => this.#read(signal));
+    return this.#locked(signal, options.onLockWait, () => this.#read(signal));
   }
 
-  async #locked<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
-    const lock = await acquirePidLock(this.lockPath, { timeoutMs: this.#lockTimeoutMs, signal });
+  async #locked<T>(
+    signal: AbortSignal | undefined,
+    onWait: ((holder: PidLockHolder) => void) | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const lock = await acquirePidLock(this.lockPath, {
+      timeoutMs: this.#lockTimeoutMs,
+      signal,
+      ...(onWait ? { onWait } : {}),
+    });
     let result: T;
     try {
       result = await run();

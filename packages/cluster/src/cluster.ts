@@ -10,6 +10,7 @@ import {
   LayerKind,
   type LoadConfigOptions,
   loadConfig,
+  PROVIDERS,
   type ResolvedClusterConfig,
   type ResolvedConfig,
   resolveConfig,
@@ -18,6 +19,7 @@ import {
   assertClusterProvider,
   type ClusterProvider,
   type EventSink,
+  formatPidLockHolder,
   OcneError,
   type ProviderContext,
   type ProviderMoveNodeResult,
@@ -25,7 +27,7 @@ import {
   runStep,
   writeFileAtomic,
 } from '@ocne/core';
-import { type CachedCluster, ClusterCache } from './cache.js';
+import { type CachedCluster, ClusterCache, type ClusterCacheCallOptions } from './cache.js';
 import { type Operation, type OperationOptions, startOperation } from './operation.js';
 import { loadProvider, registeredProviders } from './provider.js';
 
@@ -49,6 +51,18 @@ export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProvid
 
 /** Options of {@link Cluster.template}. */
 export type TemplateOptions = OperationOptions;
+
+/** Options of {@link Cluster.start}. */
+export interface StartOptions extends OperationOptions {
+  /**
+   * Hands a new cluster's Ignition (byo: the first control-plane node's, which holds the cluster's
+   * CA key) to where it goes, before the cluster is recorded. When it throws, or the operation is
+   * cancelled meanwhile, the start fails and leaves nothing: no cache entry, no kubeconfig. Without
+   * it the Ignition is only in the result, and a caller that then fails to keep it has a recorded
+   * cluster whose nodes can never boot. The CLI writes it to stdout here.
+   */
+  deliver?: (ignition: string) => void | Promise<void>;
+}
 
 /** What {@link Cluster.start} returns. */
 export interface StartResult {
@@ -162,10 +176,12 @@ export class Cluster {
     const { provider, ...load } = options;
     if (provider !== undefined) assertClusterProvider(provider, 'the provider given to Cluster.open');
     const home = load.home ?? homedir();
+    // Each name once: a provider instance is usually registered too, or one of upstream's own.
+    const extraProviders = [...new Set([...registeredProviders(), ...(provider ? [provider.name] : [])])];
     const config = await loadConfig({
       ...load,
       home,
-      extraProviders: provider ? [...registeredProviders(), provider.name] : registeredProviders(),
+      extraProviders: extraProviders.filter((name) => !PROVIDERS.includes(name)),
       ...(provider && load.defaultProvider === undefined ? { defaultProvider: provider.name } : {}),
     });
     if (provider !== undefined && config.cluster.provider !== provider.name) {
@@ -232,55 +248,100 @@ export class Cluster {
 
   /**
    * Starts the cluster. A new byo cluster gets its PKI and the first node's Ignition (in the
-   * result), its kubeconfig (mode 0600) and a cache entry. Starting a cluster that exists goes on
-   * to the provider's next step (upstream installs the applications).
+   * result, and to `deliver` first), its kubeconfig (mode 0600) and a cache entry. Starting a
+   * cluster that exists goes on to the provider's next step (upstream installs the applications).
+   *
+   * Of parallel starts of one name (in any processes sharing the home), one claims the name and
+   * makes the cluster; the others fail with `OCNE_CLUSTER_BUSY` before making anything, or, once it
+   * is recorded, find it running. A start that fails or is cancelled removes the kubeconfig it
+   * wrote and records nothing.
    */
-  start(options: OperationOptions = {}): Operation<StartResult> {
+  start(options: StartOptions = {}): Operation<StartResult> {
     return startOperation(async ({ signal, emit }) => {
       this.#warnings(emit);
       const cluster = this.config.cluster;
-      const cached = await this.#cache.get(this.name, { signal });
-      if (cached !== undefined) {
-        if (cached.config.provider !== cluster.provider) {
-          throw new OcneError(
-            'OCNE_CLUSTER_MISMATCH',
-            `the provider of the existing cluster is ${cached.config.provider}. The target provider is ${cluster.provider}`,
-          );
-        }
-        if (cached.config.kubernetesVersion !== cluster.kubernetesVersion) {
-          throw new OcneError(
-            'OCNE_CLUSTER_MISMATCH',
-            `the Kubernetes version of the existing cluster is ${cached.config.kubernetesVersion}. The target Kubernetes version is ${cluster.kubernetesVersion}`,
-          );
-        }
-      }
       const provider = await this.#providerFor('start');
       const context = this.#context(signal, emit);
-      const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
-      if (cached !== undefined && (await exists(kubeconfigPath))) {
-        emit({ type: 'log', level: 'info', message: `Cluster ${this.name} is running already` });
-        await provider.postStart(context, { kubeconfigPath });
-        return { alreadyRunning: true, kubeconfigPath };
+      // Checked and claimed under the cache lock: only the claimant makes the PKI and writes the kubeconfig.
+      const claim = await this.#cache.claim(this.name, this.#cacheOptions(signal, emit));
+      try {
+        const cached = claim.cached;
+        if (cached !== undefined) {
+          await claim.release(); // the next step of a running cluster changes nothing in the home
+          return await this.#startExisting(provider, context, cached);
+        }
+        const kubeconfigPath = this.kubeconfigPath;
+        const result = await provider.start(context);
+        let wrote = false;
+        try {
+          if (result.kubeconfig !== undefined) {
+            await runStep(emit, `Saving kubeconfig to ${kubeconfigPath}`, async () => {
+              await writeFileAtomic(kubeconfigPath, result.kubeconfig!, { mode: 0o600, signal });
+              wrote = true;
+            });
+          }
+          // Delivered before it is recorded: a recorded cluster always has its Ignition somewhere.
+          if (result.ignition !== undefined) await options.deliver?.(result.ignition);
+          signal.throwIfAborted();
+          await claim.add({ config: cluster, kubeconfig: kubeconfigPath }, { signal });
+        } catch (error) {
+          // Not cancellable: a kubeconfig without a cache entry is what the next start trips over.
+          if (wrote) await rm(kubeconfigPath, { force: true }).catch(() => {});
+          throw error;
+        }
+        return {
+          alreadyRunning: false,
+          kubeconfigPath,
+          ...(result.ignition !== undefined ? { ignition: result.ignition } : {}),
+        };
+      } finally {
+        await claim.release();
       }
-      if (cached !== undefined) {
-        throw new OcneError(
-          'OCNE_CLUSTER_INCONSISTENT',
-          `the cluster ${this.name} is in the cache but its kubeconfig ${kubeconfigPath} is missing: delete the cluster first`,
-        );
-      }
-      const result = await provider.start(context);
-      if (result.kubeconfig !== undefined) {
-        await runStep(emit, `Saving kubeconfig to ${kubeconfigPath}`, () =>
-          writeFileAtomic(kubeconfigPath, result.kubeconfig!, { mode: 0o600, signal }),
-        );
-      }
-      await this.#cache.add({ config: cluster, kubeconfig: kubeconfigPath }, { signal });
-      return {
-        alreadyRunning: false,
-        kubeconfigPath,
-        ...(result.ignition !== undefined ? { ignition: result.ignition } : {}),
-      };
     }, options);
+  }
+
+  /** A start of a cluster the cache has: the provider's next step, when it matches the configuration. */
+  async #startExisting(
+    provider: ProviderWith<'start'>,
+    context: ProviderContext<ResolvedConfig>,
+    cached: CachedCluster,
+  ): Promise<StartResult> {
+    const cluster = this.config.cluster;
+    if (cached.config.provider !== cluster.provider) {
+      throw new OcneError(
+        'OCNE_CLUSTER_MISMATCH',
+        `the provider of the existing cluster is ${cached.config.provider}. The target provider is ${cluster.provider}`,
+      );
+    }
+    if (cached.config.kubernetesVersion !== cluster.kubernetesVersion) {
+      throw new OcneError(
+        'OCNE_CLUSTER_MISMATCH',
+        `the Kubernetes version of the existing cluster is ${cached.config.kubernetesVersion}. The target Kubernetes version is ${cluster.kubernetesVersion}`,
+      );
+    }
+    const kubeconfigPath = cached.kubeconfig ?? this.kubeconfigPath;
+    if (!(await exists(kubeconfigPath))) {
+      throw new OcneError(
+        'OCNE_CLUSTER_INCONSISTENT',
+        `the cluster ${this.name} is in the cache but its kubeconfig ${kubeconfigPath} is missing: delete the cluster first`,
+      );
+    }
+    context.emit({ type: 'log', level: 'info', message: `Cluster ${this.name} is running already` });
+    await provider.postStart(context, { kubeconfigPath });
+    return { alreadyRunning: true, kubeconfigPath };
+  }
+
+  /** The cache options of an operation: its signal, and a log line when the cache lock is held. */
+  #cacheOptions(signal: AbortSignal, emit: EventSink): ClusterCacheCallOptions {
+    return {
+      signal,
+      onLockWait: (holder) =>
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Waiting for the lock ${this.#cache.lockPath}: ${formatPidLockHolder(holder)}`,
+        }),
+    };
   }
 
   /** Makes what new nodes need to join: for byo, their Ignition and the commands that admit them. */
@@ -318,18 +379,23 @@ export class Cluster {
     }, options);
   }
 
-  /** Deletes the cluster: what the provider made, its kubeconfig and its cache entry. */
+  /**
+   * Deletes the cluster: what the provider made, its cache entry and its kubeconfig. The name is
+   * claimed meanwhile (a start of it in another process fails with `OCNE_CLUSTER_BUSY`), and the
+   * entry goes before the file with no cancellation point after it, so an interruption leaves
+   * both or neither.
+   */
   delete(options: OperationOptions = {}): Operation<void> {
     return startOperation(async ({ signal, emit }) => {
       const provider = await this.#providerFor('delete');
+      await using claim = await this.#cache.claim(this.name, this.#cacheOptions(signal, emit));
       await provider.delete(this.#context(signal, emit));
-      const cached = await this.#cache.get(this.name, { signal });
-      const kubeconfigPath = cached?.kubeconfig ?? this.kubeconfigPath;
+      const kubeconfigPath = claim.cached?.kubeconfig ?? this.kubeconfigPath;
+      await claim.delete({ signal });
       if (await exists(kubeconfigPath)) {
         emit({ type: 'log', level: 'info', message: `Deleting file ${kubeconfigPath}` });
         await rm(kubeconfigPath, { force: true });
       }
-      await this.#cache.delete(this.name, { signal });
     }, options);
   }
 

@@ -18,6 +18,7 @@ export type {
   CachedCluster,
   ClusterCacheCallOptions,
   ClusterCacheOptions,
+  ClusterClaim,
   NewCachedCluster,
 } from './cache.js';
 export { CLUSTER_CACHE_FILE, ClusterCache, PID_LOCK_FILE } from './cache.js';
@@ -29,6 +30,7 @@ export type {
   JoinResult,
   MoveNodeOptions,
   MoveNodeResult,
+  StartOptions,
   StartResult,
   TemplateOptions,
 } from './cluster.js';

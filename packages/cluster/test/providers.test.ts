@@ -168,6 +168,22 @@ describe('Cluster.open({ provider })', () => {
     expect(plain.provider).toBe('libvirt');
   });
 
+  it('an unknown provider is refused with each provider there is named once', async () => {
+    // Registered under its own name (the package's own provider: nothing else changes for later tests)
+    // and handed over as an instance: byo would be listed three times.
+    registerProvider('byo', async () => byoProvider);
+    const error = await Cluster.open({
+      config: `provider: nope\n${byoConfig}`,
+      home,
+      defaults: false,
+      provider: createByoProvider(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'OCNE_CONFIG_INVALID_VALUE' });
+    const listed = /expected one of (.*), found "nope"/.exec((error as Error).message)?.[1]?.split(', ');
+    expect(listed).toEqual([...new Set(listed)]);
+    expect(listed).toEqual(expect.arrayContaining(['libvirt', 'oci', 'byo', 'none', 'olvm']));
+  });
+
   it('refuses a configuration that names another provider', async () => {
     await expect(
       Cluster.open({

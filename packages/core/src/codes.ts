@@ -185,6 +185,12 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'The cache lists the cluster but its kubeconfig is gone: delete the cluster first.',
   },
+  OCNE_CLUSTER_BUSY: {
+    area: '@ocne/cluster',
+    severity: 'error',
+    meaning:
+      'Another process is starting or deleting a cluster of that name now (it holds `~/.ocne/cluster-<name>.pid`); the message names it.',
+  },
   OCNE_KUBECONFIG_MISSING: {
     area: '@ocne/cluster',
     severity: 'error',
@@ -209,6 +215,12 @@ export const ERROR_CODES = {
     area: '@ocne/cli',
     severity: 'error',
     meaning: 'A bug: an error that is not an OcneError reached the command line.',
+  },
+  OCNE_OUTPUT_FAILED: {
+    area: '@ocne/cli',
+    severity: 'error',
+    meaning:
+      'Standard output could not be written (a full disk, a closed pipe); a new cluster whose Ignition was not delivered is not recorded.',
   },
 
   // Ignition, Butane and PKI.

@@ -3,7 +3,7 @@
  * the cluster cache, anything holding keys) and upstream's PID lock file.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OcneError } from './errors.js';
@@ -101,6 +101,21 @@ export interface AcquirePidLockOptions {
   pollMs?: number;
   /** Stops waiting: the promise rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called once when the lock is found held by another live process and the wait begins, so that a
+   * caller can say what it waits for instead of hanging silently.
+   */
+  onWait?: ((holder: PidLockHolder) => void) | undefined;
+}
+
+/** The process a PID lock file names, as far as this system can tell. */
+export interface PidLockHolder {
+  /** The PID in the lock file. */
+  pid: number;
+  /** Its command line, where the system shows it (`/proc/<pid>/cmdline` on Linux). */
+  command?: string;
+  /** When the lock file was written. */
+  since: Date;
 }
 
 /** A held PID lock. Release it with {@link PidLock.release} or `await using`. */
@@ -135,6 +150,61 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Longest command line quoted in a message. */
+const COMMAND_MAX = 200;
+
+/** The command line of a process, where `/proc` shows it; `undefined` elsewhere. */
+async function commandOf(pid: number): Promise<string | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const command = raw.replace(/\0+$/, '').replaceAll('\0', ' ').trim();
+    if (command === '') return undefined;
+    return command.length > COMMAND_MAX ? `${command.slice(0, COMMAND_MAX)}…` : command;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks a second in `/proc/<pid>/stat` (Linux's USER_HZ, 100 on every architecture Node runs on). */
+const USER_HZ = 100;
+
+/**
+ * When a process started, in epoch milliseconds, from Linux's `/proc` (boot time plus the start
+ * tick); `undefined` where there is no `/proc`. Precise to about a second (boot time is whole seconds).
+ */
+async function startedAt(pid: number): Promise<number | undefined> {
+  try {
+    const [stat, boot] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), bootTime()]);
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]); // field 22, starttime
+    if (boot === undefined || fields.length < 20 || !Number.isFinite(ticks)) return undefined;
+    return boot + (ticks * 1000) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+let boot: Promise<number | undefined> | undefined;
+
+/** The boot time in epoch milliseconds (`btime` of `/proc/stat`), read once: the file is long on big machines. */
+function bootTime(): Promise<number | undefined> {
+  boot ??= readFile('/proc/stat', 'utf8').then(
+    (text) => {
+      const seconds = Number(/^btime (\d+)$/m.exec(text)?.[1]);
+      return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+    },
+    () => undefined,
+  );
+  return boot;
+}
+
+/**
+ * How much later than the lock file a process must have started to be a reused PID rather than
+ * the writer: the start time is whole seconds of boot time off, and wall-clock steps move it.
+ */
+const REUSED_MARGIN_MS = 2000;
+
 interface LockFileState {
   pid: number | undefined;
   mtimeMs: number;
@@ -161,16 +231,45 @@ async function inspect(path: string): Promise<LockFileState | undefined> {
 }
 
 /**
- * Whether a lock file was left by a process that is gone: its PID is not a live process; or it
- * is our own PID but the file is older than this process (a previous process with the same PID,
- * as in a restarted container); or it has no PID and is older than the grace time (upstream
- * creates the file first and writes the PID after).
+ * Whether a lock file was left by a process that is gone: its PID is not a live process; or the
+ * process of that PID started after the file was written, so it cannot have written it (the PID
+ * was reused after the writer died: upstream's lock is a bare PID file, and a killed `ocne` leaves
+ * it behind); or it is our own PID but the file is older than this process (a previous process
+ * with the same PID, as in a restarted container); or it has no PID and is older than the grace
+ * time (upstream creates the file first and writes the PID after).
  */
-function isStale(state: LockFileState): boolean {
+async function isStale(state: LockFileState): Promise<boolean> {
   const now = Date.now();
   if (state.pid === undefined) return now - state.mtimeMs > UNREADABLE_GRACE_MS;
   if (state.pid === process.pid) return state.mtimeMs < processStart() - 1000;
-  return !isAlive(state.pid);
+  if (!isAlive(state.pid)) return true;
+  const started = await startedAt(state.pid);
+  return started !== undefined && started > state.mtimeMs + REUSED_MARGIN_MS;
+}
+
+/**
+ * Who holds the PID lock at `path`: the PID in the file, its command line where the system shows
+ * it, and since when. `undefined` when there is no lock file or it holds no PID.
+ */
+export async function pidLockHolder(path: string): Promise<PidLockHolder | undefined> {
+  let state: LockFileState | undefined;
+  try {
+    state = await inspect(path);
+  } catch {
+    return undefined;
+  }
+  return state?.pid === undefined ? undefined : describeHolder(state as LockFileState & { pid: number });
+}
+
+async function describeHolder(state: LockFileState & { pid: number }): Promise<PidLockHolder> {
+  const command = await commandOf(state.pid);
+  return { pid: state.pid, ...(command !== undefined ? { command } : {}), since: new Date(state.mtimeMs) };
+}
+
+/** "process 42 (ocne cluster start), holding it since <time>". */
+export function formatPidLockHolder(holder: PidLockHolder): string {
+  const command = holder.command !== undefined ? ` (${holder.command})` : '';
+  return `process ${holder.pid}${command}, holding it since ${holder.since.toISOString()}`;
 }
 
 /** Creates the file exclusively with our PID. Returns its inode, or `undefined` when it exists. */
@@ -203,19 +302,19 @@ async function tryCreate(path: string): Promise<number | undefined> {
 async function breakStaleLock(path: string): Promise<boolean> {
   const state = await inspect(path);
   if (state === undefined) return true;
-  if (!isStale(state)) return false;
+  if (!(await isStale(state))) return false;
   const breaker = `${path}.break`;
   if ((await tryCreate(breaker)) === undefined) {
     // Another process is breaking the lock now, or crashed while doing it.
     const other = await inspect(breaker);
-    if (other !== undefined && isStale(other)) await rm(breaker, { force: true });
+    if (other !== undefined && (await isStale(other))) await rm(breaker, { force: true });
     return false;
   }
   try {
     // Judge again while holding the breaker: nobody else can remove or replace a stale lock now.
     const again = await inspect(path);
     if (again === undefined) return true;
-    if (!isStale(again)) return false;
+    if (!(await isStale(again))) return false;
     await rm(path, { force: true });
     return true;
   } finally {
@@ -257,21 +356,31 @@ class HeldPidLock implements PidLock {
   }
 }
 
+/** The message of a lock that stayed held: who holds it and what the user can do. */
+async function timeoutMessage(path: string): Promise<string> {
+  const holder = await pidLockHolder(path);
+  const base = `Could not get pidfile lock at ${path}`;
+  if (holder === undefined) return `${base}: it holds no PID yet; if it stays so, remove ${path}`;
+  return `${base}: ${formatPidLockHolder(holder)}. If that is an ocne command or a program using the SDK, wait for it to finish; if it is not, remove ${path}`;
+}
+
 /**
  * An exclusive lock file holding our PID (upstream-compatible `ocne.pid`: created with
  * `O_EXCL`, the decimal PID, mode 0600). Waits up to `timeoutMs` (default 10000), polling
- * every `pollMs` (default 10); a lock whose PID is not a live process is stale and taken over.
+ * every `pollMs` (default 10); a lock whose PID is not a live process, or is a process that
+ * started after the file was written (a reused PID, seen on Linux), is stale and taken over.
  * Release removes the file only if it still holds our PID. Supports `await using`. Creates the
  * lock file's folder with 0o700 when it is missing.
  *
- * @throws `OcneError` `OCNE_LOCK_TIMEOUT` (`Could not get pidfile lock at <path>`) when
- *   the lock stays held; `OCNE_LOCK_FAILED` when the lock file cannot be created; the signal's
- *   reason when aborted.
+ * @throws `OcneError` `OCNE_LOCK_TIMEOUT` when the lock stays held: `Could not get pidfile lock at <path>`,
+ *   then the process that holds it (PID, command line, since when) and what to do;
+ *   `OCNE_LOCK_FAILED` when the lock file cannot be created; the signal's reason when aborted.
  */
 export async function acquirePidLock(path: string, options: AcquirePidLockOptions = {}): Promise<PidLock> {
-  const { timeoutMs = 10_000, pollMs = 10, signal } = options;
+  const { timeoutMs = 10_000, pollMs = 10, signal, onWait } = options;
   signal?.throwIfAborted();
   const deadline = performance.now() + timeoutMs;
+  let told = onWait === undefined;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     for (;;) {
@@ -279,7 +388,12 @@ export async function acquirePidLock(path: string, options: AcquirePidLockOption
       if (ino !== undefined) return new HeldPidLock(path, ino);
       if (await breakStaleLock(path)) continue;
       const left = deadline - performance.now();
-      if (left <= 0) throw new OcneError('OCNE_LOCK_TIMEOUT', `Could not get pidfile lock at ${path}`);
+      if (left <= 0) throw new OcneError('OCNE_LOCK_TIMEOUT', await timeoutMessage(path));
+      if (!told) {
+        told = true;
+        const holder = await pidLockHolder(path);
+        if (holder !== undefined) onWait?.(holder);
+      }
       await sleep(Math.max(1, Math.min(pollMs, left)), undefined, signal ? { signal } : {});
     }
   } catch (error) {

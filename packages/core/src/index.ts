@@ -34,8 +34,8 @@ export type {
   WarningEvent,
 } from './events.js';
 export { runStep } from './events.js';
-export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
-export { acquirePidLock, writeFileAtomic } from './fs.js';
+export type { AcquirePidLockOptions, PidLock, PidLockHolder, WriteFileAtomicOptions } from './fs.js';
+export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } from './fs.js';
 export type {
   ClusterProvider,
   ProviderCapabilities,

@@ -2,6 +2,7 @@
 // child processes holding locks.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -15,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isOcneError } from '@ocne/core';
+import { isOcneError, type PidLockHolder } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquirePidLock, writeFileAtomic } from '../src/fs.js';
 
@@ -200,7 +201,14 @@ describe('acquirePidLock', () => {
       const error = await rejection(acquirePidLock(path, { timeoutMs: 300 }));
       const elapsed = performance.now() - started;
       expect(isOcneError(error) && error.code).toBe('OCNE_LOCK_TIMEOUT');
-      expect((error as Error).message).toBe(`Could not get pidfile lock at ${path}`);
+      // Upstream's words first, then who holds the lock and what to do about it.
+      const message = (error as Error).message;
+      expect(message).toMatch(
+        new RegExp(
+          `^Could not get pidfile lock at ${path}: process ${holder.pid} \\(\\S*node\\S* .*hold-\\d+\\.mjs ${path}\\), holding it since \\d{4}-`,
+        ),
+      );
+      expect(message).toContain(`if it is not, remove ${path}`);
       expect(elapsed).toBeGreaterThanOrEqual(290);
       expect(elapsed).toBeLessThan(2000);
       expect(readFileSync(path, 'utf8')).toBe(String(holder.pid));
@@ -247,6 +255,42 @@ describe('acquirePidLock', () => {
     expect(() => statSync(path)).toThrow();
     expect(() => statSync(`${path}.break`)).toThrow();
   });
+
+  it('tells onWait once who holds the lock it waits for', async () => {
+    const path = join(fresh(), 'ocne.pid');
+    const holder = await holdLock(path);
+    try {
+      const told: PidLockHolder[] = [];
+      await rejection(acquirePidLock(path, { timeoutMs: 200, onWait: (h) => told.push(h) }));
+      expect(told).toHaveLength(1);
+      expect(told[0]?.pid).toBe(holder.pid);
+      expect(told[0]?.command).toContain('hold-');
+      expect(Math.abs(told[0]!.since.getTime() - statSync(path).mtimeMs)).toBeLessThan(1);
+    } finally {
+      await stop(holder);
+    }
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))(
+    'takes over at once a lock whose PID was reused by a process started after the file was written',
+    async () => {
+      const path = join(fresh(), 'ocne.pid');
+      // A killed ocne left its PID; the system gave that PID to an unrelated, still running process.
+      const unrelated = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        writeFileSync(path, String(unrelated.pid));
+        const old = new Date(Date.now() - 60_000);
+        utimesSync(path, old, old);
+        const started = performance.now();
+        const lock = await acquirePidLock(path, { timeoutMs: 5000 });
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(readFileSync(path, 'utf8')).toBe(String(process.pid));
+        await lock.release();
+      } finally {
+        unrelated.kill();
+      }
+    },
+  );
 
   it('takes over a lock with our PID that is older than this process (a restarted container)', async () => {
     const path = join(fresh(), 'ocne.pid');

@@ -5,7 +5,7 @@
  */
 import type { Command, OptionValues } from 'commander';
 import { type CliContext, facade } from '../context.js';
-import { count, flag, number, requiredText, text } from '../option-values.js';
+import { configPath, count, flag, number, requiredText, text } from '../option-values.js';
 import { moveNode } from './join-move.js';
 
 /** The flags of `join`; `undefined` means not given. */
@@ -58,7 +58,7 @@ export async function join(context: CliContext, options: JoinOptions): Promise<v
       ...context.operationOptions,
     }),
   );
-  if (result.ignition !== undefined) context.stdout.write(`${result.ignition}\n`);
+  if (result.ignition !== undefined) await context.out(`${result.ignition}\n`);
 }
 
 /** Adds `join` to the `cluster` command. */
@@ -68,7 +68,7 @@ export function addJoin(cluster: Command, context: CliContext): void {
     .description(
       'Make what new nodes need to join a cluster (byo: their Ignition on stdout, instructions on stderr)',
     )
-    .option('-c, --config <path>', 'cluster configuration file')
+    .option('-c, --config <path>', 'cluster configuration file', configPath)
     .option('-k, --kubeconfig <path>', 'kubeconfig of the cluster')
     .option('-C, --cluster-name <name>', 'name of the cluster')
     .option('-P, --provider <provider>', 'provider', 'libvirt')

@@ -5,13 +5,15 @@ import { type CliContext, facade } from '../context.js';
 /** Runs `list`. */
 export async function list(context: CliContext): Promise<void> {
   const Cluster = await facade();
-  for (const c of await Cluster.list(context.base())) context.stdout.write(`${c.name}\n`);
+  const names = (await Cluster.list(context.base())).map((c) => `${c.name}\n`);
+  await context.out(names.join(''));
 }
 
 /** Adds `list` to the `cluster` command; it has no options. */
 export function addList(cluster: Command, context: CliContext): void {
   cluster
     .command('list')
+    .alias('ls') // upstream's alias
     .description('List the cached clusters')
     .action(() => list(context));
 }

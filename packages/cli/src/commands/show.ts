@@ -1,24 +1,39 @@
-/** `ocne cluster show`: a cached cluster's configuration and kubeconfig path as YAML, or one field of it. */
+/**
+ * `ocne cluster show`: one field of a cached cluster, the kubeconfig path unless `-f` names another
+ * (so that `export KUBECONFIG=$(ocne cluster show -C byocluster)` works, as upstream documents), or
+ * with `-a` the whole entry as YAML.
+ */
 import type { Command, OptionValues } from 'commander';
 import { type CliContext, Exit, facade } from '../context.js';
-import { requiredText, text } from '../option-values.js';
+import { flag, requiredText } from '../option-values.js';
 
 /** The flags of `show`. */
 export interface ShowOptions {
   /** `-C`, `ocne` when not given. */
   readonly clusterName: string;
-  /** A dotted path such as `config.provider`; `undefined` shows everything. */
-  readonly field: string | undefined;
+  /** `-f`: a dotted path such as `config.provider`, `kubeconfig` when not given. */
+  readonly field: string;
+  /** `-a`: the whole entry (wins over `-f`, as upstream). */
+  readonly all: boolean;
 }
 
 const showOptions = (values: OptionValues): ShowOptions => ({
   clusterName: requiredText(values, 'clusterName'),
-  field: text(values, 'field'),
+  field: requiredText(values, 'field'),
+  all: flag(values, 'all'),
 });
 
-/** One step of a dotted path, read as JavaScript's `value?.[key]` reads it (strings have a length). */
-const step = (value: unknown, key: string): unknown =>
-  value === undefined || value === null ? undefined : Reflect.get(Object(value), key);
+/**
+ * One step of a dotted path, as upstream's `show` takes it: a key of a mapping compared without
+ * case, an index of a list. Only the value's own keys: `constructor` is no field.
+ */
+function step(value: unknown, key: string): unknown {
+  if (Array.isArray(value)) return /^\d+$/.test(key) ? value[Number(key)] : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const lower = key.toLowerCase();
+  const own = Object.keys(value).find((k) => k.toLowerCase() === lower);
+  return own === undefined ? undefined : (value as Record<string, unknown>)[own];
+}
 
 /** Runs `show`: exit 1 for an unknown cluster, 2 for a field it does not have. */
 export async function show(context: CliContext, options: ShowOptions): Promise<void> {
@@ -27,23 +42,23 @@ export async function show(context: CliContext, options: ShowOptions): Promise<v
   if (cluster === undefined)
     throw new Exit(context.fail(`Cluster ${options.clusterName} does not exist`, 'OCNE_CLUSTER_UNKNOWN'));
   const shown: Record<string, unknown> = { config: cluster.config, kubeconfig: cluster.kubeconfigPath };
-  if (options.field !== undefined) {
-    const value = options.field.split('.').reduce<unknown>(step, shown);
-    if (value === undefined) throw new Exit(context.fail(`no field ${options.field}`, 'OCNE_USAGE', 2));
-    const { stringify } = await import('yaml');
-    context.stdout.write(typeof value === 'object' ? stringify(value) : `${String(value)}\n`);
-  } else {
-    const { stringify } = await import('yaml');
-    context.stdout.write(stringify(shown));
+  const { stringify } = await import('yaml');
+  if (options.all) {
+    await context.out(stringify(shown));
+    return;
   }
+  const value = options.field.split('.').reduce<unknown>(step, shown);
+  if (value === undefined) throw new Exit(context.fail(`no field ${options.field}`, 'OCNE_USAGE', 2));
+  await context.out(typeof value === 'object' && value !== null ? stringify(value) : `${String(value)}\n`);
 }
 
 /** Adds `show` to the `cluster` command. */
 export function addShow(cluster: Command, context: CliContext): void {
   cluster
     .command('show')
-    .description('Show a cached cluster: its configuration and kubeconfig path, as YAML')
+    .description("Show a cached cluster's kubeconfig path, another field of it, or all of it as YAML")
     .option('-C, --cluster-name <name>', 'name of the cluster', 'ocne')
-    .option('-f, --field <path>', 'print one field, such as kubeconfig or config.provider')
+    .option('-f, --field <path>', 'the field to print, such as config.provider', 'kubeconfig')
+    .option('-a, --all', 'print the whole cluster configuration, as YAML')
     .action((values: OptionValues) => show(context, showOptions(values)));
 }

@@ -1,7 +1,7 @@
 /** `ocne cluster start`: deploys a cluster; for byo, prints the first control-plane node's Ignition. */
 import { type Command, Option, type OptionValues } from 'commander';
 import { type CliContext, facade } from '../context.js';
-import { count, number, text } from '../option-values.js';
+import { configPath, count, number, text } from '../option-values.js';
 
 /** The flags of `start`; `undefined` means not given. */
 export interface StartOptions {
@@ -38,8 +38,10 @@ const startOptions = (values: OptionValues): StartOptions => ({
 export async function start(context: CliContext, options: StartOptions): Promise<void> {
   const Cluster = await facade();
   const cluster = await Cluster.open(context.openOptions(options, 'libvirt'));
-  const result = await context.follow(cluster.start(context.operationOptions));
-  if (result.ignition !== undefined) context.stdout.write(`${result.ignition}\n`);
+  // The Ignition holds the cluster's CA key: it is written before the cluster is recorded, and a
+  // failed write (a full disk, a closed pipe) leaves no cluster behind.
+  const deliver = (ignition: string) => context.out(`${ignition}\n`);
+  const result = await context.follow(cluster.start({ ...context.operationOptions, deliver }));
   if (!result.alreadyRunning)
     context.log('info', `Kubeconfig of cluster ${cluster.name}: ${result.kubeconfigPath}`);
 }
@@ -49,7 +51,7 @@ export function addStart(cluster: Command, context: CliContext): void {
   cluster
     .command('start')
     .description('Deploy a cluster (byo: prints the Ignition of the first control-plane node on stdout)')
-    .option('-c, --config <path>', 'cluster configuration file')
+    .option('-c, --config <path>', 'cluster configuration file', configPath)
     // Accepted as upstream's flag is; the facade does not take a management cluster yet.
     .option('-k, --kubeconfig <path>', 'kubeconfig of an existing cluster')
     .option('-C, --cluster-name <name>', 'name of the cluster')

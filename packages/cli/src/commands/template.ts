@@ -1,7 +1,7 @@
 /** `ocne cluster template`: prints the Cluster API resources of a cluster, offline. */
 import type { Command, OptionValues } from 'commander';
 import { type CliContext, facade } from '../context.js';
-import { text } from '../option-values.js';
+import { configPath, text } from '../option-values.js';
 
 /** The flags of `template`; `undefined` means not given. */
 export interface TemplateOptions {
@@ -20,7 +20,7 @@ export async function template(context: CliContext, options: TemplateOptions): P
   // -P wins over the file's provider; without either, oci. (Upstream's -P defaults to oci and so
   // always overrides the file; here a file's own provider counts when -P is not given.)
   const cluster = await Cluster.open(context.openOptions(options, 'oci'));
-  context.stdout.write(await context.follow(cluster.template(context.operationOptions)));
+  await context.out(await context.follow(cluster.template(context.operationOptions)));
 }
 
 /** Adds `template` to the `cluster` command. */
@@ -28,7 +28,7 @@ export function addTemplate(cluster: Command, context: CliContext): void {
   cluster
     .command('template')
     .description('Print the Cluster API resources of a cluster')
-    .option('-c, --config <path>', 'cluster configuration file')
+    .option('-c, --config <path>', 'cluster configuration file', configPath)
     .option('-P, --provider <provider>', 'provider (overrides the configuration file)')
     .option('-k, --kubeconfig <path>', 'kubeconfig of the management cluster (unused, as upstream)')
     .action((values: OptionValues) => template(context, templateOptions(values)));
