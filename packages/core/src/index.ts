@@ -36,6 +36,7 @@ export type {
 export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, writeFileAtomic } from './fs.js';
+export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
 export type {
   ClusterProvider,
   ProviderCapabilities,
