@@ -20,6 +20,13 @@ const showOptions = (values: OptionValues): ShowOptions => ({
 const step = (value: unknown, key: string): unknown =>
   value === undefined || value === null ? undefined : Reflect.get(Object(value), key);
 
+/**
+ * `yaml` on first use. It is CommonJS: a bundler's chunk of it has its exports as `default`.
+ * `@ocne/core` is loaded here too, not at the top, so `--help` loads no package but commander.
+ */
+const loadYaml = async (): Promise<typeof import('yaml')> =>
+  (await import('@ocne/core')).commonJsExports(await import('yaml'), 'stringify');
+
 /** Runs `show`: exit 1 for an unknown cluster, 2 for a field it does not have. */
 export async function show(context: CliContext, options: ShowOptions): Promise<void> {
   const Cluster = await facade();
@@ -30,10 +37,10 @@ export async function show(context: CliContext, options: ShowOptions): Promise<v
   if (options.field !== undefined) {
     const value = options.field.split('.').reduce<unknown>(step, shown);
     if (value === undefined) throw new Exit(context.fail(`no field ${options.field}`, 'OCNE_USAGE', 2));
-    const { stringify } = await import('yaml');
+    const { stringify } = await loadYaml();
     context.stdout.write(typeof value === 'object' ? stringify(value) : `${String(value)}\n`);
   } else {
-    const { stringify } = await import('yaml');
+    const { stringify } = await loadYaml();
     context.stdout.write(stringify(shown));
   }
 }
