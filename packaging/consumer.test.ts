@@ -71,24 +71,26 @@ function diskUsage(path: string): number {
   return total;
 }
 
+/** Every published package. */
+const ALL = [
+  '@ocne/core',
+  '@ocne/config',
+  '@ocne/ignition',
+  '@ocne/kubernetes',
+  '@ocne/capi',
+  '@ocne/image',
+  '@ocne/provider-byo',
+  '@ocne/provider-oci',
+  '@ocne/provider-libvirt',
+  '@ocne/cluster',
+  '@ocne/cli',
+];
+
 const work = mkdtempSync(join(tmpdir(), 'ocne-consumer-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('a project with every package', () => {
   const dir = join(work, 'all');
-  const names = [
-    '@ocne/core',
-    '@ocne/config',
-    '@ocne/ignition',
-    '@ocne/kubernetes',
-    '@ocne/capi',
-    '@ocne/image',
-    '@ocne/provider-byo',
-    '@ocne/provider-oci',
-    '@ocne/provider-libvirt',
-    '@ocne/cluster',
-    '@ocne/cli',
-  ];
 
   beforeAll(async () => {
     cpSync(join(FIXTURES, 'consumer'), dir, { recursive: true });
@@ -96,7 +98,7 @@ describe('a project with every package', () => {
       name: 'ocne-consumer',
       private: true,
       type: 'module',
-      dependencies: Object.fromEntries(names.map((name) => [name, fileSpec(name)])),
+      dependencies: Object.fromEntries(ALL.map((name) => [name, fileSpec(name)])),
       devDependencies: {
         '@types/node': '^24',
         esbuild: '^0.28.0',
@@ -108,7 +110,7 @@ describe('a project with every package', () => {
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await npmInstall(dir);
     // The README examples, as a reader would paste them: type-checked with the program.
-    for (const name of names) {
+    for (const name of ALL) {
       const readme = readFileSync(join(dir, 'node_modules', name, 'README.md'), 'utf8');
       const example = /```ts\n([\s\S]+?)\n```/.exec(readme)?.[1];
       if (example === undefined) throw new Error(`${name}: the README has no TypeScript example`);
@@ -196,17 +198,17 @@ describe('a project with only @ocne/cluster and @ocne/provider-byo', () => {
 
   beforeAll(async () => {
     cpSync(join(FIXTURES, 'byo-only'), dir, { recursive: true });
-    // What `npm install @ocne/cluster @ocne/provider-byo` gets once they are on the registry: the
-    // two, and the @ocne packages they depend on (tarballs here, since they are not published yet).
+    // `npm install @ocne/cluster @ocne/provider-byo` as it will be once they are on the registry:
+    // the overrides stand in for the registry's @ocne packages, and npm takes those it needs.
     const manifest = {
       name: 'ocne-byo-only',
       private: true,
       type: 'module',
-      dependencies: Object.fromEntries(
-        ['@ocne/cluster', '@ocne/provider-byo', '@ocne/core', '@ocne/config', '@ocne/ignition'].map(
-          (name) => [name, fileSpec(name)],
-        ),
-      ),
+      dependencies: {
+        '@ocne/cluster': fileSpec('@ocne/cluster'),
+        '@ocne/provider-byo': fileSpec('@ocne/provider-byo'),
+      },
+      overrides: Object.fromEntries(ALL.map((name) => [name, fileSpec(name)])),
     };
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await npmInstall(dir, '--omit=dev');

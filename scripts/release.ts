@@ -133,6 +133,19 @@ if (!dryRun) {
   run('commit the versions', 'git', ['commit', '-m', 'release: version packages'], root);
 }
 
+// The same checks the packing runs (each package's prepack), first: changesets does not show why a
+// prepack refused, these say it.
+for (const folder of workspaceFolders()) {
+  const manifest = JSON.parse(readFileSync(join(where, folder, 'package.json'), 'utf8')) as Manifest;
+  if (manifest.private !== true)
+    run(
+      `${manifest.name} is ready to pack`,
+      process.execPath,
+      [join(root, 'scripts/prepack.ts')],
+      join(where, folder),
+    );
+}
+
 const out = values.out !== undefined ? resolve(values.out) : mkdtempSync(join(tmpdir(), 'ocne-packed-'));
 mkdirSync(out, { recursive: true });
 run('changeset pack', process.execPath, [changeset, 'pack', '--out-dir', out], where);
