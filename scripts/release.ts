@@ -16,7 +16,16 @@
 // install its tarballs. Which versions npm already has comes from the registry npm is configured
 // with (`npm_config_registry`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -151,6 +160,7 @@ mkdirSync(out, { recursive: true });
 run('changeset pack', process.execPath, [changeset, 'pack', '--out-dir', out], where);
 
 if (dryRun) {
+  rmSync(where, { recursive: true, force: true }); // the copy; kept when a step failed, for a look
   process.stderr.write(
     `\n== release (dry run): not published; the tarballs and publish-plan.json are in ${out}\n`,
   );
