@@ -39,6 +39,21 @@ const config: ViteUserConfig = defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // What a consumer gets from npm: the global setup packs every package through a dry run of
+        // the release (so the build must be current: `pnpm build`); the tests check the tarballs and
+        // install them into temporary projects outside the workspace (npm, from the registry).
+        extends: true,
+        test: {
+          name: 'packaging',
+          include: ['packaging/**/*.test.ts'],
+          globalSetup: ['packaging/release-setup.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,4 +1,4 @@
-import { type EventSink, isOcneError, OcneError } from '@ocne/core';
+import { type EventSink, importOptional, isOcneError, OcneError } from '@ocne/core';
 import type { ChartCatalog } from '@ocne/kubernetes';
 
 /**
@@ -155,7 +155,11 @@ export interface InstallCapiProvidersOptions {
  */
 export async function installCapiProviders(options: InstallCapiProvidersOptions): Promise<void> {
   const { emit, signal } = options;
-  const { connect, installFromCatalog, waitForDeployments } = await import('@ocne/kubernetes');
+  const { connect, installFromCatalog, waitForDeployments } = await importOptional(
+    '@ocne/kubernetes',
+    () => import('@ocne/kubernetes'),
+    'Installing the Cluster API providers',
+  );
   const plans = capiProviderCharts({
     credentials: options.credentials,
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),

@@ -2,8 +2,8 @@
  * The `ocne` command: builds the program from the command modules (`commands/*.ts`) and maps what
  * they throw to exit codes: 0 ok, 1 the operation failed, 2 usage error.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import pkg from '../package.json' with { type: 'json' };
 import { addDelete } from './commands/delete.js';
 import { addJoin } from './commands/join.js';
 import { addList } from './commands/list.js';
@@ -102,10 +102,27 @@ function logLevelOf(command: Command): (typeof LOG_LEVELS)[number] {
   return 'info';
 }
 
+/**
+ * The version in the package's own `package.json` (`../package.json` from `src/` and `dist/` alike),
+ * read when the CLI runs: a build is not tied to a version (`pnpm release` versions after the
+ * checks built it), and the bundle does not carry the whole manifest. `unknown` where there is no
+ * manifest beside it (a bundle of the CLI).
+ */
+function cliVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function program(context: CliContext): Command {
   const ocne = new PrefixCommand('ocne')
     .description('Oracle Cloud Native Environment cluster lifecycle, from the TypeScript SDK')
-    .version(pkg.version, '--version', 'print the version')
+    .version(cliVersion(), '--version', 'print the version')
     .addOption(
       new Option('--log-format <format>', 'text log lines, or the event stream as JSON lines')
         .choices(LOG_FORMATS)

@@ -10,7 +10,7 @@
  * (and its dependencies: OCI SDK, libvirt bindings, Kubernetes client) loads only when used.
  */
 import type { ResolvedConfig } from '@ocne/config';
-import { assertClusterProvider, type ClusterProvider, OcneError } from '@ocne/core';
+import { assertClusterProvider, type ClusterProvider, isModuleMissing, OcneError } from '@ocne/core';
 
 /** Loads a provider's code on first use. */
 export type ProviderLoader = () => Promise<ClusterProvider<ResolvedConfig>>;
@@ -37,18 +37,6 @@ function providerPackage(name: string): string {
   return `@ocne/provider-${name}`;
 }
 
-/** True when `error` says that `specifier` itself (not something it imports) cannot be found. */
-function isMissing(error: unknown, specifier: string): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof message !== 'string') return false;
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_LOAD_URL' || code === undefined) &&
-    (message.includes(`'${specifier}'`) ||
-      message.includes(`url ${specifier} `) ||
-      message.includes(`"${specifier}"`))
-  );
-}
-
 async function importProvider(name: string): Promise<ClusterProvider<ResolvedConfig>> {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) {
     throw new OcneError('OCNE_PROVIDER_UNKNOWN', `No implementation exists for the ${name} driver`);
@@ -60,7 +48,7 @@ async function importProvider(name: string): Promise<ClusterProvider<ResolvedCon
     // installed is an error here, not at bundle time.
     module = (await import(/* @vite-ignore */ specifier)) as { provider?: unknown };
   } catch (error) {
-    if (isMissing(error, specifier)) {
+    if (isModuleMissing(error, specifier)) {
       throw new OcneError(
         'OCNE_DEPENDENCY_MISSING',
         `the ${name} provider comes from the package ${specifier}, which is not installed: add it to your dependencies (npm install ${specifier})`,

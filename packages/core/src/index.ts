@@ -36,6 +36,7 @@ export type {
 export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, PidLockHolder, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } from './fs.js';
+export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
 export type {
   ClusterProvider,
   ProviderCapabilities,

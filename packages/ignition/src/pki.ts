@@ -19,7 +19,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { OcneError } from '@ocne/core';
+import { commonJsExports, OcneError } from '@ocne/core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 type X509Module = typeof import('@peculiar/x509');
@@ -348,7 +348,10 @@ let x509Loading: Promise<X509Module> | undefined;
  * which patches the global `Reflect`; loading both lazily keeps that out of `import '@ocne/ignition'`.
  */
 function loadX509(): Promise<X509Module> {
-  x509Loading ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
+  // Both are CommonJS: a bundler that splits them into chunks hands their exports over as `default`.
+  x509Loading ??= import('reflect-metadata')
+    .then(() => import('@peculiar/x509'))
+    .then((loaded) => commonJsExports(loaded, 'X509CertificateGenerator'));
   return x509Loading;
 }
 

@@ -14,6 +14,7 @@ import {
 import { type EventSink, runStep } from '@ocne/core';
 import type { KubeClient } from './client.js';
 import { hasReason, KubeError, wrapKubeError } from './errors.js';
+import type { KubeObjectMeta, KubernetesObject } from './objects.js';
 
 /** The image of admin pods (upstream's `DefaultPodImage`). */
 export const ADMIN_POD_IMAGE = 'container-registry.oracle.com/os/oraclelinux:8';
@@ -106,6 +107,17 @@ function podNameFor(node: string, prefix: string | undefined): string {
   return `${base === '' ? 'ocne-admin' : base}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * An admin pod as {@link adminPodManifest} makes it: a `v1` Pod (client-node's `V1Pod`, typed
+ * loosely here so that the published types do not load client-node's).
+ */
+export interface AdminPodManifest extends KubernetesObject {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: KubeObjectMeta;
+  spec: Record<string, unknown>;
+}
+
 /** The admin pod manifest (exported for tests and for callers that want to inspect it). */
 export function adminPodManifest(options: {
   name: string;
@@ -113,10 +125,10 @@ export function adminPodManifest(options: {
   node: string;
   command: readonly string[];
   image?: string;
-}): V1Pod {
+}): AdminPodManifest {
   return {
-    apiVersion: 'v1',
-    kind: 'Pod',
+    apiVersion: 'v1' as const,
+    kind: 'Pod' as const,
     metadata: {
       name: options.name,
       namespace: options.namespace,
@@ -142,7 +154,7 @@ export function adminPodManifest(options: {
       ],
       volumes: [{ name: 'hostroot', hostPath: { path: '/' } }],
     },
-  };
+  } satisfies V1Pod;
 }
 
 /** Where a pod is, for a timeout message: `phase Pending, container waiting: ImagePullBackOff`. */

@@ -8,19 +8,17 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import {
   KubeConfig,
-  type KubernetesObject,
   KubernetesObjectApi,
+  loadYaml,
   Observable,
   PatchStrategy,
   type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
-// Deep imports: the package has no exports map and does not re-export these two.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { type EventSink, runStep } from '@ocne/core';
 import { parseAllDocuments } from 'yaml';
 import { hasReason, KubeError, wrapKubeError } from './errors.js';
+import type { KubernetesObject } from './objects.js';
 import { KubeRestClient, type KubeRestOptions } from './rest.js';
 import { withRetries } from './retry.js';
 
@@ -99,10 +97,9 @@ export interface AppliedObject {
  * a word. Reading the raw object into its model first keeps them. Custom kinds pass as they are.
  */
 function forSerializer(object: KubernetesObject): KubernetesObject {
-  const type = getSerializationType(object.apiVersion, object.kind);
-  return type === 'KubernetesObject'
-    ? object
-    : (ObjectSerializer.deserialize(object, type, '') as KubernetesObject);
+  // client-node's public way into its models is `loadYaml`, which reads YAML and deserializes by
+  // apiVersion and kind as the writes serialize (custom kinds keep every key); JSON is YAML.
+  return loadYaml<KubernetesObject>(JSON.stringify(object));
 }
 
 /** Options of {@link KubeClient.delete}. */
@@ -181,11 +178,22 @@ interface CallOptions {
 
 /** A connection to one cluster. */
 export class KubeClient {
+  /**
+   * client-node's configuration, for the SDK's own modules and tests. Internal: the published
+   * types leave it out, so that they do not load client-node's (see `objects.ts`).
+   *
+   * @internal
+   */
   readonly config: KubeConfig;
   readonly #api: ObjectApi;
   /** The signal of the attempt running in this async context (for the requests it makes). */
   readonly #attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
+  /**
+   * Use {@link connect}. Internal: the published types leave it out (see {@link KubeClient.config}).
+   *
+   * @internal
+   */
   constructor(config: KubeConfig) {
     this.config = config;
     // makeApiClient builds a plain KubernetesObjectApi (it also sets the default namespace from the

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export type { AdminPodOptions, AdminPodResult } from './admin-pod.js';
+export type { AdminPodManifest, AdminPodOptions, AdminPodResult } from './admin-pod.js';
 export {
   ADMIN_POD_IMAGE,
   ADMIN_POD_NAMESPACE,
@@ -60,5 +60,6 @@ export {
   readKubeadmConfig,
   splitHostPort,
 } from './kubeadm.js';
+export type { KubeObjectMeta, KubeOwnerReference, KubernetesObject } from './objects.js';
 export type { KubeRestCallOptions, KubeRestOptions } from './rest.js';
 export { KubeRestClient } from './rest.js';

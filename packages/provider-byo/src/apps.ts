@@ -1,8 +1,7 @@
 import { parseCidr, type ResolvedClusterConfig } from '@ocne/config';
 import { type EventSink, OcneError } from '@ocne/core';
-// Types only: the Kubernetes client is loaded when the applications are installed, not on import.
-import type { ChartCatalog, InstallResult } from '@ocne/kubernetes';
 import { parse } from 'yaml';
+import { loadKubernetes } from './kube.js';
 
 /** One core application: which chart, as which release, where, with which values. */
 export interface CoreAppPlan {
@@ -18,7 +17,24 @@ export interface CoreAppPlan {
  * `index.yaml`, or a local folder (with an `index.yaml`, or holding one chart folder per chart name).
  * The newest version of each chart in it is installed.
  */
-export type CoreAppCatalog = ChartCatalog;
+export interface CoreAppCatalog {
+  /** The Helm repository URL, `file://` URL or folder. */
+  repoUrl: string;
+}
+
+/**
+ * What installing one core application did (`InstallResult` of `@ocne/kubernetes`, repeated here so
+ * that these types do not need that optional package).
+ */
+export interface CoreAppInstallResult {
+  release: string;
+  namespace: string;
+  /** `skipped`: a release of that name already existed in the namespace and was left as it was. */
+  action: 'installed' | 'skipped' | 'upgraded';
+  /** The release's revision now (for `skipped`, the existing one). */
+  revision?: number;
+  chartVersion?: string;
+}
 
 /** What the cluster says that the plan needs. */
 export interface CoreAppFacts {
@@ -138,10 +154,12 @@ export function kubeletClusterDns(kubeletYaml: string): string | undefined {
  */
 export async function installCoreApplications(
   options: InstallCoreApplicationsOptions,
-): Promise<InstallResult[]> {
+): Promise<CoreAppInstallResult[]> {
   const { config, emit, signal } = options;
   const timeoutMs = options.waitTimeoutMs ?? 600_000;
-  const { connect, installFromCatalog } = await import('@ocne/kubernetes');
+  const { connect, installFromCatalog } = (
+    await loadKubernetes('Installing the core applications (the second start)')
+  ).kubernetes;
   const waitOptions = { timeoutMs, ...(emit ? { emit } : {}), ...(signal ? { signal } : {}) };
   const kube = await connect({ kubeconfigPath: options.kubeconfigPath, ...(signal ? { signal } : {}) });
   await kube.waitFor(

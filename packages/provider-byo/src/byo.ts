@@ -23,6 +23,7 @@ import {
   type NodeRole,
   type RandomSource,
 } from '@ocne/ignition';
+import { loadKubernetes } from './kube.js';
 
 /** What every BYO call takes. */
 export interface ByoOptions {
@@ -185,8 +186,10 @@ export async function byoJoin(options: ByoJoinOptions): Promise<ByoJoinResult> {
   });
   if (automatic) {
     // Kubernetes access is loaded only here: a BYO start or a manual join never needs it.
-    const { connect, createBootstrapToken } = await import('@ocne/kubernetes');
-    const inCluster = await import('./in-cluster.js');
+    const { kubernetes, inCluster } = await loadKubernetes(
+      'Automatic token creation (providers.byo.automaticTokenCreation)',
+    );
+    const { connect, createBootstrapToken } = kubernetes;
     const signalOption = options.signal ? { signal: options.signal } : {};
     const kube = await connect({ kubeconfig: options.kubeconfig, ...signalOption });
     if (certificateKey !== undefined) {

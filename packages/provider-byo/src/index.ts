@@ -11,6 +11,7 @@
 export type {
   CoreAppCatalog,
   CoreAppFacts,
+  CoreAppInstallResult,
   CoreAppPlan,
   InstallCoreApplicationsOptions,
 } from './apps.js';

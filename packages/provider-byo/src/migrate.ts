@@ -18,6 +18,7 @@ import {
   type RandomSource,
   virtualIpIgnition,
 } from '@ocne/ignition';
+import { loadKubernetes } from './kube.js';
 
 /** Options of {@link migrateNode}. */
 export interface MigrateNodeOptions {
@@ -60,7 +61,6 @@ export interface MigrateNodeResult {
   certificateKey?: string;
 }
 
-type KubeModule = typeof import('@ocne/kubernetes');
 type KubeClient = import('@ocne/kubernetes').KubeClient;
 
 interface PodLike {
@@ -212,8 +212,7 @@ export async function migrateNode(options: MigrateNodeOptions): Promise<MigrateN
   const random = options.random ?? cryptoRandom;
   // Pins first: a bad destination kubeconfig fails before any connection.
   const caCertHashes = caCertHashesFromKubeconfig(options.destinationKubeconfig);
-  const kubernetes: KubeModule = await import('@ocne/kubernetes');
-  const inCluster = await import('./in-cluster.js');
+  const { kubernetes, inCluster } = await loadKubernetes('Moving a node between clusters');
   const signalOption = signal ? { signal } : {};
   const [source, destination] = await Promise.all([
     kubernetes.connect({ kubeconfig: options.sourceKubeconfig, ...signalOption }),

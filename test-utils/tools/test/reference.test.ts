@@ -37,8 +37,9 @@ describe('reference pins', () => {
         // No `description: <text>` anywhere (a property named description is a field, and stays).
         const prose: string[] = [];
         const walk = (value: unknown, at: string): void => {
-          if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
-          else if (value !== null && typeof value === 'object')
+          if (Array.isArray(value)) {
+            for (const [i, v] of value.entries()) walk(v, `${at}[${i}]`);
+          } else if (value !== null && typeof value === 'object')
             for (const [k, v] of Object.entries(value)) {
               if (k === 'description' && typeof v === 'string') prose.push(at);
               else walk(v, `${at}.${k}`);

@@ -9,7 +9,7 @@
  * subresource, delete preconditions and many calls in parallel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EventSink, isOcneError, runStep } from '@ocne/core';
+import { type EventSink, importOptional, isOcneError, runStep } from '@ocne/core';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
 import { CapiMoveError } from './errors.js';
 import {
@@ -237,7 +237,7 @@ export async function moveCluster(options: MoveClusterOptions): Promise<MoveResu
     }
   };
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
-  const k = await import('@ocne/kubernetes');
+  const k = await importOptional('@ocne/kubernetes', () => import('@ocne/kubernetes'), 'Moving a cluster');
   const open = async (kube: KubeClient | string) =>
     typeof kube === 'string' ? k.connect({ kubeconfigPath: kube, ...(signal ? { signal } : {}) }) : kube;
   const rest = { maxSockets: concurrency + 4, fieldManager: FIELD_MANAGER };

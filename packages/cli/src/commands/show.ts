@@ -35,6 +35,13 @@ function step(value: unknown, key: string): unknown {
   return own === undefined ? undefined : (value as Record<string, unknown>)[own];
 }
 
+/**
+ * `yaml` on first use. It is CommonJS: a bundler's chunk of it has its exports as `default`.
+ * `@ocne/core` is loaded here too, not at the top, so `--help` loads no package but commander.
+ */
+const loadYaml = async (): Promise<typeof import('yaml')> =>
+  (await import('@ocne/core')).commonJsExports(await import('yaml'), 'stringify');
+
 /** Runs `show`: exit 1 for an unknown cluster, 2 for a field it does not have. */
 export async function show(context: CliContext, options: ShowOptions): Promise<void> {
   const Cluster = await facade();
@@ -42,7 +49,7 @@ export async function show(context: CliContext, options: ShowOptions): Promise<v
   if (cluster === undefined)
     throw new Exit(context.fail(`Cluster ${options.clusterName} does not exist`, 'OCNE_CLUSTER_UNKNOWN'));
   const shown: Record<string, unknown> = { config: cluster.config, kubeconfig: cluster.kubeconfigPath };
-  const { stringify } = await import('yaml');
+  const { stringify } = await loadYaml();
   if (options.all) {
     await context.out(stringify(shown));
     return;
