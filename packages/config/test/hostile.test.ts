@@ -5,7 +5,8 @@
  * 2^53, negative CPU counts, bytes that are not UTF-8 and CR-only line ends. Each one failed before
  * its fix: with a raw exception, a hang, a wrong value or output without bound.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -244,6 +245,52 @@ describe('many and huge keys and values (bug 7)', () => {
     expect(w?.message).toContain('(400010 characters)');
     expect(w?.path?.length).toBeLessThan(250);
   });
+
+  it('a file over the size limit is refused, one at the limit is read', async () => {
+    const max = CONFIG_LIMITS.maxConfigBytes;
+    const head = 'name: big\n# ';
+    const atLimit = `${head}${'z'.repeat(max - head.length - 1)}\n`;
+    expect(Buffer.byteLength(atLimit)).toBe(max);
+    expect((await load(atLimit)).cluster.name).toBe('big');
+    const e = await failure(load(`${atLimit}x`));
+    expect(e.code).toBe('OCNE_CONFIG_LIMIT');
+    expect(e.message).toContain('is larger than 1 MiB');
+    const text = await failure(loadConfig({ config: `${atLimit}x`, defaults: false, home, env: {} }));
+    expect(text.code).toBe('OCNE_CONFIG_LIMIT');
+  });
+
+  it('a sparse file of 64 GiB is refused without being read', async () => {
+    const path = join(home, 'sparse.yaml');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 64 * 1024 ** 3);
+    closeSync(fd);
+    const started = performance.now();
+    const e = await failure(loadConfig({ configPath: path, defaults: false, home, env: {} }));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(e.code).toBe('OCNE_CONFIG_LIMIT');
+    rmSync(path);
+  });
+
+  it.skipIf(process.platform === 'win32')('a named pipe nobody writes to is refused at once', async () => {
+    const fifo = join(home, 'config.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const e = await failure(loadConfig({ configPath: fifo, defaults: false, home, env: {} }));
+    expect(e.code).toBe('OCNE_CONFIG_READ_FAILED');
+    expect(e.message).toContain('it is a named pipe, not a regular file');
+    const d = await failure(loadConfig({ defaults: fifo, config: { provider: 'libvirt' }, home, env: {} }));
+    expect(d.code).toBe('OCNE_CONFIG_READ_FAILED');
+  });
+
+  it.skipIf(process.platform === 'win32')('/dev/urandom is refused without reading it', async () => {
+    const e = await failure(loadConfig({ configPath: '/dev/urandom', defaults: false, home, env: {} }));
+    expect(e.code).toBe('OCNE_CONFIG_READ_FAILED');
+    expect(e.message).toContain('it is a character device, not a regular file');
+  });
+
+  it('a folder is still "a folder, not a file"', async () => {
+    const e = await failure(loadConfig({ configPath: home, defaults: false, home, env: {} }));
+    expect(e.message).toContain('it is a folder, not a file');
+  });
 });
 
 describe('aliases in Helm values (bug 8)', () => {
@@ -277,6 +324,31 @@ describe('smaller things (bug 10)', () => {
     });
     expect(e.message).toContain('found 99999999999999999999999, which is too large');
     expect((await failure(load('workerNodes: 9007199254740993\n'))).code).toBe('OCNE_CONFIG_TYPE');
+  });
+
+  it('bytes that are not UTF-8 are an error at their place, not U+FFFD', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('name: demo\nprovider: by'),
+      Buffer.from([0xff]),
+      Buffer.from('o\n'),
+    ]);
+    const e = await failure(loadConfig({ configPath: file(bytes), defaults: false, home, env: {} }));
+    expect(where(e)).toEqual({ code: 'OCNE_CONFIG_SYNTAX', line: 2, column: 13, path: undefined });
+    expect(e.message).toContain('not valid UTF-8: byte 0xFF');
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const b = Buffer.concat([Buffer.from('name: x\n# '), Buffer.from(bad), Buffer.from('\n')]);
+      const f = await failure(loadConfig({ configPath: file(b), defaults: false, home, env: {} }));
+      expect(where(f), String(bad)).toEqual({
+        code: 'OCNE_CONFIG_SYNTAX',
+        line: 2,
+        column: 3,
+        path: undefined,
+      });
+    }
   });
 
   it('text with a lone surrogate (given as a string) is an error too', async () => {
