@@ -246,6 +246,13 @@ describe('many and huge keys and values (bug 7)', () => {
     expect(w?.path?.length).toBeLessThan(250);
   });
 
+  it('a 1 MB name is not echoed into the message', async () => {
+    const e = await failure(load(`name: ${'A'.repeat(1_000_000)}\n`));
+    expect(e.code).toBe('OCNE_CONFIG_INVALID_VALUE');
+    expect(e.message.length).toBeLessThan(500);
+    expect(e.message).toContain('(1000000 characters)');
+  });
+
   it('a file over the size limit is refused, one at the limit is read', async () => {
     const max = CONFIG_LIMITS.maxConfigBytes;
     const head = 'name: big\n# ';
@@ -324,6 +331,17 @@ describe('smaller things (bug 10)', () => {
     });
     expect(e.message).toContain('found 99999999999999999999999, which is too large');
     expect((await failure(load('workerNodes: 9007199254740993\n'))).code).toBe('OCNE_CONFIG_TYPE');
+  });
+
+  it('libvirt cpu: -5 is refused', async () => {
+    const e = await failure(load('providers:\n  libvirt:\n    workerNode:\n      cpu: -5\n'));
+    expect(where(e)).toEqual({
+      code: 'OCNE_CONFIG_INVALID_VALUE',
+      line: 4,
+      column: 12,
+      path: 'providers.libvirt.workerNode.cpu',
+    });
+    expect(e.message).toContain('expected a positive number of CPUs, found -5');
   });
 
   it('bytes that are not UTF-8 are an error at their place, not U+FFFD', async () => {
