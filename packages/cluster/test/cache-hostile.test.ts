@@ -2,7 +2,7 @@
  * The cluster cache reader against hostile files (issue 12): it reads `~/.ocne/clusters.yaml` with
  * the configuration reader's parser and codec, so merge-key cycles, alias bombs, prototype keys,
  * pipes, oversized files and CR line ends end in `OCNE_CACHE_INVALID` (or are read right), never in
- * a raw exception or a hang.
+ * a raw exception or a hang; and a property over the generator of `@ocne/config`'s tests.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_LIMITS, ConfigError } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
+import { hostileInput } from '@ocne/test-hostile';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClusterCache } from '../src/cache.js';
 
@@ -148,4 +150,25 @@ describe('a hostile cluster cache', () => {
     expect(error.message).toContain(`${cache.path}:3:24: not valid UTF-8`);
     expect(readFileSync(cache.path).equals(bytes)).toBe(true);
   });
+
+  it('any hostile file, as the cache or as an entry, is read or refused with an OcneError within a second', async () => {
+    const decoder = new TextDecoder();
+    await fc.assert(
+      fc.asyncProperty(hostileInput, fc.boolean(), async ({ bytes }, asEntry) => {
+        const content = asEntry ? `clusters:\n${entry('x', decoder.decode(bytes))}` : bytes;
+        const cache = cacheWith(content);
+        const started = performance.now();
+        const outcome = await cache.list().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(performance.now() - started).toBeLessThan(1_000);
+        if (outcome !== undefined) {
+          expect(isOcneError(outcome), String((outcome as Error)?.stack ?? outcome)).toBe(true);
+          expect((outcome as Error).message.length).toBeLessThan(1_500);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  }, 120_000);
 });
