@@ -83,7 +83,7 @@ export interface JoinResult {
   instructions?: string;
 }
 
-/** Options of {@link Cluster.moveNode}. */
+/** Options of `Cluster#moveNode`. */
 export interface MoveNodeOptions extends OperationOptions {
   /** Kubeconfig of the cluster the node is in now. */
   sourceKubeconfigPath: string;
@@ -95,7 +95,7 @@ export interface MoveNodeOptions extends OperationOptions {
   role?: 'worker' | 'control-plane';
 }
 
-/** Options of the static {@link Cluster.moveNode}, for a move without a cluster configuration. */
+/** Options of the static `Cluster.moveNode`, for a move without a cluster configuration. */
 export interface ConfiglessMoveNodeOptions extends MoveNodeOptions {
   /** The provider that moves the node: a name (loaded as for a cluster) or an instance. */
   provider: string | ClusterProvider<ResolvedConfig>;
@@ -105,7 +105,7 @@ export interface ConfiglessMoveNodeOptions extends MoveNodeOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** What {@link Cluster.moveNode} returns. */
+/** What `Cluster.moveNode` (static or on a cluster) returns. */
 export type MoveNodeResult = ProviderMoveNodeResult;
 
 /** A cluster in the cache, as {@link Cluster.list} and {@link Cluster.show} report it. */
