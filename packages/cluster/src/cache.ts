@@ -9,14 +9,18 @@
  * read-modify-write (upstream locks the read and the write separately, so two CLIs can lose an
  * update).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  CONFIG_LIMITS,
   ConfigError,
   type ConfigIssue,
+  decodeConfigBytes,
   decodeUpstreamClusterConfig,
   encodeUpstreamClusterConfig,
   formatIssue,
+  type ParsedYamlDocument,
+  parseYamlDocument,
   type ResolvedClusterConfig,
 } from '@ocne/config';
 import {
@@ -27,6 +31,8 @@ import {
   type PidLock,
   type PidLockHolder,
   pidLockHolder,
+  type ReadRegularFileResult,
+  readRegularFile,
   writeFileAtomic,
 } from '@ocne/core';
 import {
@@ -34,8 +40,6 @@ import {
   isAlias,
   isMap,
   isScalar,
-  LineCounter,
-  parseDocument,
   parse as parseYaml,
   Scalar,
   visit,
@@ -171,17 +175,24 @@ function scalarText(text: string, node: Scalar): string {
   return String(node.value);
 }
 
+/**
+ * Each entry's configuration is read again from its own text; an alias makes an entry read the
+ * text of another. This is how much text all of them may read together: twice the file (so an
+ * alias or two is fine), never the file times the number of aliases.
+ */
+const snippetBudget = (text: string): number => 2 * text.length + 4096;
+
 function readEntryConfig(
-  text: string,
+  parsed: ParsedYamlDocument,
   file: string,
-  lines: LineCounter,
-  doc: Document,
   name: string,
   entry: YAMLMap,
+  budget: { left: number },
 ): ResolvedClusterConfig {
+  const { text, lines } = parsed;
   const configIn = entry.get('config', true);
   const yamlPath = `clusters.${name}.config`;
-  const node = isAlias(configIn) ? configIn.resolve(doc) : configIn;
+  const node = isAlias(configIn) ? parsed.resolveAlias(configIn) : configIn;
   const range = (node as YamlNode | undefined)?.range;
   if (!isMap(node) || !range) {
     const at = ((configIn ?? entry) as YamlNode | undefined)?.range;
@@ -197,6 +208,17 @@ function readEntryConfig(
       path: yamlPath,
       message: `expected the cluster configuration as a mapping, found ${found}`,
       ...(pos ? { line: pos.line, column: pos.col } : {}),
+    });
+  }
+  budget.left -= range[1] - range[0];
+  if (budget.left < 0) {
+    const { line, col } = lines.linePos(range[0]);
+    throw invalid(file, {
+      code: 'OCNE_CONFIG_LIMIT',
+      path: yamlPath,
+      line,
+      column: col,
+      message: 'aliases make the cluster configurations read far more text than the file holds',
     });
   }
   // The entry's own text, with the text before it on its first line blanked to keep columns.
@@ -215,28 +237,18 @@ function readEntryConfig(
 }
 
 /** Parses the cache text. Throws `OCNE_CACHE_INVALID` for anything upstream could not read or we could not keep. */
-function parseCache(text: string, file: string): ParsedCache {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  });
-  const syntax = doc.errors[0];
-  if (syntax !== undefined) {
-    const { line, col } = lines.linePos(syntax.pos[0]);
-    throw invalid(
-      file,
-      {
-        code: 'OCNE_CONFIG_SYNTAX',
-        line,
-        column: col,
-        message: `not valid YAML: ${syntax.message.split('\n')[0]}`,
-      },
-      syntax,
-    );
+function parseCache(input: string, file: string): ParsedCache {
+  let parsed: ParsedYamlDocument;
+  try {
+    // The configuration reader's parser: its limits, and a table of aliases instead of a search
+    // of the document for each one.
+    parsed = parseYamlDocument(input, { file, maxBytes: CONFIG_LIMITS.maxCacheBytes });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw invalid(file, error.issues[0] as ConfigIssue, error);
   }
+  const { doc, lines, text } = parsed;
+  const budget = { left: snippetBudget(text) };
   const clusters = new Map<string, CachedCluster>();
   const names: string[] = [];
   const root = doc.contents;
@@ -278,7 +290,7 @@ function parseCache(text: string, file: string): ParsedCache {
     }
     const name = scalarText(text, key);
     names.push(name);
-    const entry = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
+    const entry = isAlias(pair.value) ? parsed.resolveAlias(pair.value) : pair.value;
     if (!isMap(entry)) {
       throw invalid(file, {
         code: 'OCNE_CONFIG_TYPE',
@@ -299,7 +311,7 @@ function parseCache(text: string, file: string): ParsedCache {
         ...where(kubeconfigNode),
       });
     }
-    const config = readEntryConfig(text, file, lines, doc, name, entry);
+    const config = readEntryConfig(parsed, file, name, entry, budget);
     clusters.set(name, { name, config, kubeconfig });
   }
   return { doc, clusters, map, names };
@@ -322,8 +334,6 @@ function nameOf(cluster: NewCachedCluster): string {
 
 const byName = (a: CachedCluster, b: CachedCluster): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -549,9 +559,12 @@ export class ClusterCache {
   }
 
   async #read(signal: AbortSignal | undefined): Promise<ParsedCache> {
-    let bytes: Uint8Array;
+    // A regular file of a bounded size only: a pipe or a device in its place must not hang or
+    // fill memory.
+    const maxBytes = CONFIG_LIMITS.maxCacheBytes;
+    let read: ReadRegularFileResult;
     try {
-      bytes = await readFile(this.path, signal ? { signal } : {});
+      read = await readRegularFile(this.path, { maxBytes, signal });
     } catch (error) {
       signal?.throwIfAborted();
       if ((error as { code?: unknown }).code === 'ENOENT') return parseCache('', this.path);
@@ -563,13 +576,21 @@ export class ClusterCache {
         },
       );
     }
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch (error) {
-      throw invalid(this.path, { code: 'OCNE_CONFIG_SYNTAX', message: 'not valid UTF-8' }, error);
+    if (read.kind === 'not-a-file') {
+      throw new OcneError(
+        'OCNE_CACHE_READ_FAILED',
+        `Could not read the cluster cache ${this.path}: it is a ${read.type === 'directory' ? 'folder' : read.type}, not a regular file`,
+      );
     }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (read.kind === 'too-large') {
+      throw invalid(this.path, {
+        code: 'OCNE_CONFIG_LIMIT',
+        message: `larger than ${maxBytes / (1024 * 1024)} MiB, the most the cluster cache may have`,
+      });
+    }
+    const decoded = decodeConfigBytes(read.bytes, this.path);
+    if ('issue' in decoded) throw invalid(this.path, decoded.issue);
+    const { text } = decoded;
     try {
       return parseCache(text, this.path);
     } catch (error) {

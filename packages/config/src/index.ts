@@ -59,6 +59,8 @@ export {
 } from './kubernetes-versions.js';
 export type { ConfigLayer, DerivedOrigin, Provenance, ValueSource } from './layers.js';
 export { LAYER_ORDER, LayerKind } from './layers.js';
+export type { ConfigLimits } from './limits.js';
+export { CONFIG_LIMITS } from './limits.js';
 export type { LoadConfigOptions } from './load.js';
 export { loadConfig } from './load.js';
 export type { ParsedLayer, ParseOptions } from './parse.js';
@@ -72,7 +74,9 @@ export type {
   ResolvedConfig,
   ResolvedDefaultsConfig,
 } from './resolved.js';
-export type { JsonSchema, Position } from './schema-walk.js';
+export type { JsonSchema, ParsedYamlDocument, ParseYamlDocumentOptions, Position } from './schema-walk.js';
+export { parseYamlDocument } from './schema-walk.js';
+export { decodeConfigBytes } from './text.js';
 export type {
   Application,
   ByoProvider,

@@ -196,7 +196,14 @@ export function mergeLayers(
       for (const [key, child] of Object.entries(schema.properties ?? {})) {
         const childValues: Contribution[] = [];
         for (const { layer, value, at } of values) {
-          if (value !== null && typeof value === 'object' && !Array.isArray(value) && key in value) {
+          // Own keys only: a layer made by a caller may be an ordinary object, and `key in` would
+          // find `constructor` or anything set on Object.prototype.
+          if (
+            value !== null &&
+            typeof value === 'object' &&
+            !Array.isArray(value) &&
+            Object.hasOwn(value, key)
+          ) {
             childValues.push({
               layer,
               value: (value as Record<string, unknown>)[key],

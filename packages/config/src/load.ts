@@ -2,15 +2,18 @@
  * The file-system edge of configuration: finds and reads the defaults file and the cluster
  * file, then hands the layers to the pure {@link resolveConfig}.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { type ReadRegularFileResult, readRegularFile } from '@ocne/core';
 import { builtinDefaults, DEFAULTS_ENV } from './defaults.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
+import { CONFIG_LIMITS, formatBytes } from './limits.js';
 import { layerFromObject, type ParsedLayer, parseClusterConfig, parseDefaultsConfig } from './parse.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedConfig } from './resolved.js';
+import { decodeConfigBytes } from './text.js';
 import type { ClusterConfig, DefaultsConfig } from './types.js';
 
 /** Options of {@link loadConfig}. */
@@ -43,16 +46,22 @@ export interface LoadConfigOptions {
   extraProviders?: readonly string[];
 }
 
-async function readText(
-  path: string,
-  what: string,
-  signal: AbortSignal | undefined,
-): Promise<string | undefined> {
+/**
+ * Reads a configuration file as text: a regular file (a pipe, a device or a folder is refused
+ * before a byte is read, so `-c /dev/urandom` or a FIFO nobody writes cannot hang or fill memory),
+ * of at most {@link CONFIG_LIMITS}' `maxConfigBytes` (never more than that plus one byte is read),
+ * in UTF-8 (the first byte that is not is located).
+ */
+async function readText(path: string, what: string, signal: AbortSignal | undefined): Promise<string> {
+  const fail = (issue: Omit<ConfigIssue, 'file' | 'severity'>, cause?: unknown): ConfigError =>
+    new ConfigError([{ ...issue, severity: 'error', file: path }], cause === undefined ? {} : { cause });
+  const maxBytes = CONFIG_LIMITS.maxConfigBytes;
+  let read: ReadRegularFileResult;
   try {
-    return await readFile(path, { encoding: 'utf8', signal });
+    read = await readRegularFile(path, { maxBytes, signal });
   } catch (error) {
+    if (signal?.aborted) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ABORT_ERR') throw error;
     const reason =
       code === 'ENOENT'
         ? 'no such file'
@@ -61,18 +70,22 @@ async function readText(
           : code === 'EACCES'
             ? 'permission denied'
             : ((error as Error).message ?? String(error));
-    throw new ConfigError(
-      [
-        {
-          code: 'OCNE_CONFIG_READ_FAILED',
-          message: `cannot read ${what}: ${reason}`,
-          severity: 'error',
-          file: path,
-        },
-      ],
-      { cause: error },
-    );
+    throw fail({ code: 'OCNE_CONFIG_READ_FAILED', message: `cannot read ${what}: ${reason}` }, error);
   }
+  if (read.kind === 'not-a-file') {
+    const reason =
+      read.type === 'directory' ? 'it is a folder, not a file' : `it is a ${read.type}, not a regular file`;
+    throw fail({ code: 'OCNE_CONFIG_READ_FAILED', message: `cannot read ${what}: ${reason}` });
+  }
+  if (read.kind === 'too-large') {
+    throw fail({
+      code: 'OCNE_CONFIG_LIMIT',
+      message: `${what} is larger than ${formatBytes(maxBytes)}, the most a configuration may have (put large resources in clusterDefinition files)`,
+    });
+  }
+  const decoded = decodeConfigBytes(read.bytes, path);
+  if ('issue' in decoded) throw new ConfigError([decoded.issue]);
+  return decoded.text;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -115,7 +128,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   } else if (typeof defaults === 'string') {
     const path = resolve(defaults);
     const text = await readText(path, 'the defaults file', signal);
-    parsed.push(parseDefaultsConfig(text ?? '', { file: path }));
+    parsed.push(parseDefaultsConfig(text, { file: path }));
   } else if (defaults === undefined) {
     const fromEnv = env[DEFAULTS_ENV];
     const path = resolve(
@@ -124,7 +137,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     // Upstream silently uses the built-ins when the file is missing.
     if (await exists(path)) {
       const text = await readText(path, 'the defaults file', signal);
-      parsed.push(parseDefaultsConfig(text ?? '', { file: path }));
+      parsed.push(parseDefaultsConfig(text, { file: path }));
     }
   }
   if (options.configOverrides !== undefined) {
@@ -146,7 +159,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   if (options.configPath !== undefined) {
     const path = resolve(options.configPath);
     const text = await readText(path, 'the cluster configuration file', signal);
-    parsed.push(parseClusterConfig(text ?? '', { file: path }));
+    parsed.push(parseClusterConfig(text, { file: path }));
     clusterFileDirectory = dirname(path);
   } else if (typeof options.config === 'string') {
     parsed.push(parseClusterConfig(options.config, { file: '<cluster config text>' }));

@@ -18,6 +18,7 @@ import { parseClusterConfig } from './parse.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedClusterConfig } from './resolved.js';
 import { type JsonSchema, resolveSchemaRef } from './schema-walk.js';
+import { normalizeLineBreaks } from './text.js';
 
 /**
  * The tri-state booleans (paths inside a cluster config) and the YAML key of the plain `bool`
@@ -117,7 +118,7 @@ function setPath(data: Record<string, unknown>, segments: readonly string[], val
  */
 function overlay(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
-    if (!(key in target)) continue;
+    if (!Object.hasOwn(target, key)) continue;
     const current = target[key];
     if (isRecord(value) && isRecord(current)) overlay(current, value);
     else if (!Array.isArray(value) && !isRecord(value)) target[key] = value;
@@ -162,7 +163,9 @@ export function decodeUpstreamClusterConfig(
     }));
     throw new ConfigError(issues, { cause: error });
   }
-  const doc = parseDocument(text);
+  // The text passed the reader's limits above, so a second parse is linear; keys are compared
+  // only by the reader (the `yaml` package's own check is quadratic).
+  const doc = parseDocument(normalizeLineBreaks(text), { uniqueKeys: false });
   for (const [path, fake] of TRI_STATES) {
     const segments = path.split('.');
     if (typeof getPath(data, segments) === 'boolean') continue;

@@ -12,6 +12,7 @@ import {
   supportedKubernetesVersions,
 } from './kubernetes-versions.js';
 import { LAYER_ORDER, type Provenance } from './layers.js';
+import { clip } from './limits.js';
 import type { ResolvedClusterConfig, ResolvedDefaultsConfig } from './resolved.js';
 import {
   checkHost,
@@ -75,7 +76,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'name',
-      `expected a cluster name of at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit (it names files, VMs and Kubernetes objects), found "${c.name}"`,
+      `expected a cluster name of at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit (it names files, VMs and Kubernetes objects), found "${clip(c.name)}"`,
     );
   }
   const providers = [...PROVIDERS, ...(input.extraProviders ?? [])];
@@ -83,7 +84,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'provider',
-      `expected one of ${providers.join(', ')}, found "${c.provider}"`,
+      `expected one of ${providers.join(', ')}, found "${clip(c.provider)}"`,
     );
   }
 
@@ -97,7 +98,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     add(
       'OCNE_CONFIG_UNSUPPORTED_VERSION',
       'kubernetesVersion',
-      `expected a supported Kubernetes version (${known[0]} to ${known.at(-1)}, or one of their exact patch versions), found "${c.kubernetesVersion}"${hint}`,
+      `expected a supported Kubernetes version (${known[0]} to ${known.at(-1)}, or one of their exact patch versions), found "${clip(c.kubernetesVersion)}"${hint}`,
     );
   }
 
@@ -134,14 +135,14 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'kubeProxyMode',
-      `expected one of ${KUBE_PROXY_MODES.join(', ')}, found "${c.kubeProxyMode}"`,
+      `expected one of ${KUBE_PROXY_MODES.join(', ')}, found "${clip(c.kubeProxyMode)}"`,
     );
   }
   if (!CNIS.includes(c.cni)) {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'cni',
-      `unknown CNI "${c.cni}": no CNI will be installed (upstream knows flannel and none)`,
+      `unknown CNI "${clip(c.cni)}": no CNI will be installed (upstream knows flannel and none)`,
       {
         severity: 'warning',
       },
@@ -155,13 +156,13 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
-      `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${c.osRegistry}": ${checkOstreeReference(c.osRegistry)}`,
+      `expected an OSTree image reference such as container-registry.oracle.com/olcne/ock-ostree, found "${clip(c.osRegistry)}": ${checkOstreeReference(c.osRegistry)}`,
     );
   } else if (ostree.tag !== '') {
     add(
       'OCNE_CONFIG_INVALID_VALUE',
       'osRegistry',
-      `osRegistry field cannot have a tag: remove ":${ostree.tag}" (the tag comes from osTag)`,
+      `osRegistry field cannot have a tag: remove ":${clip(ostree.tag)}" (the tag comes from osTag)`,
     );
   } else if (ostree.digest !== '') {
     add(
@@ -207,14 +208,23 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
   ] as const) {
     check(`${path}.memory`, n.memory, checkSize);
     check(`${path}.storage`, n.storage, checkSize);
+    // 0 means unset (the default applies); a negative count would reach libvirt as it is.
+    if (n.cpu < 0) {
+      add('OCNE_CONFIG_INVALID_VALUE', `${path}.cpu`, `expected a positive number of CPUs, found ${n.cpu}`);
+    }
   }
   const eph = d.ephemeralCluster.node;
   check('ephemeralCluster.node.memory', eph.memory, checkSize, true);
   check('ephemeralCluster.node.storage', eph.storage, checkSize, true);
   if (d.autoStartUI !== 'true' && d.autoStartUI !== 'false') {
-    add('OCNE_CONFIG_INVALID_VALUE', 'autoStartUI', `expected "true" or "false", found "${d.autoStartUI}"`, {
-      defaultsLevel: true,
-    });
+    add(
+      'OCNE_CONFIG_INVALID_VALUE',
+      'autoStartUI',
+      `expected "true" or "false", found "${clip(d.autoStartUI)}"`,
+      {
+        defaultsLevel: true,
+      },
+    );
   }
 
   // OCI values are checked whatever the provider (they are wrong either way); requirements only for oci.
@@ -239,7 +249,7 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
         `expected a positive number of OCPUs, found ${s.ocpus}`,
       );
     check(`providers.oci.${shape}.bootVolumeSizeInGBs`, s.bootVolumeSizeInGBs, (v) =>
-      /^[1-9]\d*$/.test(v) ? undefined : `expected a whole number of GB such as "50", found "${v}"`,
+      /^[1-9]\d*$/.test(v) ? undefined : `expected a whole number of GB such as "50", found "${clip(v)}"`,
     );
   }
 

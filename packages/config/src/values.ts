@@ -3,6 +3,7 @@
  * sizes. Each returns an error message (what was expected) or `undefined` when the value is good.
  */
 import { isIP } from 'node:net';
+import { clip } from './limits.js';
 
 /** An IP family. */
 export type IpFamily = 'ipv4' | 'ipv6';
@@ -37,12 +38,12 @@ export function checkSubnetList(value: string): string | undefined {
   for (const raw of value.split(',')) {
     const entry = raw.trim();
     if (entry === '')
-      return `expected a CIDR or a comma-separated IPv4,IPv6 pair, found an empty entry in "${value}"`;
+      return `expected a CIDR or a comma-separated IPv4,IPv6 pair, found an empty entry in "${clip(value)}"`;
     const cidr = parseCidr(entry);
     if (cidr === undefined)
-      return `expected a CIDR such as 10.244.0.0/16 or fd00:10:244::/56, found "${entry}"`;
+      return `expected a CIDR such as 10.244.0.0/16 or fd00:10:244::/56, found "${clip(entry)}"`;
     if (seen.has(cidr.family)) {
-      return `expected at most one ${cidr.family === 'ipv4' ? 'IPv4' : 'IPv6'} CIDR (dual stack is one of each), found a second one: "${entry}"`;
+      return `expected at most one ${cidr.family === 'ipv4' ? 'IPv4' : 'IPv6'} CIDR (dual stack is one of each), found a second one: "${clip(entry)}"`;
     }
     seen.add(cidr.family);
   }
@@ -51,7 +52,7 @@ export function checkSubnetList(value: string): string | undefined {
 
 /** Checks an IP address (v4 or v6). */
 export function checkIp(value: string): string | undefined {
-  return isIP(value) ? undefined : `expected an IPv4 or IPv6 address, found "${value}"`;
+  return isIP(value) ? undefined : `expected an IPv4 or IPv6 address, found "${clip(value)}"`;
 }
 
 /** Checks a host name (RFC 1123) or IP address. */
@@ -59,7 +60,7 @@ export function checkHost(value: string): string | undefined {
   if (isIP(value)) return undefined;
   const label = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
   if (value.length <= 253 && value.split('.').every((l) => label.test(l))) return undefined;
-  return `expected a host name or an IP address, found "${value}"`;
+  return `expected a host name or an IP address, found "${clip(value)}"`;
 }
 
 /** A parsed OCID: `ocid1.<kind>.<realm>.[region][.future].<unique>`. */
@@ -81,8 +82,9 @@ export function parseOcid(value: string): Ocid | undefined {
 export function checkOcid(value: string, ...kinds: string[]): string | undefined {
   const ocid = parseOcid(value);
   const want = kinds.map((k) => `ocid1.${k}.…`).join(' or ');
-  if (ocid === undefined) return `expected an OCID (${want}), found "${value}"`;
-  if (!kinds.includes(ocid.kind)) return `expected an OCID of kind ${want}, found one of kind "${ocid.kind}"`;
+  if (ocid === undefined) return `expected an OCID (${want}), found "${clip(value)}"`;
+  if (!kinds.includes(ocid.kind))
+    return `expected an OCID of kind ${want}, found one of kind "${clip(ocid.kind)}"`;
   return undefined;
 }
 
@@ -101,7 +103,7 @@ export function parseCompartment(value: string): CompartmentRef | string {
   const names = value.split('/');
   for (const name of names) {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
-      return `expected a compartment OCID or a path of compartment names such as "parent/child" (letters, digits, ".", "_", "-"), found "${value}"`;
+      return `expected a compartment OCID or a path of compartment names such as "parent/child" (letters, digits, ".", "_", "-"), found "${clip(value)}"`;
     }
   }
   return { kind: 'path', names };
@@ -126,7 +128,7 @@ export function architectureFromShape(shape: string): Architecture {
 export function checkShape(value: string): string | undefined {
   return /^(VM|BM)(\.[A-Za-z0-9_-]+){2,}$/.test(value)
     ? undefined
-    : `expected an OCI shape name such as VM.Standard.E4.Flex, found "${value}"`;
+    : `expected an OCI shape name such as VM.Standard.E4.Flex, found "${clip(value)}"`;
 }
 
 /**
@@ -137,5 +139,5 @@ export function checkShape(value: string): string | undefined {
 export function checkSize(value: string): string | undefined {
   return /^\d+(?:[KMGTPE]i?)?$/.test(value) && !/^0+(?:\D|$)/.test(value)
     ? undefined
-    : `expected a size such as 4194304Ki, 20Gi or 1024 (a whole number with an optional Ki/Mi/Gi/Ti or K/M/G/T suffix), found "${value}"`;
+    : `expected a size such as 4194304Ki, 20Gi or 1024 (a whole number with an optional Ki/Mi/Gi/Ti or K/M/G/T suffix), found "${clip(value)}"`;
 }

@@ -46,7 +46,7 @@ function readFixture(name: string): Fixture {
   const file = join(FIXTURES, name);
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   const headers = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text.split(/\r\n|\r|\n/)) {
     const m = /^# ([a-z-]+): (.*)$/.exec(line);
     if (m === null) break;
     if (headers.has(m[1]!)) throw new Error(`${name}: header "${m[1]}" given twice`);

@@ -142,6 +142,12 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'An entry of `podSubnet` is not a CIDR, or is a second one of the same IP family.',
   },
+  OCNE_CONFIG_LIMIT: {
+    area: '@ocne/config',
+    severity: 'both',
+    meaning:
+      'A configuration file (or the cluster cache) is beyond a limit of the reader (`CONFIG_LIMITS` of `@ocne/config`): larger than 1 MiB (the cache: 8 MiB), nested deeper than 100 levels, or aliases and merge keys that expand to more than 10,000 values. Also the last issue of a list cut at 50 errors or warnings, with the count of the rest.',
+  },
 
   // The cluster cache and the facade.
   OCNE_CACHE_READ_FAILED: {

@@ -1,8 +1,8 @@
 /**
  * @ocne/core: what every package of the OCNE SDK shares, and nothing else: {@link OcneError} with
  * the one catalogue of error codes ({@link ERROR_CODES}), the events operations report, the
- * contract between the `Cluster` facade and its providers, atomic file writes and upstream's
- * PID lock.
+ * contract between the `Cluster` facade and its providers, atomic file writes, bounded reads of
+ * the files a user names and upstream's PID lock.
  *
  * @example
  * ```ts
@@ -50,3 +50,5 @@ export type {
   ProviderStartResult,
 } from './provider.js';
 export { assertClusterProvider } from './provider.js';
+export type { NonRegularFileType, ReadRegularFileOptions, ReadRegularFileResult } from './read.js';
+export { readRegularFile } from './read.js';
