@@ -1,5 +1,5 @@
-// The `prepack` of every published package (each package.json runs this file from its own folder, as
-// `pnpm publish` in the package's folder): refuses to pack a package whose build is missing or older
+// The `prepack` of every published package (each package's manifest runs it from the package's folder,
+// so `pnpm pack` and `pnpm publish` run it there): refuses to pack a package whose build is missing or older
 // than its sources, or that lacks its license, README or changelog. It never builds: what is packed
 // is what the checks tested (`pnpm build` comes first, in `scripts/check.ts` and `pnpm release`).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
