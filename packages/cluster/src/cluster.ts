@@ -355,16 +355,11 @@ export class Cluster {
       }
       const cached = await this.#cache.get(this.name, { signal });
       const kubeconfigPath = options.kubeconfigPath ?? cached?.kubeconfig ?? this.kubeconfigPath;
-      let kubeconfig: string;
-      try {
-        kubeconfig = await readFile(kubeconfigPath, { encoding: 'utf8', signal });
-      } catch (error) {
-        throw new OcneError(
-          'OCNE_KUBECONFIG_MISSING',
-          `cannot read the kubeconfig of cluster ${this.name} at ${kubeconfigPath}: start the cluster first, or give its kubeconfig`,
-          { cause: error },
-        );
-      }
+      const kubeconfig = await readKubeconfig(
+        kubeconfigPath,
+        signal,
+        `cannot read the kubeconfig of cluster ${this.name} at ${kubeconfigPath}: start the cluster first, or give its kubeconfig`,
+      );
       const provider = await this.#providerFor('join');
       const result = await provider.join(this.#context(signal, emit), {
         controlPlaneNodes,
@@ -494,22 +489,27 @@ function requireOperation<O extends ProviderOperation>(
   return provider as ProviderWith<O>;
 }
 
+/**
+ * A kubeconfig's text; a file that cannot be read is `OCNE_KUBECONFIG_MISSING` with `message`, and
+ * an abort is the abort, not a missing file.
+ */
+async function readKubeconfig(path: string, signal: AbortSignal, message: string): Promise<string> {
+  try {
+    return await readFile(path, { encoding: 'utf8', signal });
+  } catch (error) {
+    signal.throwIfAborted();
+    throw new OcneError('OCNE_KUBECONFIG_MISSING', message, { cause: error });
+  }
+}
+
 /** Reads both kubeconfigs and hands the move to the provider. */
 async function moveNodeWith(
   provider: ProviderWith<'moveNode'>,
   context: ProviderContext<ResolvedConfig>,
   options: MoveNodeOptions,
 ): Promise<MoveNodeResult> {
-  const read = async (path: string, which: string) => {
-    try {
-      return await readFile(path, { encoding: 'utf8', signal: context.signal });
-    } catch (error) {
-      context.signal.throwIfAborted();
-      throw new OcneError('OCNE_KUBECONFIG_MISSING', `cannot read the ${which} kubeconfig ${path}`, {
-        cause: error,
-      });
-    }
-  };
+  const read = (path: string, which: string) =>
+    readKubeconfig(path, context.signal, `cannot read the ${which} kubeconfig ${path}`);
   const [sourceKubeconfig, destinationKubeconfig] = await Promise.all([
     read(options.sourceKubeconfigPath, 'source'),
     read(options.destinationKubeconfigPath, 'destination'),
