@@ -203,11 +203,18 @@ describe('acquirePidLock', () => {
       expect(isOcneError(error) && error.code).toBe('OCNE_LOCK_TIMEOUT');
       // Upstream's words first, then who holds the lock and what to do about it.
       const message = (error as Error).message;
-      expect(message).toMatch(
-        new RegExp(
-          `^Could not get pidfile lock at ${path}: process ${holder.pid} \\(\\S*node\\S* .*hold-\\d+\\.mjs ${path}\\), holding it since \\d{4}-`,
-        ),
-      );
+      const head = `Could not get pidfile lock at ${path}: process ${holder.pid} (`;
+      expect(message.startsWith(head)).toBe(true);
+      // The holder's command line as /proc shows it: whole, or its first 200
+      // characters and an ellipsis when the checkout's path makes it longer.
+      const quoted = message.slice(head.length, message.indexOf('), holding it since '));
+      const actual = readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8')
+        .replace(/\0+$/, '')
+        .replaceAll('\0', ' ');
+      expect(actual).toMatch(new RegExp(`node\\S* .*hold-\\d+\\.mjs ${path}$`));
+      if (actual.length <= 200) expect(quoted).toBe(actual);
+      else expect(quoted).toBe(`${actual.slice(0, 200)}…`);
+      expect(message).toMatch(/\), holding it since \d{4}-\d\d-\d\dT/);
       expect(message).toContain(`if it is not, remove ${path}`);
       expect(elapsed).toBeGreaterThanOrEqual(290);
       expect(elapsed).toBeLessThan(2000);
