@@ -21,14 +21,16 @@ import {
   type EventSink,
   formatPidLockHolder,
   OcneError,
+  type Operation,
+  type OperationOptions,
   type ProviderContext,
   type ProviderMoveNodeResult,
   type ProviderOperation,
   runStep,
+  startOperation,
   writeFileAtomic,
 } from '@ocne/core';
 import { type CachedCluster, ClusterCache, type ClusterCacheCallOptions } from './cache.js';
-import { type Operation, type OperationOptions, startOperation } from './operation.js';
 import { loadProvider, registeredProviders } from './provider.js';
 
 /**

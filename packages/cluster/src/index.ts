@@ -14,6 +14,8 @@
  * @packageDocumentation
  */
 
+export type { Operation, OperationContext, OperationOptions } from '@ocne/core';
+export { startOperation } from '@ocne/core';
 export type {
   CachedCluster,
   ClusterCacheCallOptions,
@@ -35,7 +37,5 @@ export type {
   TemplateOptions,
 } from './cluster.js';
 export { Cluster } from './cluster.js';
-export type { Operation, OperationContext, OperationOptions } from './operation.js';
-export { startOperation } from './operation.js';
 export type { ProviderLoader } from './provider.js';
 export { loadProvider, registeredProviders, registerProvider } from './provider.js';

@@ -37,6 +37,8 @@ export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, PidLockHolder, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } from './fs.js';
 export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
+export type { Operation, OperationContext, OperationOptions } from './operation.js';
+export { startOperation } from './operation.js';
 export type {
   ClusterProvider,
   ProviderCapabilities,

@@ -2,7 +2,8 @@
  * `Operation<T>`: what long SDK calls return. Await it for the result; iterate it (or pass
  * `onEvent`) for the events; abort it through `signal` or `cancel()`.
  */
-import { type EventInput, type EventSink, isOcneError, OcneError, type OcneEvent } from '@ocne/core';
+import { isOcneError, OcneError } from './errors.js';
+import type { EventInput, EventSink, OcneEvent } from './events.js';
 
 /** A running operation. */
 export interface Operation<T> extends PromiseLike<T>, AsyncIterable<OcneEvent> {
