@@ -30,6 +30,7 @@ step('types (tsc)', 'pnpm', ['exec', 'tsc', '-p', 'tsconfig.json', '--noEmit']);
 step('build (tsup)', 'pnpm', ['run', '--silent', 'build']);
 step('API reports (api-extractor)', 'node', ['scripts/api-report.ts']);
 step('API docs (typedoc)', 'pnpm', ['exec', 'typedoc', '--logLevel', 'Warn']);
+step('system packages (apt, once per machine)', 'bash', ['scripts/system-packages.sh']);
 step('reference tools (Go-built, cached)', 'bash', ['scripts/test-tools.sh']);
 
 const dir = mkdtempSync(join(tmpdir(), 'ocne-vitest-'));
