@@ -159,6 +159,16 @@ describe('writeFileAtomic', () => {
   });
 });
 
+/**
+ * The holder's command line as a lock message quotes it: whole, or its first 200 characters and an
+ * ellipsis when the checkout's path makes it longer (CI clones into a longer path than ours).
+ */
+function quotedCommandLine(pid: number, lockPath: string): string {
+  const actual = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+  expect(actual).toMatch(new RegExp(`node\\S* .*hold-\\d+\\.mjs ${lockPath}$`));
+  return actual.length <= 200 ? actual : `${actual.slice(0, 200)}…`;
+}
+
 describe('acquirePidLock', () => {
   it('creates the lock file with our PID, mode 0600, and release removes it', async () => {
     const dir = fresh();
@@ -205,15 +215,8 @@ describe('acquirePidLock', () => {
       const message = (error as Error).message;
       const head = `Could not get pidfile lock at ${path}: process ${holder.pid} (`;
       expect(message.startsWith(head)).toBe(true);
-      // The holder's command line as /proc shows it: whole, or its first 200
-      // characters and an ellipsis when the checkout's path makes it longer.
       const quoted = message.slice(head.length, message.indexOf('), holding it since '));
-      const actual = readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8')
-        .replace(/\0+$/, '')
-        .replaceAll('\0', ' ');
-      expect(actual).toMatch(new RegExp(`node\\S* .*hold-\\d+\\.mjs ${path}$`));
-      if (actual.length <= 200) expect(quoted).toBe(actual);
-      else expect(quoted).toBe(`${actual.slice(0, 200)}…`);
+      expect(quoted).toBe(quotedCommandLine(holder.pid!, path));
       expect(message).toMatch(/\), holding it since \d{4}-\d\d-\d\dT/);
       expect(message).toContain(`if it is not, remove ${path}`);
       expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -271,7 +274,7 @@ describe('acquirePidLock', () => {
       await rejection(acquirePidLock(path, { timeoutMs: 200, onWait: (h) => told.push(h) }));
       expect(told).toHaveLength(1);
       expect(told[0]?.pid).toBe(holder.pid);
-      expect(told[0]?.command).toContain('hold-');
+      expect(told[0]?.command).toBe(quotedCommandLine(holder.pid!, path));
       expect(Math.abs(told[0]!.since.getTime() - statSync(path).mtimeMs)).toBeLessThan(1);
     } finally {
       await stop(holder);
