@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+export type { LocalImage, LocalLocation } from './layout/archive-read.js';
+export { openLocalImage, parseLocalLocation } from './layout/archive-read.js';
 export type { PulledLayer, PullImageOptions, PullResult } from './pull.js';
 export { DIR_TRANSPORT_VERSION, imageCacheDirectory, pullImage } from './pull.js';
 export type { CredentialLookup, RegistryCredentials } from './registry/auth.js';
@@ -21,3 +23,5 @@ export type {
 export { MEDIA_TYPES, openRegistry } from './registry/client.js';
 export type { RegistryReference } from './registry/reference.js';
 export { formatRegistryReference, parseRegistryReference } from './registry/reference.js';
+export type { UploadedBlob, UploadOptions, UploadResult, UploadType } from './upload.js';
+export { uploadImage } from './upload.js';
