@@ -11,8 +11,10 @@
  * independent oracle instead.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
 import { Agent, fetch, type Response } from 'undici';
 import {
@@ -524,24 +526,51 @@ export class RegistryClient {
   }
 }
 
-/** A client for `registry`, with its CA file read. */
+/**
+ * The CA certificates containers would trust for `registry` beside the system's: every `*.crt` in
+ * `~/.config/containers/certs.d/<host>/`, `/etc/containers/certs.d/<host>/` and
+ * `/etc/docker/certs.d/<host>/` (the folders skopeo and podman read).
+ */
+async function certsDirCa(registry: string, home: string | undefined): Promise<string | undefined> {
+  const dirs = [
+    ...(home ? [join(home, '.config/containers/certs.d', registry)] : []),
+    join('/etc/containers/certs.d', registry),
+    join('/etc/docker/certs.d', registry),
+  ];
+  const pems: string[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith('.crt')).sort()) {
+      pems.push(await readFile(join(dir, name), 'utf8'));
+    }
+  }
+  return pems.length > 0 ? pems.join('\n') : undefined;
+}
+
+/**
+ * A client for `registry`. The CAs it trusts are the system's plus `tls.ca`, `tls.caFile` and,
+ * when neither is given, the containers `certs.d` folders of the registry.
+ */
 export async function openRegistry(
   registry: string,
   options: RegistryClientOptions = {},
 ): Promise<RegistryClient> {
-  let ca = options.tls?.ca;
+  let extra = options.tls?.ca;
   if (options.tls?.caFile !== undefined) {
     try {
-      ca = `${ca ?? ''}${await readFile(options.tls.caFile, 'utf8')}`;
+      extra = `${extra ?? ''}\n${await readFile(options.tls.caFile, 'utf8')}`;
     } catch (error) {
       throw new OcneError(
         'OCNE_REGISTRY_UNREACHABLE',
         `${registry}: cannot read the CA file ${options.tls.caFile}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
   }
-  return new RegistryClient(registry, options, ca);
+  extra ??= await certsDirCa(registry, options.home);
+  return new RegistryClient(
+    registry,
+    options,
+    extra === undefined ? undefined : [...rootCertificates, extra].join('\n'),
+  );
 }
