@@ -476,9 +476,9 @@ export const ERROR_CODES = {
   },
   OCNE_REGISTRY_UNREACHABLE: {
     area: '@ocne/image',
-    severity: 'error',
+    severity: 'both',
     meaning:
-      'The registry could not be reached or its TLS certificate was not trusted (name, connection, certificate, timeout); the message names the registry.',
+      'The registry could not be reached or its TLS certificate was not trusted (name, connection, certificate, timeout); the message names the registry. As a warning: a complete cached image was used instead.',
   },
   OCNE_REGISTRY_AUTH_FAILED: {
     area: '@ocne/image',
