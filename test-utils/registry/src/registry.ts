@@ -9,8 +9,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  guardDirectory,
+  type LoggedProcess,
+  releaseDirectory,
+  spawnLogged,
+  stopProcess,
+} from '@ocne/test-control-plane';
 import { makeTestPki, type TestPki } from './pki.ts';
-import { type Daemon, startDaemon, stopDaemon } from './process.ts';
 import { startTokenServer, type TokenServer } from './token-server.ts';
 
 const run = promisify(execFile);
@@ -108,12 +114,15 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   const users = options.users ?? { ocne: 'ocne-test-password' };
   const [username, password] = Object.entries(users)[0] ?? ['', ''];
   const dir = await mkdtemp(join(tmpdir(), 'ocne-registry-'));
-  let daemon: Daemon | undefined;
+  // Removed (and the registry killed) even when this process dies without stop().
+  guardDirectory(dir);
+  let daemon: LoggedProcess | undefined;
   let tokenServer: TokenServer | undefined;
   const cleanUp = async () => {
-    if (daemon) await stopDaemon(daemon);
+    if (daemon) await stopProcess(daemon);
     await tokenServer?.close();
     await rm(dir, { recursive: true, force: true });
+    releaseDirectory(dir);
   };
   try {
     const pki = await makeTestPki(dir);
@@ -158,7 +167,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
       };
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, JSON.stringify(config, null, 2));
-      daemon = await startDaemon('docker-registry', ['serve', configPath], logPath);
+      daemon = await spawnLogged('docker-registry', ['serve', configPath], { logPath });
       const until = Date.now() + 15_000;
       let status: number | undefined;
       while (Date.now() < until && daemon.child.exitCode === null) {
@@ -167,7 +176,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
         await new Promise((r) => setTimeout(r, 50));
       }
       if (status === undefined) {
-        await stopDaemon(daemon);
+        await stopProcess(daemon);
         daemon = undefined;
         // The port may have been taken between the probe and the start: try another one.
         if (attempt < 2) continue;

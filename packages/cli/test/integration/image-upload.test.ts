@@ -58,21 +58,24 @@ async function ocne(
   return { code, stderr };
 }
 
+/** `image upload --type ostree` of the archive to `destination`, for amd64. */
+const uploadArgs = (destination: string): string[] => [
+  'image',
+  'upload',
+  '-t',
+  'ostree',
+  '-f',
+  archive,
+  '-d',
+  destination,
+  '-a',
+  'amd64',
+];
+
 describe('ocne image upload', () => {
   it('pushes the oci-archive of --file to the --destination registry', async () => {
     const destination = `docker://${registry.host}/ocne/ock-ostree:1.33`;
-    const { code, stderr } = await ocne([
-      'image',
-      'upload',
-      '-t',
-      'ostree',
-      '-f',
-      archive,
-      '-d',
-      destination,
-      '-a',
-      'amd64',
-    ]);
+    const { code, stderr } = await ocne(uploadArgs(destination));
     expect(stderr).toContain('Uploaded');
     expect(code).toBe(0);
     const { stdout } = await run('skopeo', [
@@ -93,20 +96,7 @@ describe('ocne image upload', () => {
       JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from('ocne:wrong').toString('base64') } } }),
     );
     const { code, stderr } = await ocne(
-      [
-        '--log-format',
-        'json',
-        'image',
-        'upload',
-        '-t',
-        'ostree',
-        '-f',
-        archive,
-        '-d',
-        `docker://${registry.host}/ocne/x:1`,
-        '-a',
-        'amd64',
-      ],
+      ['--log-format', 'json', ...uploadArgs(`docker://${registry.host}/ocne/x:1`)],
       { REGISTRY_AUTH_FILE: authFile },
     );
     expect(code).toBe(1);
