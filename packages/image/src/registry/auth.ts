@@ -17,7 +17,7 @@ export interface RegistryCredentials {
   readonly password: string;
 }
 
-/** Where {@link findCredentials} looks. */
+/** Where the credentials of a registry are looked up. */
 export interface CredentialLookup {
   /** Environment (`REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`). */
   readonly env?: Readonly<Record<string, string | undefined>>;

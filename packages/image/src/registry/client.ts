@@ -126,8 +126,8 @@ export interface RegistryRequest {
   /** `pull`, or `pull,push` for writes. */
   actions: 'pull' | 'pull,push';
   headers?: Record<string, string>;
-  /** A body; a stream cannot be sent twice, so its request is not retried after a 401. */
-  body?: Buffer | AsyncIterable<Uint8Array>;
+  /** A body, or a function that streams it (called again when the request is retried after a 401). */
+  body?: Buffer | (() => AsyncIterable<Uint8Array>);
   signal?: AbortSignal | undefined;
 }
 
@@ -140,7 +140,8 @@ export class RegistryClient {
   #base: string;
   /** undefined: not asked yet; null: no authentication needed. */
   #challenge: Challenge | null | undefined;
-  readonly #tokens = new Map<string, string>();
+  /** Bearer tokens by scope, with the time they stop being used (before they expire). */
+  readonly #tokens = new Map<string, { token: string; until: number }>();
   readonly #credentials = new Map<string, RegistryCredentials | undefined>();
 
   constructor(registry: string, options: RegistryClientOptions, ca: string | undefined) {
@@ -176,11 +177,12 @@ export class RegistryClient {
       signal?: AbortSignal | undefined;
     },
   ): Promise<Response> {
+    const body = typeof init.body === 'function' ? init.body() : init.body;
     try {
       return await fetch(url, {
         method: init.method,
         headers: init.headers,
-        ...(init.body !== undefined ? { body: init.body as never, duplex: 'half' as const } : {}),
+        ...(body !== undefined ? { body: body as never, duplex: 'half' as const } : {}),
         dispatcher: this.#dispatcher,
         redirect: 'follow',
         ...(init.signal ? { signal: init.signal } : {}),
@@ -244,7 +246,8 @@ export class RegistryClient {
     }
     const scope = `repository:${repository}:${actions}`;
     const cached = this.#tokens.get(scope);
-    if (cached) return `Bearer ${cached}`;
+    // A long push outlives a token (often 300 s): take a new one before the old one runs out.
+    if (cached && cached.until > Date.now()) return `Bearer ${cached.token}`;
     const url = new URL(challenge.params.realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scope);
@@ -267,18 +270,25 @@ export class RegistryClient {
         `the token server answered ${response.status}: ${await errorText(response)}`,
       );
     }
-    const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+    const body = (await response.json().catch(() => ({}))) as {
+      token?: unknown;
+      access_token?: unknown;
+      expires_in?: unknown;
+    };
     const token = typeof body.token === 'string' ? body.token : body.access_token;
     if (typeof token !== 'string' || token === '') {
       throw this.#fail('OCNE_REGISTRY_ERROR', 'the token server answered without a token');
     }
-    this.#tokens.set(scope, token);
+    // The token spec's default lifetime is 60 s; stop using a token 10 s (or a fifth) before it ends.
+    const lifetime =
+      (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
+    this.#tokens.set(scope, { token, until: Date.now() + lifetime - Math.min(10_000, lifetime / 5) });
     return `Bearer ${token}`;
   }
 
   /**
    * Sends one request with authentication. A 401 is answered once by renewing the token (or
-   * learning the challenge) and retrying, when the body can be sent again; then it is an
+   * learning the challenge) and retrying, the body streamed again; then it is an
    * `OCNE_REGISTRY_AUTH_FAILED` error, as is a 403.
    */
   async request(req: RegistryRequest): Promise<Response> {
@@ -293,8 +303,7 @@ export class RegistryClient {
         signal: req.signal,
       });
       if (response.status !== 401 && response.status !== 403) return response;
-      const replayable = req.body === undefined || Buffer.isBuffer(req.body);
-      if (response.status === 401 && attempt === 0 && replayable) {
+      if (response.status === 401 && attempt === 0) {
         await response.body?.cancel();
         this.#tokens.delete(`repository:${req.repository}:${req.actions}`);
         const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
@@ -455,10 +464,10 @@ export class RegistryClient {
     while (sent < blob.size) {
       const end = Math.min(blob.size, sent + chunkSize) - 1;
       const base = sent;
-      const stream = blob.open(base, end);
+      // Opened on each call: a retried PATCH (a token that ran out) streams the chunk again.
       const counted = async function* () {
         let done = 0;
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for await (const chunk of blob.open(base, end) as AsyncIterable<Buffer>) {
           done += chunk.length;
           onBytes?.(base + done);
           yield chunk;
@@ -474,7 +483,7 @@ export class RegistryClient {
           'content-length': String(end - base + 1),
           'content-range': `${base}-${end}`,
         },
-        body: counted(),
+        body: counted,
         signal,
       });
       await this.#expect(response, what, [202]);
