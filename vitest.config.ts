@@ -18,8 +18,13 @@ const config: ViteUserConfig = defineConfig({
             'test-utils/*/test/**/*.test.ts',
             'examples/test/**/*.test.ts',
           ],
-          // The tests of test-utils/control-plane start real control planes: integration tests.
-          exclude: ['**/node_modules/**', 'packages/*/test/integration/**', 'test-utils/control-plane/**'],
+          // The tests of test-utils/control-plane and test-utils/registry start real daemons: integration tests.
+          exclude: [
+            '**/node_modules/**',
+            'packages/*/test/integration/**',
+            'test-utils/control-plane/**',
+            'test-utils/registry/**',
+          ],
           environment: 'node',
         },
       },
@@ -30,7 +35,11 @@ const config: ViteUserConfig = defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/integration/**/*.test.ts', 'test-utils/control-plane/test/**/*.test.ts'],
+          include: [
+            'packages/*/test/integration/**/*.test.ts',
+            'test-utils/control-plane/test/**/*.test.ts',
+            'test-utils/registry/test/**/*.test.ts',
+          ],
           globalSetup: ['test-utils/control-plane/src/global-setup.ts'],
           environment: 'node',
           testTimeout: 60_000,

@@ -15,6 +15,8 @@ PACKAGES=(
   xfsprogs gdisk fdisk dosfstools mtools libguestfs-tools libguestfs-xfs
   # OSTree, container images and the registry
   ostree gir1.2-ostree-1.0 python3-gi skopeo umoci docker-registry jq zstd
+  # htpasswd -B: bcrypt password files for the test registry's Basic auth
+  apache2-utils
   # the test node
   containerd runc
 )

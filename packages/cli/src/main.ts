@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { addDelete } from './commands/delete.js';
+import { addImageUpload } from './commands/image-upload.js';
 import { addJoin } from './commands/join.js';
 import { addList } from './commands/list.js';
 import { addShow } from './commands/show.js';
@@ -53,6 +54,7 @@ const UPSTREAM_COMMANDS: Readonly<Record<string, readonly string[]>> = {
     'template',
     'update',
   ],
+  'ocne image': ['create', 'info', 'upload'],
 };
 
 /** The words that name a command from the root, such as `ocne cluster`. */
@@ -143,6 +145,9 @@ function program(context: CliContext): Command {
   for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
   // With positional options each command parses its own flags: every command below the root takes -l too.
   for (const command of [cluster, ...cluster.commands]) addLogLevel(command);
+  const image = ocne.command('image').description('Create and upload boot images').exitOverride();
+  addImageUpload(image, context);
+  for (const command of [image, ...image.commands]) addLogLevel(command);
   return ocne;
 }
 

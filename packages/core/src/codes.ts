@@ -466,6 +466,71 @@ export const ERROR_CODES = {
     severity: 'warning',
     meaning: 'An owner reference of a moved object pointed outside the graph and was dropped.',
   },
+
+  // Images: container registries, the image cache and image upload (@ocne/image).
+  OCNE_IMAGE_REFERENCE_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'An image reference or location (`docker://host/repo:tag`, `oci-archive:file`, `dir:folder`) cannot be read; the message says why.',
+  },
+  OCNE_REGISTRY_UNREACHABLE: {
+    area: '@ocne/image',
+    severity: 'both',
+    meaning:
+      'The registry could not be reached or its TLS certificate was not trusted (name, connection, certificate, timeout); the message names the registry. As a warning: a complete cached image was used instead.',
+  },
+  OCNE_REGISTRY_AUTH_FAILED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The registry refused the credentials, or asked for credentials none of the auth files had; the message names the registry.',
+  },
+  OCNE_REGISTRY_NOT_FOUND: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning: 'The registry has no such repository, tag, manifest or blob.',
+  },
+  OCNE_REGISTRY_ERROR: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The registry answered a request with an unexpected status or body; the message has its status and error codes.',
+  },
+  OCNE_IMAGE_DIGEST_MISMATCH: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'Content did not match its digest or size (a blob, a manifest); nothing was kept under the digest.',
+  },
+  OCNE_IMAGE_PLATFORM_MISSING: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning: 'A multi-architecture image has no manifest for the architecture asked for.',
+  },
+  OCNE_IMAGE_UNSUPPORTED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'An image format the SDK does not handle (Docker schema 1, an unknown media type, a destination transport it cannot write).',
+  },
+  OCNE_IMAGE_SOURCE_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'A local image (oci-archive, OCI layout or dir) to upload is missing, unreadable or not a valid layout.',
+  },
+  OCNE_IMAGE_CACHE_FAILED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning: 'The image cache (`~/.ocne/images`) or a local destination could not be written.',
+  },
+  OCNE_IMAGE_UPLOAD_UNAVAILABLE: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'This kind of upload is not available in this build (`--type oci` to Object Storage, `--type olvm`).',
+  },
 } as const;
 
 // Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole

@@ -9,3 +9,5 @@ export type { RequestOptions, Response } from './http.ts';
 export { request } from './http.ts';
 export type { AdminPodClient, CompleteAdminPodOptions } from './kubelet.ts';
 export { completeAdminPod } from './kubelet.ts';
+export type { ExitStatus, LoggedProcess, SpawnLoggedOptions, StopProcessOptions } from './processes.ts';
+export { guardDirectory, releaseDirectory, spawnLogged, stopProcess } from './processes.ts';
