@@ -1,10 +1,19 @@
 /**
- * @ocne/image: boot image creation and upload.
- *
- * This entry point is intentionally empty: the package exists so that the workspace,
- * its build and its API report are in place. Its API arrives with the issue that
- * implements it; nothing here pretends to work before then.
+ * @ocne/image: boot images and OSTree server images, created and uploaded without a cluster.
  *
  * @packageDocumentation
  */
-export {};
+export type {
+  CreateOstreeImageOptions,
+  ImageArch,
+  OstreeImageResult,
+  PullImage,
+} from './ostree/create.js';
+export {
+  createOstreeImage,
+  DEFAULT_OSTREE_SERVER_BASE_IMAGE,
+  imageCacheDirectory,
+  ostreeImagePath,
+} from './ostree/create.js';
+export type { OstreeReference } from './ostree/reference.js';
+export { DEFAULT_OSTREE_REGISTRY, parseOstreeReference } from './ostree/reference.js';
