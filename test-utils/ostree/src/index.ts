@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, normalize, resolve, sep } from 'node:path';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -115,6 +115,7 @@ export async function tool(command: string, args: readonly string[]): Promise<st
  */
 export async function copyToDir(source: string, directory: string): Promise<void> {
   await rm(directory, { recursive: true, force: true });
+  await mkdir(dirname(directory), { recursive: true });
   await tool('skopeo', ['copy', '--quiet', source, `dir:${directory}`]);
 }
 

@@ -1,0 +1,235 @@
+// `createOstreeImage` against the real tools: an ostree-ext image made by libostree goes in, and
+// what comes out must satisfy `ostree fsck`, equal the source tree (`ostree ls -R -X`), be accepted
+// by skopeo and umoci, and serve the same commit to `ostree pull` over HTTP. Broken images must be
+// refused with their typed errors and leave no archive behind.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isOcneError, type OcneEvent } from '@ocne/core';
+import { createOstreeImage, imageCacheDirectory, type PullImage } from '@ocne/image';
+import {
+  copyToDir,
+  nginxBaseFixture,
+  type OstreeImageFixture,
+  ostreeImageFixture,
+  serveDirectory,
+  tool,
+} from '@ocne/test-ostree';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let scratch: string;
+let source: OstreeImageFixture;
+let base: string;
+const pulled: string[] = [];
+
+/** A `pull` that does what the registry client does: leave the image in a `dir:` layout. */
+function pullFrom(fixture: OstreeImageFixture): PullImage {
+  return async ({ reference }) => {
+    pulled.push(reference);
+    const directory = join(scratch, `pulled-${pulled.length}`);
+    await copyToDir(`oci:${fixture.layout}:ock`, directory);
+    return { directory };
+  };
+}
+
+async function failure(promise: PromiseLike<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isOcneError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'ocne-ostree-test-'));
+  source = await ostreeImageFixture();
+  base = `oci:${(await nginxBaseFixture()).layout}:nginx`;
+}, 60_000);
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('createOstreeImage', () => {
+  let home: string;
+  let archive: string;
+  let events: OcneEvent[];
+  let result: Awaited<ReturnType<typeof createOstreeImage>>;
+  let rootfs: string;
+
+  beforeAll(async () => {
+    home = join(scratch, 'home');
+    events = [];
+    const op = createOstreeImage({
+      kubernetesVersion: '1.33',
+      arch: 'amd64',
+      home,
+      baseImage: base,
+      pull: pullFrom(source),
+      onEvent: (e) => events.push(e),
+    });
+    result = await op;
+    archive = result.path;
+    // Unpack as a consumer would run the image: umoci reads the archive's layout.
+    const layout = join(scratch, 'unpacked-layout');
+    await tool('skopeo', ['copy', '--quiet', `oci-archive:${archive}`, `oci:${layout}:server`]);
+    await tool('umoci', ['unpack', '--image', `${layout}:server`, join(scratch, 'bundle')]);
+    rootfs = join(scratch, 'bundle', 'rootfs');
+  }, 60_000);
+
+  it('writes the archive where upstream does, and pulls the tagged ostree image for the arch', async () => {
+    expect(archive).toBe(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'));
+    expect(pulled[0]).toBe('container-registry.oracle.com/olcne/ock-ostree:1.33');
+    expect(result.commit).toBe(source.commit);
+    expect(result.contentObjects).toBe(source.contentObjects);
+    // No work directory is left behind.
+    expect(await readdir(join(home, '.ocne', 'tmp'))).toEqual([]);
+  });
+
+  it('is an image skopeo accepts, with nginx as its command and ports 80 and 443', async () => {
+    const inspect = JSON.parse(await tool('skopeo', ['inspect', `oci-archive:${archive}`]));
+    expect(inspect.Layers).toHaveLength(2);
+    const config = JSON.parse(await tool('skopeo', ['inspect', '--config', `oci-archive:${archive}`]));
+    expect(config.config.Cmd).toEqual(['nginx', '-g', 'daemon off;']);
+    expect(Object.keys(config.config.ExposedPorts).sort()).toEqual(['443/tcp', '80/tcp']);
+    const baseConfig = JSON.parse(await tool('skopeo', ['inspect', '--config', base]));
+    expect(config.rootfs.diff_ids[0]).toBe(baseConfig.rootfs.diff_ids[0]);
+    expect(config.rootfs.diff_ids).toHaveLength(2);
+    // The base image's files are still there under the new layer.
+    expect(existsSync(join(rootfs, 'usr', 'sbin', 'nginx'))).toBe(true);
+  });
+
+  it('serves a repository that passes ostree fsck and holds exactly the source tree', async () => {
+    const repo = join(rootfs, 'usr', 'share', 'nginx', 'html', 'ostree');
+    expect(await readFile(join(repo, 'config'), 'utf8')).toContain('mode=archive-z2');
+    const fsck = await tool('ostree', ['fsck', `--repo=${repo}`]);
+    expect(fsck).toContain('no errors found');
+    expect((await tool('ostree', ['rev-parse', `--repo=${repo}`, 'ock'])).trim()).toBe(source.commit);
+    const mine = await tool('ostree', ['ls', '-R', '-X', `--repo=${repo}`, 'ock']);
+    const theirs = await tool('ostree', ['ls', '-R', '-X', `--repo=${source.sourceRepo}`, 'ock']);
+    expect(mine).toBe(theirs);
+    // The awkward cases are really in the listing being compared.
+    expect(mine).toContain('security.selinux');
+    expect(mine).toMatch(/-00640 998 997 .*\/usr\/lib\/etcd-owned\/state/);
+    expect(mine).toMatch(/-04755 0 0 .*\/usr\/bin\/setuid-helper/);
+  });
+
+  it('serves the same commit to ostree pull over HTTP', async () => {
+    const server = await serveDirectory(join(rootfs, 'usr', 'share', 'nginx', 'html'));
+    try {
+      const client = join(scratch, 'client');
+      await tool('ostree', ['init', `--repo=${client}`, '--mode=archive']);
+      await tool('ostree', [
+        'remote',
+        'add',
+        `--repo=${client}`,
+        '--no-gpg-verify',
+        'ock',
+        `${server.url}/ostree`,
+      ]);
+      await tool('ostree', ['pull', `--repo=${client}`, 'ock', 'ock']);
+      expect((await tool('ostree', ['rev-parse', `--repo=${client}`, 'ock/ock'])).trim()).toBe(source.commit);
+      expect(await tool('ostree', ['fsck', `--repo=${client}`])).toContain('no errors found');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports steps and byte progress up to the total', () => {
+    const steps = events.flatMap((e) => (e.type === 'step' && e.status === 'succeeded' ? [e.step] : []));
+    expect(steps).toEqual([
+      'Getting ostree image container-registry.oracle.com/olcne/ock-ostree:1.33 for amd64',
+      `Getting base image ${base}`,
+      'Unpacking ostree image',
+      'Generating container image',
+    ]);
+    const progress = events.filter((e) => e.type === 'progress');
+    const last = progress.at(-1);
+    expect(
+      last?.type === 'progress' && last.transferredBytes === last.totalBytes && last.totalBytes > 0,
+    ).toBe(true);
+    expect(events.some((e) => e.type === 'log' && e.message === `Saved image to ${archive}`)).toBe(true);
+  });
+});
+
+describe('createOstreeImage refuses', () => {
+  async function attempt(
+    variant: 'tampered' | 'derived' | 'nolabel',
+  ): Promise<{ code: string; message: string; home: string }> {
+    const fixture = await ostreeImageFixture({ variant });
+    const home = join(scratch, `home-${variant}`);
+    const error = await failure(
+      createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base, pull: pullFrom(fixture) }),
+    );
+    return { ...error, home };
+  }
+
+  it('an image with a tampered object, and writes nothing', async () => {
+    const { code, home, message } = await attempt('tampered');
+    expect(code).toBe('OCNE_IMAGE_OSTREE_CHECKSUM');
+    expect(message).toContain('does not match its checksum');
+    expect(existsSync(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'))).toBe(false);
+  }, 30_000);
+
+  it('a derived image (layers after the ostree ones)', async () => {
+    const { code, message } = await attempt('derived');
+    expect(code).toBe('OCNE_IMAGE_OSTREE_DERIVED_LAYERS');
+    expect(message).toContain('1 non-ostree layers');
+  }, 30_000);
+
+  it('an image without the ostree.final-diffid label (v0)', async () => {
+    const { code, message } = await attempt('nolabel');
+    expect(code).toBe('OCNE_IMAGE_OSTREE_UNSUPPORTED');
+    expect(message).toContain('ostree.final-diffid');
+  }, 30_000);
+
+  it('to run without pull when the image is not cached, and uses a complete cached copy', async () => {
+    const home = join(scratch, 'home-cache');
+    const missing = await failure(createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base }));
+    expect(missing.code).toBe('OCNE_IMAGE_OSTREE_SOURCE_MISSING');
+    expect(missing.message).toContain(
+      join(home, '.ocne', 'images', 'container-registry.oracle.com_olcne_ock-ostree:1.33'),
+    );
+    await copyToDir(
+      `oci:${source.layout}:ock`,
+      imageCacheDirectory(home, 'container-registry.oracle.com/olcne/ock-ostree:1.33'),
+    );
+    const result = await createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base });
+    expect(result.commit).toBe(source.commit);
+  }, 30_000);
+
+  it('a bad architecture or a reference without an ostree transport, before pulling anything', async () => {
+    const before = pulled.length;
+    const arch = await failure(
+      // @ts-expect-error: a caller without types
+      createOstreeImage({ kubernetesVersion: '1.33', arch: 'riscv64', pull: pullFrom(source) }),
+    );
+    expect(arch).toEqual({ code: 'OCNE_USAGE', message: 'Architecture must be one of: amd64, arm64' });
+    const ref = await failure(
+      createOstreeImage({ kubernetesVersion: '1.33', osRegistry: 'docker://x/y', pull: pullFrom(source) }),
+    );
+    expect(ref.code).toBe('OCNE_IMAGE_OSTREE_REFERENCE');
+    expect(pulled.length).toBe(before);
+  });
+
+  it('nothing when cancelled, and leaves no archive', async () => {
+    const home = join(scratch, 'home-cancel');
+    const controller = new AbortController();
+    const op = createOstreeImage({
+      kubernetesVersion: '1.33',
+      home,
+      baseImage: base,
+      pull: pullFrom(source),
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 'Unpacking ostree image' && e.status === 'started')
+          controller.abort();
+      },
+    });
+    expect((await failure(op)).code).toBe('OCNE_CANCELLED');
+    expect(existsSync(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'))).toBe(false);
+  });
+});
