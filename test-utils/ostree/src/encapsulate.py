@@ -80,7 +80,7 @@ if args.big:
     left = args.big * 1024 * 1024
     i = 0
     while left > 0:
-        size = min(left, rnd.choice([200, 2000, 20000, 200000, 2000000]))
+        size = min(left, rnd.choice([300, 2000, 8000, 30000, 120000]))
         half = os.urandom(size // 2)
         w(f"usr/share/big/d{i % 97}/f{i}", half + bytes(size - len(half)), 0o644)
         left -= size

@@ -3,12 +3,13 @@
  * `blobs/sha256/<hex>`) streamed from blobs on disk or in memory, written to a temporary file
  * next to the destination and renamed over it, so a reader never sees half an archive.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack as tarPack } from 'tar-stream';
+import { type Header, type Pack, pack as tarPack } from 'tar-stream';
 import { type Descriptor, digestHex } from './oci-layout.js';
 
 /** One blob of an archive: bytes in memory, or a file. */
@@ -30,6 +31,30 @@ export interface OciArchiveContent {
 /** The digest of bytes. */
 export function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** A pass-through stream that feeds a hash (and a byte counter) on the way. */
+export function hashing(hash: Hash, onBytes?: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      onBytes?.(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
+
+/** Adds a directory, or a file held in memory, to a tar being packed. */
+export function addTarEntry(
+  tar: Pack,
+  header: Partial<Header> & { name: string },
+  bytes?: Buffer,
+): Promise<void> {
+  return new Promise<void>((ok, fail) => {
+    const done = (e?: Error | null) => (e ? fail(e) : ok());
+    if (bytes) tar.entry(header, bytes, done);
+    else tar.entry(header, done);
+  });
 }
 
 // Fixed times keep archives of the same image identical.
@@ -54,15 +79,11 @@ export async function writeOciArchive(
   const written = pipeline(tar, createWriteStream(tmp), signal ? { signal } : {});
   written.catch(() => {});
   const addBytes = (name: string, bytes: Buffer) =>
-    new Promise<void>((ok, fail) => {
-      tar.entry({ name, size: bytes.length, mode: 0o644, mtime: MTIME }, bytes, (e) => (e ? fail(e) : ok()));
-    });
+    addTarEntry(tar, { name, size: bytes.length, mode: 0o644, mtime: MTIME }, bytes);
   try {
     await addBytes('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
     for (const dir of ['blobs/', 'blobs/sha256/']) {
-      await new Promise<void>((ok, fail) =>
-        tar.entry({ name: dir, type: 'directory', mode: 0o755, mtime: MTIME }, (e) => (e ? fail(e) : ok())),
-      );
+      await addTarEntry(tar, { name: dir, type: 'directory', mode: 0o755, mtime: MTIME });
     }
     const seen = new Set<string>();
     for (const blob of [{ digest: manifestDescriptor.digest, bytes: content.manifest }, ...content.blobs]) {

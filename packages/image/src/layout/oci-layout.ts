@@ -4,7 +4,6 @@
  * layout, `blobs/sha256/<hex>` under `index.json`), and the manifest and config types both share.
  * Writing a new image is `archive-write.ts`.
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcneError } from '@ocne/core';
@@ -177,9 +176,4 @@ export async function isCompleteDirImage(directory: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Reads a blob as a stream. */
-export function readBlob(image: LocalImage, digest: string): NodeJS.ReadableStream {
-  return createReadStream(image.blobPath(digest));
 }

@@ -8,12 +8,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { type EventSink, OcneError } from '@ocne/core';
 import { pack as tarPack } from 'tar-stream';
-import { type ArchiveBlob, sha256Digest, writeOciArchive } from '../layout/archive-write.js';
+import {
+  type ArchiveBlob,
+  addTarEntry,
+  hashing,
+  sha256Digest,
+  writeOciArchive,
+} from '../layout/archive-write.js';
 import type { Descriptor, ImageConfig, ImageManifest, LocalImage } from '../layout/oci-layout.js';
 
 /** Where nginx's docroot keeps the repository, as upstream's image has it. */
@@ -23,11 +27,11 @@ export const SERVER_CMD: readonly string[] = ['nginx', '-g', 'daemon off;'];
 /** The name the archive's `index.json` gives the image (upstream tags it `ock-ostree:latest`). */
 export const SERVER_REF_NAME = 'ock-ostree:latest';
 
-const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 // Docker schema 2 media types of the same bytes, for a base image pulled as Docker v2.
 const TO_OCI: Record<string, string> = {
-  'application/vnd.docker.image.rootfs.diff.tar.gzip': OCI_LAYER_GZIP,
-  'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': `${OCI_LAYER}+gzip`,
+  'application/vnd.docker.image.rootfs.diff.tar': OCI_LAYER,
 };
 
 /** Options of {@link writeServerImage}. */
@@ -52,17 +56,6 @@ export interface ServerImage {
   readonly path: string;
   readonly manifestDigest: string;
   readonly layerDigest: string;
-  readonly layerDiffId: string;
-}
-
-function hashing(hash: ReturnType<typeof createHash>, count?: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _e, callback) {
-      hash.update(chunk);
-      count?.(chunk.length);
-      callback(null, chunk);
-    },
-  });
 }
 
 async function* walk(
@@ -88,24 +81,22 @@ async function* walk(
 }
 
 /**
- * Writes the repository as a gzip (level 1: the objects are zlib already) tar layer, everything
- * owned by root, readable by nginx's worker; returns its digest and diff_id.
+ * Writes the repository as an uncompressed tar layer, everything owned by root and readable by
+ * nginx's worker; returns its digest (= diff_id). Uncompressed, as `podman save` writes it: the
+ * objects are zlib streams already, so gzip would cost time for almost no size.
  */
 async function writeRepoLayer(
   repo: string,
   file: string,
   signal: AbortSignal | undefined,
   emit: EventSink | undefined,
-): Promise<{ digest: string; diffId: string; size: number }> {
+): Promise<{ digest: string; size: number }> {
   const tar = tarPack();
-  const diff = createHash('sha256');
-  const blob = createHash('sha256');
+  const hash = createHash('sha256');
   let size = 0;
   const written = pipeline(
     tar,
-    hashing(diff),
-    createGzip({ level: 1 }),
-    hashing(blob, (n) => {
+    hashing(hash, (n) => {
       size += n;
     }),
     createWriteStream(file),
@@ -114,9 +105,7 @@ async function writeRepoLayer(
   written.catch(() => {});
   const mtime = new Date(0);
   const dir = (name: string) =>
-    new Promise<void>((ok, fail) =>
-      tar.entry({ name, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime }, (e) => (e ? fail(e) : ok())),
-    );
+    addTarEntry(tar, { name, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
   let files = 0;
   try {
     const parts = OSTREE_DOCROOT_PATH.split('/');
@@ -139,13 +128,13 @@ async function writeRepoLayer(
     tar.destroy();
     throw error;
   }
-  return { digest: `sha256:${blob.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size };
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 /** Builds the server image from `base` and the repository and writes it as an oci-archive. */
 export async function writeServerImage(options: ServerImageOptions): Promise<ServerImage> {
   const { base, signal, emit } = options;
-  const layerFile = join(options.workDir, 'ostree-layer.tar.gz');
+  const layerFile = join(options.workDir, 'ostree-layer.tar');
   const layer = await writeRepoLayer(options.repo, layerFile, signal, emit);
   const created = (options.created ?? new Date()).toISOString();
 
@@ -158,7 +147,7 @@ export async function writeServerImage(options: ServerImageOptions): Promise<Ser
       Cmd: [...SERVER_CMD],
       ExposedPorts: { ...baseConfig.config?.ExposedPorts, '80/tcp': {}, '443/tcp': {} },
     },
-    rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, layer.diffId] },
+    rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, layer.digest] },
     history: [
       ...(baseConfig.history ?? []),
       {
@@ -175,7 +164,7 @@ export async function writeServerImage(options: ServerImageOptions): Promise<Ser
     digest: l.digest,
     size: l.size,
   }));
-  layers.push({ mediaType: OCI_LAYER_GZIP, digest: layer.digest, size: layer.size });
+  layers.push({ mediaType: OCI_LAYER, digest: layer.digest, size: layer.size });
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -205,6 +194,5 @@ export async function writeServerImage(options: ServerImageOptions): Promise<Ser
     path: options.destination,
     manifestDigest: descriptor.digest,
     layerDigest: layer.digest,
-    layerDiffId: layer.diffId,
   };
 }

@@ -6,15 +6,16 @@
  * bounded by the largest metadata object, whatever the image size. Every object's checksum is
  * verified before it is kept; a mismatch anywhere fails the whole import.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { type EventSink, OcneError } from '@ocne/core';
 import { extract as tarExtract } from 'tar-stream';
+import { hashing } from '../layout/archive-write.js';
 import type { Descriptor, LocalImage } from '../layout/oci-layout.js';
 import { archiveFileHeader, fileHeader, framed, S_IFLNK, S_IFREG } from './gvariant.js';
 
@@ -86,16 +87,6 @@ function decompressor(mediaType: string): Transform {
   if (mediaType.endsWith('+zstd') || mediaType.endsWith('.tar.zstd')) return zlib.createZstdDecompress();
   if (mediaType.endsWith('.tar') || mediaType.endsWith('.diff.tar')) return new PassThrough();
   throw new OcneError('OCNE_IMAGE_OSTREE_SOURCE_INVALID', `unsupported layer media type ${mediaType}`);
-}
-
-function hashing(hash: Hash, onBytes?: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      onBytes?.(chunk.length);
-      callback(null, chunk);
-    },
-  });
 }
 
 const REPO = 'sysroot/ostree/repo/';
