@@ -500,7 +500,8 @@ export const ERROR_CODES = {
   OCNE_IMAGE_OSTREE_DIGEST: {
     area: '@ocne/image',
     severity: 'error',
-    meaning: "A layer's bytes do not match its digest or its config diff_id.",
+    meaning:
+      "A layer's or config's bytes do not match their digest or the config's diff_id, or a layer cannot be decompressed or read as a tar.",
   },
   OCNE_IMAGE_OSTREE_CHECKSUM: {
     area: '@ocne/image',

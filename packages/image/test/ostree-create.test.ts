@@ -3,9 +3,10 @@
 // by skopeo and umoci, and serve the same commit to `ostree pull` over HTTP. Broken images must be
 // refused with their typed errors and leave no archive behind.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { isOcneError, type OcneEvent } from '@ocne/core';
 import { createOstreeImage, imageCacheDirectory, type PullImage } from '@ocne/image';
 import {
@@ -216,6 +217,60 @@ describe('createOstreeImage refuses', () => {
     expect(ref.code).toBe('OCNE_IMAGE_OSTREE_REFERENCE');
     expect(pulled.length).toBe(before);
   });
+
+  it('a layer blob that does not match its digest, even when its content is intact', async () => {
+    const home = join(scratch, 'home-digest');
+    const pull: PullImage = async (o) => {
+      const { directory } = await pullFrom(source)(o);
+      // Same tar, compressed differently: every object and the diff_id still match.
+      const manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8'));
+      const blob = join(directory, manifest.layers[1].digest.slice('sha256:'.length));
+      await writeFile(blob, gzipSync(gunzipSync(await readFile(blob)), { level: 9 }));
+      return { directory };
+    };
+    const error = await failure(
+      createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base, pull }),
+    );
+    expect(error.code).toBe('OCNE_IMAGE_OSTREE_DIGEST');
+    expect(error.message).toMatch(/^layer 1 does not match its digest sha256:/);
+    expect(existsSync(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'))).toBe(false);
+  }, 30_000);
+
+  it('a corrupt layer blob, with a typed error', async () => {
+    const pull: PullImage = async (o) => {
+      const { directory } = await pullFrom(source)(o);
+      const manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8'));
+      const blob = join(directory, manifest.layers[0].digest.slice('sha256:'.length));
+      const bytes = await readFile(blob);
+      await writeFile(blob, bytes.subarray(0, bytes.length >> 1));
+      return { directory };
+    };
+    const error = await failure(
+      createOstreeImage({
+        kubernetesVersion: '1.33',
+        home: join(scratch, 'home-corrupt'),
+        baseImage: base,
+        pull,
+      }),
+    );
+    expect(error.code).toBe('OCNE_IMAGE_OSTREE_DIGEST');
+    expect(error.message).toContain('layer 0');
+  }, 30_000);
+
+  it('a base image for another architecture', async () => {
+    const error = await failure(
+      createOstreeImage({
+        kubernetesVersion: '1.33',
+        arch: 'arm64',
+        home: join(scratch, 'home-arch'),
+        baseImage: base,
+        pull: pullFrom(source),
+      }),
+    );
+    // The ostree fixture is for this machine's architecture; the base fixture is amd64.
+    expect(error.code).toBe('OCNE_IMAGE_OSTREE_SOURCE_INVALID');
+    expect(error.message).toMatch(/is for amd64, not for arm64$/);
+  }, 30_000);
 
   it('nothing when cancelled, and leaves no archive', async () => {
     const home = join(scratch, 'home-cancel');

@@ -4,6 +4,7 @@
  * layout, `blobs/sha256/<hex>` under `index.json`), and the manifest and config types both share.
  * Writing a new image is `archive-write.ts`.
  */
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcneError } from '@ocne/core';
@@ -107,7 +108,13 @@ async function finish(
   if (!manifest.config || !Array.isArray(manifest.layers)) {
     throw new OcneError('OCNE_IMAGE_OSTREE_SOURCE_INVALID', `${where} has no image manifest`);
   }
-  const { value: config } = await readJson<ImageConfig>(blobPath(manifest.config.digest), 'image config');
+  const { value: config, bytes } = await readJson<ImageConfig>(
+    blobPath(manifest.config.digest),
+    'image config',
+  );
+  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== manifest.config.digest) {
+    throw new OcneError('OCNE_IMAGE_OSTREE_DIGEST', `${where}: the image config does not match its digest`);
+  }
   if (!Array.isArray(config.rootfs?.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw new OcneError(
       'OCNE_IMAGE_OSTREE_SOURCE_INVALID',

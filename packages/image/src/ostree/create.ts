@@ -84,16 +84,29 @@ export function ostreeImagePath(home: string, kubernetesVersion: string, arch: I
   return join(home, '.ocne', 'images', `ock-${kubernetesVersion}-${arch}-ostree.tar`);
 }
 
-async function resolveImage(
-  reference: string,
-  context: {
-    home: string;
-    arch: ImageArch;
-    pull: PullImage | undefined;
-    signal: AbortSignal;
-    emit: EventSink;
-  },
-): Promise<LocalImage> {
+/** Where an image comes from, and for which architecture. */
+interface ResolveContext {
+  home: string;
+  arch: ImageArch;
+  pull: PullImage | undefined;
+  signal: AbortSignal;
+  emit: EventSink;
+}
+
+async function resolveImage(reference: string, context: ResolveContext): Promise<LocalImage> {
+  const image = await findImage(reference, context);
+  // An image for another architecture would make a server image that cannot run there.
+  const arch = image.config.architecture;
+  if (arch !== undefined && arch !== context.arch) {
+    throw new OcneError(
+      'OCNE_IMAGE_OSTREE_SOURCE_INVALID',
+      `the image ${reference} is for ${arch}, not for ${context.arch}`,
+    );
+  }
+  return image;
+}
+
+async function findImage(reference: string, context: ResolveContext): Promise<LocalImage> {
   const local = await openLocalImage(reference);
   if (local) return local;
   if (context.pull) {

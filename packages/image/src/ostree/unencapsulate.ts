@@ -285,7 +285,13 @@ export async function unencapsulate(options: UnencapsulateOptions): Promise<Unen
     } catch (error) {
       extract.destroy();
       if (signal?.aborted) throw signal.reason;
-      throw error;
+      if (error instanceof OcneError) throw error;
+      // zlib and tar errors: the blob is not what its digest promised (the digest is checked last).
+      throw new OcneError(
+        'OCNE_IMAGE_OSTREE_DIGEST',
+        `layer ${index} (${layer.digest}) cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
     if (`sha256:${blobHash.digest('hex')}` !== layer.digest) {
       throw new OcneError(
