@@ -70,7 +70,9 @@ export interface OstreeImageResult {
   readonly commit: string;
   /** The digest of the archive's manifest. */
   readonly manifestDigest: string;
+  /** Content objects (files, symlinks) unpacked, each checksum-verified. */
   readonly contentObjects: number;
+  /** Metadata objects (commit, dirtree, dirmeta) unpacked, each checksum-verified. */
   readonly metadataObjects: number;
 }
 

@@ -15,6 +15,7 @@ export interface OstreeReference {
   readonly transport: string;
   /** The image name without a tag, e.g. `container-registry.oracle.com/olcne/ock-ostree`. */
   readonly image: string;
+  /** The tag (required). */
   readonly tag: string;
   /** `<image>:<tag>`: what a registry client pulls. */
   readonly pullReference: string;
