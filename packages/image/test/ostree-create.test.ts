@@ -3,7 +3,7 @@
 // by skopeo and umoci, and serve the same commit to `ostree pull` over HTTP. Broken images must be
 // refused with their typed errors and leave no archive behind.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -158,6 +158,27 @@ describe('createOstreeImage', () => {
   });
 });
 
+describe('createOstreeImage reads', () => {
+  it.each([
+    ['zstd', ['--dest-compress', '--dest-compress-format', 'zstd']],
+    ['uncompressed', ['--dest-decompress']],
+  ])(
+    '%s layers',
+    async (name, flags) => {
+      const home = join(scratch, `home-${name}`);
+      const pull: PullImage = async () => {
+        const directory = join(scratch, `pulled-${name}`);
+        await tool('skopeo', ['copy', '--quiet', ...flags, `oci:${source.layout}:ock`, `dir:${directory}`]);
+        return { directory };
+      };
+      const result = await createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base, pull });
+      expect(result.commit).toBe(source.commit);
+      expect(result.contentObjects).toBe(source.contentObjects);
+    },
+    30_000,
+  );
+});
+
 describe('createOstreeImage refuses', () => {
   async function attempt(
     variant: 'tampered' | 'derived' | 'nolabel',
@@ -255,6 +276,39 @@ describe('createOstreeImage refuses', () => {
     );
     expect(error.code).toBe('OCNE_IMAGE_OSTREE_DIGEST');
     expect(error.message).toContain('layer 0');
+  }, 30_000);
+
+  it('a base image whose cached layer is damaged, and writes no archive', async () => {
+    const layout = join(scratch, 'damaged-base');
+    await cp((await nginxBaseFixture()).layout, layout, { recursive: true });
+    const manifest = JSON.parse(
+      await readFile(
+        join(
+          layout,
+          'blobs',
+          'sha256',
+          JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')).manifests[0].digest.slice(7),
+        ),
+        'utf8',
+      ),
+    );
+    const blob = join(layout, 'blobs', 'sha256', manifest.layers[0].digest.slice(7));
+    const bytes = await readFile(blob);
+    const middle = bytes.length >> 1;
+    bytes.writeUInt8(bytes.readUInt8(middle) ^ 0xff, middle);
+    await writeFile(blob, bytes);
+    const home = join(scratch, 'home-damaged-base');
+    const error = await failure(
+      createOstreeImage({
+        kubernetesVersion: '1.33',
+        home,
+        baseImage: `oci:${layout}:nginx`,
+        pull: pullFrom(source),
+      }),
+    );
+    expect(error.code).toBe('OCNE_IMAGE_OSTREE_DIGEST');
+    expect(error.message).toContain(manifest.layers[0].digest);
+    expect(await readdir(join(home, '.ocne', 'images'))).toEqual([]);
   }, 30_000);
 
   it('a base image for another architecture', async () => {

@@ -3,12 +3,13 @@
  * `blobs/sha256/<hex>`) streamed from blobs on disk or in memory, written to a temporary file
  * next to the destination and renamed over it, so a reader never sees half an archive.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { OcneError } from '@ocne/core';
 import { type Header, type Pack, pack as tarPack } from 'tar-stream';
 import { type Descriptor, digestHex } from './oci-layout.js';
 
@@ -74,7 +75,7 @@ export async function writeOciArchive(
   };
   const index = Buffer.from(`${JSON.stringify({ schemaVersion: 2, manifests: [manifestDescriptor] })}\n`);
   await mkdir(dirname(destination), { recursive: true });
-  const tmp = `${destination}.partial-${process.pid}`;
+  const tmp = `${destination}.partial-${process.pid}-${randomUUID()}`;
   const tar = tarPack();
   const written = pipeline(tar, createWriteStream(tmp), signal ? { signal } : {});
   written.catch(() => {});
@@ -96,7 +97,16 @@ export async function writeOciArchive(
       } else {
         const { size } = await stat(blob.path);
         const entry = tar.entry({ name, size, mode: 0o644, mtime: MTIME });
-        await pipeline(createReadStream(blob.path), entry);
+        // Blobs from a cache are copied as they are: check them on the way, so a damaged cache
+        // cannot produce an archive whose blobs do not match their names.
+        const hash = createHash('sha256');
+        await pipeline(createReadStream(blob.path), hashing(hash), entry);
+        if (`sha256:${hash.digest('hex')}` !== blob.digest) {
+          throw new OcneError(
+            'OCNE_IMAGE_OSTREE_DIGEST',
+            `${blob.path} does not match its digest ${blob.digest}`,
+          );
+        }
       }
     }
     await addBytes('index.json', index);
