@@ -3,7 +3,7 @@
 // by skopeo and umoci, and serve the same commit to `ostree pull` over HTTP. Broken images must be
 // refused with their typed errors and leave no archive behind.
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -118,6 +118,31 @@ describe('createOstreeImage', () => {
     expect(mine).toContain('security.selinux');
     expect(mine).toMatch(/-00640 998 997 .*\/usr\/lib\/etcd-owned\/state/);
     expect(mine).toMatch(/-04755 0 0 .*\/usr\/bin\/setuid-helper/);
+  });
+
+  it("holds exactly the objects of the ostree CLI's own import (tar + pull-local)", async () => {
+    const directory = join(scratch, 'path-b-image');
+    await copyToDir(`oci:${source.layout}:ock`, directory);
+    const manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8'));
+    const extracted = join(scratch, 'path-b-extracted');
+    await mkdir(extracted);
+    for (const layer of manifest.layers) {
+      const blob = join(directory, layer.digest.slice('sha256:'.length));
+      await tool('tar', ['--numeric-owner', '-xpzf', blob, '-C', extracted, 'sysroot/ostree/repo']);
+    }
+    const cli = join(scratch, 'path-b-repo');
+    await tool('ostree', ['init', `--repo=${cli}`, '--mode=archive']);
+    await tool('ostree', [
+      'pull-local',
+      `--repo=${cli}`,
+      join(extracted, 'sysroot/ostree/repo'),
+      source.commit,
+    ]);
+    const objects = async (repo: string) =>
+      (await readdir(join(repo, 'objects'), { recursive: true })).filter((f) => f.includes('.')).sort();
+    const mine = await objects(join(rootfs, 'usr', 'share', 'nginx', 'html', 'ostree'));
+    expect(mine).toEqual(await objects(cli));
+    expect(mine.filter((f) => f.endsWith('.filez'))).toHaveLength(source.contentObjects);
   });
 
   it('serves the same commit to ostree pull over HTTP', async () => {
