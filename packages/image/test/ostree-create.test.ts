@@ -206,7 +206,7 @@ describe('createOstreeImage reads', () => {
 
 describe('createOstreeImage refuses', () => {
   async function attempt(
-    variant: 'tampered' | 'derived' | 'nolabel',
+    variant: 'tampered' | 'tampered-large' | 'derived' | 'nolabel',
   ): Promise<{ code: string; message: string; home: string }> {
     const fixture = await ostreeImageFixture({ variant });
     const home = join(scratch, `home-${variant}`);
@@ -216,12 +216,16 @@ describe('createOstreeImage refuses', () => {
     return { ...error, home };
   }
 
-  it('an image with a tampered object, and writes nothing', async () => {
-    const { code, home, message } = await attempt('tampered');
-    expect(code).toBe('OCNE_IMAGE_OSTREE_CHECKSUM');
-    expect(message).toContain('does not match its checksum');
-    expect(existsSync(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'))).toBe(false);
-  }, 30_000);
+  it.each(['tampered', 'tampered-large'] as const)(
+    'an image with a %s object, and writes nothing',
+    async (variant) => {
+      const { code, home, message } = await attempt(variant);
+      expect(code).toBe('OCNE_IMAGE_OSTREE_CHECKSUM');
+      expect(message).toContain('does not match its checksum');
+      expect(existsSync(join(home, '.ocne', 'images', 'ock-1.33-amd64-ostree.tar'))).toBe(false);
+    },
+    30_000,
+  );
 
   it('a derived image (layers after the ostree ones)', async () => {
     const { code, message } = await attempt('derived');

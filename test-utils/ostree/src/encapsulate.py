@@ -5,7 +5,7 @@
 # the objects are read back through libostree (python3-gi) and written as ostree-ext tar layers
 # (sysroot/ostree/repo/objects/..., bare-split-xattrs conventions) into an OCI image layout.
 #
-# usage: encapsulate.py OUT [--big MB] [--variant normal|tampered|derived|nolabel]
+# usage: encapsulate.py OUT [--big MB] [--variant normal|tampered|tampered-large|derived|nolabel]
 # OUT gets: src-repo/ (archive repo holding the source commit, ref `ock`), oci/ (the OCI layout,
 # tag `ock`), info.json (commit checksum, diff_ids).
 import argparse
@@ -28,7 +28,8 @@ from gi.repository import Gio, GLib, OSTree  # noqa: E402
 p = argparse.ArgumentParser()
 p.add_argument("out")
 p.add_argument("--big", type=int, default=0, help="add this many MB of generated files under usr/share/big")
-p.add_argument("--variant", default="normal", choices=["normal", "tampered", "derived", "nolabel"])
+p.add_argument("--variant", default="normal",
+               choices=["normal", "tampered", "tampered-large", "derived", "nolabel"])
 args = p.parse_args()
 
 out = os.path.abspath(args.out)
@@ -69,6 +70,8 @@ os.chmod(os.path.join(tree, "usr/lib/etcd-owned/dir"), 0o750)
 os.makedirs(os.path.join(tree, "usr/share/emptydir"))
 w("usr/lib/modules/6.12.0-ock/vmlinuz", os.urandom(4096) + b"kernel placeholder", 0o755)
 w("usr/lib/modules/6.12.0-ock/initramfs.img", b"initramfs placeholder" * 100, 0o644)
+# Larger than an importer's in-memory threshold (256 KiB): the streamed path.
+w("usr/lib/modules/6.12.0-ock/kernel/big.ko", os.urandom(300 * 1024) + bytes(300 * 1024), 0o644)
 w("usr/share/doc/long/" + "n" * 120 + "/" + "f" * 150 + ".txt", b"a path longer than ustar's 100 bytes\n")
 w("usr/share/utf8/caf\u00e9-\u65e5\u672c.txt", "non-ASCII name\n".encode())
 for d in ("boot", "sysroot", "var", "tmp"):
@@ -180,8 +183,12 @@ tampered_done = False
 for i, (csum, _) in enumerate(content):
     target = l1 if i % 2 else l0
     info = repo.load_file(csum, None)[2]
-    tamper = (args.variant == "tampered" and not tampered_done and target is l1
-              and info.get_file_type() == Gio.FileType.REGULAR and info.get_size() > 0)
+    regular = info.get_file_type() == Gio.FileType.REGULAR and info.get_size() > 0
+    wanted = {"tampered": regular and info.get_size() < 65536 and target is l1,
+              "tampered-large": regular and info.get_size() > 512 * 1024}.get(args.variant, False)
+    if wanted and not tampered_done and info.get_size() > 512 * 1024:
+        target = l1  # keep the tampered object in the chunk layer
+    tamper = wanted and not tampered_done
     tampered_done = tampered_done or tamper
     target.content(csum, tamper)
 # A checkout path, as ostree-ext writes them (hardlinks to objects); importers ignore it.

@@ -35,7 +35,7 @@ export interface OstreeImageFixture {
 }
 
 /** Which image to make: a good one, or one an importer must refuse. */
-export type OstreeImageVariant = 'normal' | 'tampered' | 'derived' | 'nolabel';
+export type OstreeImageVariant = 'normal' | 'tampered' | 'tampered-large' | 'derived' | 'nolabel';
 
 async function cached(key: string, make: (dir: string) => Promise<void>): Promise<string> {
   const root = join(tmpdir(), 'ocne-test-ostree');

@@ -12,6 +12,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { type EventSink, OcneError } from '@ocne/core';
 import { extract as tarExtract } from 'tar-stream';
@@ -92,6 +93,9 @@ function decompressor(mediaType: string): Transform {
 const REPO = 'sysroot/ostree/repo/';
 const OBJECT =
   /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})\.(commit|commitmeta|dirtree|dirmeta|file|file-xattrs|file-xattrs-link)$/;
+// Content objects up to this size are compressed from one buffer, larger ones streamed.
+const SMALL_OBJECT = 256 * 1024;
+const deflateRaw = promisify(zlib.deflateRaw);
 // Metadata objects are read whole; OCK's largest dirtree is a few hundred KiB.
 const MAX_METADATA = 64 * 1024 * 1024;
 
@@ -243,23 +247,30 @@ export async function unencapsulate(options: UnencapsulateOptions): Promise<Unen
           const size = h.type === 'file' ? (h.size ?? 0) : 0;
           const hash = createHash('sha256').update(framed(fileHeader(fields)));
           const header = framed(archiveFileHeader({ ...fields, size: BigInt(size) }));
-          const tmp = join(repo, 'tmp', `import-${tmpCounter++}`);
-          if (h.type === 'symlink') {
-            entry.resume();
-            await writeFile(tmp, header);
-          } else {
-            const out = createWriteStream(tmp);
-            out.write(header);
-            await pipeline(entry, hashing(hash), zlib.createDeflateRaw({ level }), out);
-          }
-          if (hash.digest('hex') !== checksum) {
-            await rm(tmp, { force: true });
-            throw new OcneError(
+          const mismatch = () =>
+            new OcneError(
               'OCNE_IMAGE_OSTREE_CHECKSUM',
               `content object ${checksum} in layer ${index} does not match its checksum: the image is corrupt or tampered with`,
             );
+          if (size <= SMALL_OBJECT) {
+            // Most of /usr is small files: whole-buffer compression avoids a stream pipeline per
+            // file, and the checksum is verified before anything is written.
+            const data = h.type === 'file' ? await readAll(entry, size, path) : Buffer.alloc(0);
+            if (h.type !== 'file') entry.resume();
+            if (hash.update(data).digest('hex') !== checksum) throw mismatch();
+            const body = h.type === 'file' ? await deflateRaw(data, { level }) : Buffer.alloc(0);
+            await writeFile(await objectPath(prefix, rest, 'filez'), Buffer.concat([header, body]));
+          } else {
+            const tmp = join(repo, 'tmp', `import-${tmpCounter++}`);
+            const out = createWriteStream(tmp);
+            out.write(header);
+            await pipeline(entry, hashing(hash), zlib.createDeflateRaw({ level }), out);
+            if (hash.digest('hex') !== checksum) {
+              await rm(tmp, { force: true });
+              throw mismatch();
+            }
+            await rename(tmp, await objectPath(prefix, rest, 'filez'));
           }
-          await rename(tmp, await objectPath(prefix, rest, 'filez'));
           contentObjects++;
           continue;
         }
