@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type EventSink, OcneError } from '@ocne/core';
@@ -24,6 +24,9 @@ import type { Descriptor, ImageConfig, ImageManifest, LocalImage } from '../layo
 export const OSTREE_DOCROOT_PATH = 'usr/share/nginx/html/ostree';
 /** Upstream's `CMD` for the server image. */
 export const SERVER_CMD: readonly string[] = ['nginx', '-g', 'daemon off;'];
+// Files up to this size go into the layer from one buffer, larger ones streamed.
+const SMALL_FILE = 256 * 1024;
+
 /** The name the archive's `index.json` gives the image (upstream tags it `ock-ostree:latest`). */
 export const SERVER_REF_NAME = 'ock-ostree:latest';
 
@@ -117,8 +120,13 @@ async function writeRepoLayer(
         continue;
       }
       const { size: fileSize } = await lstat(item.path);
-      const entry = tar.entry({ name: item.name, size: fileSize, mode: 0o644, uid: 0, gid: 0, mtime });
-      await pipeline(createReadStream(item.path), entry);
+      const header = { name: item.name, size: fileSize, mode: 0o644, uid: 0, gid: 0, mtime };
+      if (fileSize <= SMALL_FILE) {
+        // Most objects are small: one read, no stream pipeline per file.
+        await addTarEntry(tar, header, await readFile(item.path));
+      } else {
+        await pipeline(createReadStream(item.path), tar.entry(header));
+      }
       if (++files % 1000 === 0)
         emit?.({ type: 'log', level: 'debug', message: `server layer: ${files} files` });
     }
