@@ -531,6 +531,55 @@ export const ERROR_CODES = {
     meaning:
       'This kind of upload is not available in this build (`--type oci` to Object Storage, `--type olvm`).',
   },
+  // @ocne/image, `image create --type ostree`.
+  OCNE_IMAGE_OSTREE_REFERENCE: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The ostree image reference (`osRegistry:osTag`) has no known ostree transport, no image name or no tag.',
+  },
+  OCNE_IMAGE_OSTREE_SOURCE_MISSING: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'An image the ostree build needs (the ostree image or the base image) is neither cached complete nor pullable (no `pull` was given).',
+  },
+  OCNE_IMAGE_OSTREE_SOURCE_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'A local image layout is unreadable or inconsistent: no manifest, a manifest list, diff_ids that do not match the layers, an unsupported media type or digest.',
+  },
+  OCNE_IMAGE_OSTREE_UNSUPPORTED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The image is not an ostree-ext v1 ("chunked") image: no `ostree.commit` label, or no `ostree.final-diffid` label (the v0 format).',
+  },
+  OCNE_IMAGE_OSTREE_DERIVED_LAYERS: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The image has layers after its ostree layers (a derived image); like upstream, they cannot be unencapsulated.',
+  },
+  OCNE_IMAGE_OSTREE_DIGEST: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      "A layer's or config's bytes do not match their digest or the config's diff_id, or a layer cannot be decompressed or read as a tar.",
+  },
+  OCNE_IMAGE_OSTREE_CHECKSUM: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'An OSTree object in the image does not match its checksum: the image is corrupt or was tampered with; nothing is written.',
+  },
+  OCNE_IMAGE_OSTREE_MALFORMED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'An ostree layer breaks the ostree-ext tar rules (a missing xattrs reference, metadata in a chunk layer, a second or missing commit).',
+  },
 } as const;
 
 // Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole

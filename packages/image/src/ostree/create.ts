@@ -1,0 +1,181 @@
+/**
+ * `image create --type ostree` without a cluster or a container runtime: take the ock-ostree
+ * image for an architecture from a local `dir:` layout (pulled, or already in the cache),
+ * unencapsulate it into an archive repository, add that as a layer to a base image that serves
+ * files with nginx, and save the result as upstream names it,
+ * `~/.ocne/images/ock-<kubernetesVersion>-<arch>-ostree.tar`.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type EventSink,
+  OcneError,
+  type Operation,
+  type OperationOptions,
+  runStep,
+  startOperation,
+} from '@ocne/core';
+import { isCompleteDirImage, type LocalImage, openDirImage, openLocalImage } from '../layout/oci-layout.js';
+import { imageCacheDirectory } from '../pull.js';
+import { DEFAULT_OSTREE_REGISTRY, parseOstreeReference } from './reference.js';
+import { writeServerImage } from './server-image.js';
+import { unencapsulate } from './unencapsulate.js';
+
+/** The architectures upstream builds images for. */
+export type ImageArch = 'amd64' | 'arm64';
+
+/**
+ * Puts an image for `arch` into a containers `dir:` layout and returns its directory (the
+ * registry client's `pullImage` does this).
+ */
+export type PullImage = (options: {
+  reference: string;
+  arch: ImageArch;
+  signal: AbortSignal;
+  emit: EventSink;
+}) => Promise<{ directory: string }>;
+
+/**
+ * The default base of the server image: any image whose nginx serves `/usr/share/nginx/html`
+ * works. Upstream builds `oraclelinux:8-slim` + nginx with podman, which we do not require.
+ */
+export const DEFAULT_OSTREE_SERVER_BASE_IMAGE = 'docker.io/library/nginx:stable';
+
+/** Options of {@link createOstreeImage}. */
+export interface CreateOstreeImageOptions extends OperationOptions {
+  /** The Kubernetes version: the default `osTag` and part of the output name. */
+  kubernetesVersion: string;
+  /** Default `amd64`. */
+  arch?: ImageArch;
+  /** The ostree image without its tag; default upstream's `ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree`. */
+  osRegistry?: string;
+  /** Default: `kubernetesVersion`. */
+  osTag?: string;
+  /**
+   * The nginx image to add the repository to (`ostreeServerBaseImage`): a registry reference
+   * (pulled or cached like the ostree image), or a local `oci:<dir>[:<tag>]` or `dir:<dir>`.
+   */
+  baseImage?: string;
+  /** The directory holding `.ocne`; default the user's home. */
+  home?: string;
+  /** How images are fetched; without it only complete images in `~/.ocne/images` are used. */
+  pull?: PullImage;
+}
+
+/** What {@link createOstreeImage} made. */
+export interface OstreeImageResult {
+  /** The oci-archive written. */
+  readonly path: string;
+  /** The OSTree commit the image serves under the ref `ock`. */
+  readonly commit: string;
+  /** The digest of the archive's manifest. */
+  readonly manifestDigest: string;
+  /** Content objects (files, symlinks) unpacked, each checksum-verified. */
+  readonly contentObjects: number;
+  /** Metadata objects (commit, dirtree, dirmeta) unpacked, each checksum-verified. */
+  readonly metadataObjects: number;
+}
+
+/** The oci-archive upstream writes for `--type ostree`. */
+export function ostreeImagePath(home: string, kubernetesVersion: string, arch: ImageArch): string {
+  return join(home, '.ocne', 'images', `ock-${kubernetesVersion}-${arch}-ostree.tar`);
+}
+
+/** Where an image comes from, and for which architecture. */
+interface ResolveContext {
+  home: string;
+  arch: ImageArch;
+  pull: PullImage | undefined;
+  signal: AbortSignal;
+  emit: EventSink;
+}
+
+async function resolveImage(reference: string, context: ResolveContext): Promise<LocalImage> {
+  const image = await findImage(reference, context);
+  // An image for another architecture would make a server image that cannot run there.
+  const arch = image.config.architecture;
+  if (arch !== undefined && arch !== context.arch) {
+    throw new OcneError(
+      'OCNE_IMAGE_OSTREE_SOURCE_INVALID',
+      `the image ${reference} is for ${arch}, not for ${context.arch}`,
+    );
+  }
+  return image;
+}
+
+async function findImage(reference: string, context: ResolveContext): Promise<LocalImage> {
+  const local = await openLocalImage(reference);
+  if (local) return local;
+  if (context.pull) {
+    const { directory } = await context.pull({
+      reference,
+      arch: context.arch,
+      signal: context.signal,
+      emit: context.emit,
+    });
+    return openDirImage(directory);
+  }
+  const cached = imageCacheDirectory(context.home, reference);
+  if (await isCompleteDirImage(cached)) return openDirImage(cached);
+  throw new OcneError(
+    'OCNE_IMAGE_OSTREE_SOURCE_MISSING',
+    `the image ${reference} is not in ${cached} and no way to pull it was given`,
+  );
+}
+
+/**
+ * Creates the OSTree server image. Returns at once; await the operation for the result, or follow
+ * its events (steps, byte progress of the unpacking, object counts).
+ */
+export function createOstreeImage(options: CreateOstreeImageOptions): Operation<OstreeImageResult> {
+  return startOperation(async ({ signal, emit }) => {
+    const arch = options.arch ?? 'amd64';
+    if (arch !== 'amd64' && arch !== 'arm64') {
+      throw new OcneError('OCNE_USAGE', 'Architecture must be one of: amd64, arm64');
+    }
+    if (!options.kubernetesVersion) throw new OcneError('OCNE_USAGE', 'a Kubernetes version is required');
+    const source = parseOstreeReference(
+      options.osRegistry ?? DEFAULT_OSTREE_REGISTRY,
+      options.osTag ?? options.kubernetesVersion,
+    );
+    const home = options.home ?? homedir();
+    const context = { home, arch, pull: options.pull, signal, emit };
+    emit({ type: 'log', level: 'info', message: 'Creating Image' });
+    const image = await runStep(emit, `Getting ostree image ${source.pullReference} for ${arch}`, () =>
+      resolveImage(source.pullReference, context),
+    );
+    const baseReference = options.baseImage ?? DEFAULT_OSTREE_SERVER_BASE_IMAGE;
+    const base = await runStep(emit, `Getting base image ${baseReference}`, () =>
+      resolveImage(baseReference, context),
+    );
+    const tmpRoot = join(home, '.ocne', 'tmp');
+    await mkdir(tmpRoot, { recursive: true });
+    const work = await mkdtemp(join(tmpRoot, 'create-images-'));
+    try {
+      const repo = join(work, 'ostree');
+      const imported = await runStep(emit, 'Unpacking ostree image', () =>
+        unencapsulate({ image, repo, signal, emit }),
+      );
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Unpacked commit ${imported.commit}: ${imported.contentObjects} content and ${imported.metadataObjects} metadata objects`,
+      });
+      const destination = ostreeImagePath(home, options.kubernetesVersion, arch);
+      const server = await runStep(emit, 'Generating container image', () =>
+        writeServerImage({ base, repo, destination, workDir: work, commit: imported.commit, signal, emit }),
+      );
+      emit({ type: 'log', level: 'info', message: `Saved image to ${destination}` });
+      return {
+        path: server.path,
+        commit: imported.commit,
+        manifestDigest: server.manifestDigest,
+        contentObjects: imported.contentObjects,
+        metadataObjects: imported.metadataObjects,
+      };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }, options);
+}
