@@ -19,7 +19,13 @@ const config: ViteUserConfig = defineConfig({
             'examples/test/**/*.test.ts',
           ],
           // The tests of test-utils/control-plane start real control planes: integration tests.
-          exclude: ['**/node_modules/**', 'packages/*/test/integration/**', 'test-utils/control-plane/**'],
+          exclude: [
+            '**/node_modules/**',
+            'packages/*/test/integration/**',
+            'packages/*/test/libvirt/**',
+            'test-utils/control-plane/**',
+            'test-utils/libvirt/**',
+          ],
           environment: 'node',
         },
       },
@@ -36,6 +42,25 @@ const config: ViteUserConfig = defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // The control planes are shared: one test file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        // Tests on a real libvirtd with QEMU software emulation (no KVM): the global setups start the
+        // two test control planes and a private libvirtd + virtlogd (state in a temporary folder,
+        // stopped by PID), and build the tiny boot image once (test-utils/libvirt).
+        extends: true,
+        test: {
+          name: 'libvirt',
+          include: ['packages/*/test/libvirt/**/*.test.ts', 'test-utils/libvirt/test/**/*.test.ts'],
+          globalSetup: [
+            'test-utils/control-plane/src/global-setup.ts',
+            'test-utils/libvirt/src/global-setup.ts',
+          ],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          // One daemon, and two cores: one file at a time.
           fileParallelism: false,
         },
       },
