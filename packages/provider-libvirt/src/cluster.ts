@@ -465,7 +465,8 @@ export async function startLibvirtCluster(
       };
     } catch (error) {
       // Nothing half-made stays: the next start would take it for a cluster.
-      await removeClusterDomains(s, cluster.name).catch(() => {});
+      // (also the volumes of a node whose domain could not be defined)
+      await removeClusterDomains(s, cluster.name, [first]).catch(() => {});
       if (made) await Promise.all([rm(paths.local, { force: true }), rm(paths.vm, { force: true })]);
       await releaseClusterAddress(home, cluster.name).catch(() => {});
       throw error;
@@ -474,8 +475,13 @@ export async function startLibvirtCluster(
 }
 
 /** Destroys, undefines (with NVRAM) and deletes the volumes of every domain of the cluster. */
-async function removeClusterDomains(s: Session, cluster: string): Promise<string[]> {
-  const names = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster));
+async function removeClusterDomains(
+  s: Session,
+  cluster: string,
+  also: readonly string[] = [],
+): Promise<string[]> {
+  const found = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster));
+  const names = [...new Set([...found, ...also])];
   if (names.length === 0) return [];
   const pool = await openPool(s);
   for (const name of names) {
@@ -488,7 +494,7 @@ async function removeClusterDomains(s: Session, cluster: string): Promise<string
     await deleteVolume(s.client, pool.name, volumes.ignition, {});
     await deleteVolume(s.client, pool.name, volumes.disk, {});
   }
-  return names;
+  return found;
 }
 
 /**
