@@ -46,17 +46,15 @@ const config: ViteUserConfig = defineConfig({
         },
       },
       {
-        // Tests on a real libvirtd with QEMU software emulation (no KVM): the global setups start the
-        // two test control planes and a private libvirtd + virtlogd (state in a temporary folder,
-        // stopped by PID), and build the tiny boot image once (test-utils/libvirt).
+        // Tests on a real libvirtd with QEMU software emulation (no KVM): the global setup starts a
+        // private libvirtd + virtlogd (state in a temporary folder, stopped by PID) and builds the
+        // tiny boot image once (test-utils/libvirt). The guests run no Kubernetes: the provider's
+        // Kubernetes side is tested in the `integration` project, against its control planes.
         extends: true,
         test: {
           name: 'libvirt',
           include: ['packages/*/test/libvirt/**/*.test.ts', 'test-utils/libvirt/test/**/*.test.ts'],
-          globalSetup: [
-            'test-utils/control-plane/src/global-setup.ts',
-            'test-utils/libvirt/src/global-setup.ts',
-          ],
+          globalSetup: ['test-utils/libvirt/src/global-setup.ts'],
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 240_000,
