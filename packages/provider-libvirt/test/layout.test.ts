@@ -78,7 +78,8 @@ describe('libvirt layout', () => {
   it('derives the ephemeral cluster from the target as upstream does', async () => {
     const home = await mkdtemp(join(tmpdir(), 'ocne-eph-'));
     const config = await loadConfig({
-      config: 'provider: oci\nname: target\nkubernetesVersion: 1.31\nworkerNodes: 3\nproviders:\n  oci:\n    compartment: ocid1.compartment.oc1..x\n',
+      config:
+        'provider: oci\nname: target\nkubernetesVersion: 1.31\nworkerNodes: 3\nproviders:\n  oci:\n    compartment: ocid1.compartment.oc1..x\n',
       defaults: false,
       home,
       env: {},
