@@ -27,6 +27,7 @@ import { parse, stringify } from 'yaml';
 import { LibvirtClient } from './client.js';
 import { type LibvirtConnection, resolveConnection } from './connection.js';
 import { firstNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
+import { cachedBootDisk } from './image-cache.js';
 import { clusterAddress, releaseClusterAddress, reserveClusterAddress } from './ips.js';
 import {
   defaultPoolPath,
@@ -153,24 +154,6 @@ async function networking(s: Session): Promise<{ bridge: boolean }> {
 
 const ARCH: Record<string, 'amd64' | 'arm64'> = { x86_64: 'amd64', aarch64: 'arm64' };
 
-/** The cached copy of the OCK image's boot disk, as upstream's image cache lays it out. */
-async function cachedBootImage(s: Session, reference: string): Promise<string | undefined> {
-  const dir = join(s.home, '.ocne', 'images', reference.replaceAll('/', '_'));
-  const disk = join(dir, 'disk', 'boot.qcow2');
-  try {
-    await readFile(join(dir, 'manifest.json'));
-  } catch {
-    return undefined;
-  }
-  // The image cache is @ocne/image's; until it extracts the disk there, only an extracted copy counts.
-  try {
-    await readFile(disk, { flag: 'r' }).then(() => undefined);
-    return disk;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Makes the base volume from the boot image, unless the pool has it (upstream never re-checks it). */
 async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<string> {
   const base = baseVolumeName(s.config);
@@ -188,7 +171,7 @@ async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<s
         signal: s.signal,
         emit: s.emit,
       })
-    : await cachedBootImage(s, reference);
+    : await cachedBootDisk(s.home, reference, s.signal);
   if (file === undefined) {
     throw new OcneError(
       'OCNE_LIBVIRT_BOOT_IMAGE_MISSING',

@@ -1,9 +1,12 @@
 // What upstream swallows or refuses, as typed errors on the real daemon, each leaving nothing
 // behind; a taken tunnel port is skipped; and the ephemeral cluster is made once, reused, deleted.
-import { readdir, readFile } from 'node:fs/promises';
+
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { OcneError } from '@ocne/core';
+import { tinyOciLayout } from '@ocne/test-libvirt';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -93,6 +96,24 @@ describe('libvirt failures are typed errors', () => {
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
+  });
+});
+
+describe("the boot image from upstream's image cache", () => {
+  it('takes disk/boot.qcow2 from layer 0 of a cached image when no source is given', async () => {
+    const { config, home } = await libvirtConfig('lvcache', 'kubernetesVersion: 1.31\n');
+    const layout = await tinyOciLayout('1.33');
+    const cache = join(home, '.ocne', 'images', 'docker:__container-registry.oracle.com_olcne_ock:1.31');
+    await mkdir(join(home, '.ocne', 'images'), { recursive: true });
+    await execa('skopeo', ['copy', '--quiet', `oci:${layout.dir}:${layout.tag}`, `dir:${cache}`]);
+    const provider = testProvider({ bootImage: undefined as never });
+    await provider.start!(contextFor(config, home));
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const base = await readFile(join(libvirt.pool.path, 'boot.qcow2-1.31'));
+    expect(sha(base)).toBe(sha(await readFile(libvirt.bootImage)));
+    await provider.delete!(contextFor(config, home));
+    expect(await leftovers('lvcache')).toEqual([]);
+    await execa('virsh', ['-q', '-c', libvirt.uri, 'vol-delete', '--pool', 'images', 'boot.qcow2-1.31']);
   });
 });
 
