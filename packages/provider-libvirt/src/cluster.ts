@@ -319,6 +319,13 @@ export async function startLibvirtCluster(
         'Adding more than one control plane nodes to user-networking clusters is not supported',
       );
     }
+    if (bridge && (cluster.workerNodes > 0 || cluster.controlPlaneNodes > 1)) {
+      // Upstream joins them after the first node answers, with a token made through the tunnel.
+      throw new OcneError(
+        'OCNE_NOT_IMPLEMENTED',
+        'nodes beyond the first control-plane node (libvirt network clusters) are not made by this version',
+      );
+    }
     if (bridge && cluster.virtualIp === '' && cluster.loadBalancer === '') {
       // Upstream allocates a virtual IP from the network here; this SDK needs it configured.
       throw new OcneError(
