@@ -18,12 +18,14 @@ const config: ViteUserConfig = defineConfig({
             'test-utils/*/test/**/*.test.ts',
             'examples/test/**/*.test.ts',
           ],
-          // The tests of test-utils/control-plane and test-utils/registry start real daemons: integration tests.
+          // The tests of test-utils/control-plane, registry and libvirt start real daemons: integration tests.
           exclude: [
             '**/node_modules/**',
             'packages/*/test/integration/**',
+            'packages/*/test/libvirt/**',
             'test-utils/control-plane/**',
             'test-utils/registry/**',
+            'test-utils/libvirt/**',
           ],
           environment: 'node',
         },
@@ -45,6 +47,23 @@ const config: ViteUserConfig = defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // The control planes are shared: one test file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        // Tests on a real libvirtd with QEMU software emulation (no KVM): the global setup starts a
+        // private libvirtd + virtlogd (state in a temporary folder, stopped by PID) and builds the
+        // tiny boot image once (test-utils/libvirt). The guests run no Kubernetes: the provider's
+        // Kubernetes side is tested in the `integration` project, against its control planes.
+        extends: true,
+        test: {
+          name: 'libvirt',
+          include: ['packages/*/test/libvirt/**/*.test.ts', 'test-utils/libvirt/test/**/*.test.ts'],
+          globalSetup: ['test-utils/libvirt/src/global-setup.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          // One daemon, and two cores: one file at a time.
           fileParallelism: false,
         },
       },

@@ -11,6 +11,8 @@ PACKAGES=(
   # libvirt and QEMU (software emulation), the boot kernel and busybox for the tiny test guest
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients libvirt-dev
   qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static
+  # UEFI firmware for the domains (firmware="efi"), and GRUB to make the tiny guest's EFI loader
+  ovmf grub-efi-amd64-bin
   # disk images: partitions, XFS, the EFI partition, libguestfs
   xfsprogs gdisk fdisk dosfstools mtools libguestfs-tools libguestfs-xfs
   # OSTree, container images and the registry

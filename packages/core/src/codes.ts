@@ -352,6 +352,49 @@ export const ERROR_CODES = {
     meaning: 'The moved node could not be deleted from the source cluster.',
   },
 
+  // libvirt.
+  OCNE_LIBVIRT_CONNECT_FAILED: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'The libvirt daemon at the configured URI could not be reached (no daemon, no socket access, ssh refused).',
+  },
+  OCNE_LIBVIRT_FAILED: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      "A libvirt call on a pool, volume, network or domain failed; the message names the call and carries libvirt's own message.",
+  },
+  OCNE_LIBVIRT_DOMAIN_START_FAILED: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      "libvirt refused to start a node's domain (upstream ignores this and waits 15 minutes); the message carries QEMU's or libvirt's reason.",
+  },
+  OCNE_LIBVIRT_BOOT_IMAGE_MISSING: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      "The boot image (the OCK image's `disk/boot.qcow2`) is neither cached under `~/.ocne/images` nor obtainable: no image source was given.",
+  },
+  OCNE_LIBVIRT_NETWORK_MISSING: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'The configured libvirt network does not exist while other networks do (upstream: `Network %s does not exist`).',
+  },
+  OCNE_LIBVIRT_USER_NETWORK_LIMIT: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'A cluster on user-mode networking (no libvirt network) asks for workers or more than one control-plane node, which upstream does not support.',
+  },
+  OCNE_LIBVIRT_PORT_IN_USE: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning: 'The API tunnel port chosen for the cluster is already taken on the host.',
+  },
+
   // Cluster API.
   OCNE_CAPI_EVEN_CONTROL_PLANE: {
     area: '@ocne/capi',

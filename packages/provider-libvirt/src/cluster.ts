@@ -1,0 +1,559 @@
+/**
+ * The libvirt provider's cluster lifecycle (upstream `pkg/cluster/driver/libvirt`): `start` makes
+ * the PKI and both kubeconfigs, the base volume, each node's overlay and Ignition volume and its
+ * domain, and starts it; `delete` removes the domains (with NVRAM) and their volumes; `show` says
+ * what exists. Names and layout are upstream's, so either tool deletes the other's clusters.
+ *
+ * Decisions (differences from upstream, on purpose): a domain that libvirt refuses to start is an
+ * error at once (upstream drops it and waits 15 minutes); a domain that exists already is reused,
+ * started if it is off (upstream fails to define it again); the kubeconfigs are written 0600
+ * (upstream 0644); the tunnel port is recorded before the VM starts and checked free.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ResolvedClusterConfig, type ResolvedConfig, readConfigFiles } from '@ocne/config';
+import { type EventSink, OcneError, runStep, writeFileAtomic } from '@ocne/core';
+import {
+  type ConfigFileInputs,
+  configFileInputs,
+  cryptoRandom,
+  generateCertificateKey,
+  generateClusterPki,
+  generateRsaKeyPair,
+  NODE_FILE_KEYS,
+  serializeIgnition,
+} from '@ocne/ignition';
+import { parse, stringify } from 'yaml';
+import { LibvirtClient } from './client.js';
+import { type LibvirtConnection, resolveConnection } from './connection.js';
+import { firstNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
+import { cachedBootDisk } from './image-cache.js';
+import { clusterAddress, releaseClusterAddress, reserveClusterAddress } from './ips.js';
+import {
+  defaultPoolPath,
+  deleteVolume,
+  ensureOverlayVolume,
+  findOrCreatePool,
+  type Pool,
+  uploadBaseVolume,
+  volumeExists,
+  writeIgnitionVolume,
+} from './storage.js';
+import { type DomainNic, domainXml } from './templates.js';
+
+/** What a boot image source is asked for. */
+export interface BootImageRequest {
+  arch: 'amd64' | 'arm64';
+  kubernetesVersion: string;
+  /** The OCK image, tagged with the Kubernetes version (`docker://container-registry.oracle.com/olcne/ock:1.33`). */
+  bootVolumeContainerImage: string;
+  signal: AbortSignal;
+  emit: EventSink;
+}
+
+/** Returns the path of a local qcow2: the OCK image's `disk/boot.qcow2`. */
+export type BootImageSource = (request: BootImageRequest) => Promise<string>;
+
+/** The libvirt-side options of the provider (see `createLibvirtProvider`). */
+export interface LibvirtOptions {
+  /** Where the boot image comes from. @defaultValue the cached `~/.ocne/images/…` copy, else `OCNE_LIBVIRT_BOOT_IMAGE_MISSING` */
+  bootImage?: BootImageSource;
+  /**
+   * The domain type. @defaultValue `kvm` when the daemon offers KVM for the host's architecture,
+   * else `qemu` (software emulation, with a CPU model it can run)
+   */
+  hypervisor?: 'kvm' | 'qemu' | 'hvf';
+  /** A folder (writable by the daemon) where each domain's serial console is logged as `<domain>.log`. */
+  serialLogDir?: string;
+}
+
+/** What every call works with. */
+interface Session {
+  config: ResolvedClusterConfig;
+  home: string;
+  emit: EventSink;
+  signal: AbortSignal;
+  options: LibvirtOptions;
+  connection: LibvirtConnection;
+  client: LibvirtClient;
+}
+
+/** Upstream's domain name of a node. */
+export function domainName(cluster: string, role: 'control-plane' | 'worker', index: number): string {
+  return `${cluster}-${role}-${index}`;
+}
+
+/** The volumes of a node's domain: its disk overlay and its Ignition. */
+export function nodeVolumes(domain: string): { disk: string; ignition: string } {
+  return { disk: `${domain}.qcow2`, ignition: `${domain}-init.ign` };
+}
+
+/** True when `domain` is a node of `cluster` (upstream's `isDomainFromCluster`). */
+export function isClusterDomain(domain: string, cluster: string): boolean {
+  const m = /^(.*)-(control-plane|worker)-(\d+)$/.exec(domain);
+  return m !== null && m[1] === cluster;
+}
+
+/** The base volume: `boot.qcow2-<version>` for the default name, else the configured name as it is. */
+export function baseVolumeName(config: ResolvedClusterConfig): string {
+  const name = config.providers.libvirt.bootVolumeName;
+  return name === 'boot.qcow2' || name === '' ? `boot.qcow2-${config.kubernetesVersion}` : name;
+}
+
+/** The two kubeconfigs upstream writes: `.local` (from this host, through the tunnel) and `.vm` (from the VM host). */
+export function kubeconfigPaths(home: string, cluster: string): { local: string; vm: string } {
+  return {
+    local: join(home, '.kube', `kubeconfig.${cluster}.local`),
+    vm: join(home, '.kube', `kubeconfig.${cluster}.vm`),
+  };
+}
+
+/** The OCK image with the Kubernetes version as its tag, unless it has a tag. */
+export function bootImageReference(config: ResolvedClusterConfig): string {
+  const image = config.bootVolumeContainerImage;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  return last.includes(':') || last.includes('@') ? image : `${image}:${config.kubernetesVersion}`;
+}
+
+async function openSession(
+  config: ResolvedClusterConfig,
+  home: string,
+  emit: EventSink,
+  signal: AbortSignal,
+  options: LibvirtOptions,
+): Promise<Session> {
+  const connection = await resolveConnection(config.providers.libvirt.uri, { home });
+  const client = await LibvirtClient.connect(connection.uri, { emit });
+  return { config, home, emit, signal, options, connection, client };
+}
+
+async function openPool(s: Session): Promise<Pool> {
+  const lv = s.config.providers.libvirt;
+  const session = /\/session(\?|$)/.test(s.connection.configured);
+  return findOrCreatePool(
+    s.client,
+    lv.storagePool || 'images',
+    defaultPoolPath({ local: s.connection.local, session }),
+    { local: s.connection.local, signal: s.signal },
+  );
+}
+
+/** Networking as upstream decides it: bridge when the network is defined, user-only when no network is active. */
+async function networking(s: Session): Promise<{ bridge: boolean }> {
+  const network = s.config.providers.libvirt.network;
+  try {
+    await s.client.virsh(['net-info', network], { signal: s.signal });
+    return { bridge: true };
+  } catch (error) {
+    if (!(error instanceof OcneError) || error.code !== 'OCNE_LIBVIRT_FAILED') throw error;
+  }
+  const active = (await s.client.virsh(['net-list', '--name'], { signal: s.signal })).trim();
+  if (active === '') return { bridge: false };
+  throw new OcneError('OCNE_LIBVIRT_NETWORK_MISSING', `Network ${network} does not exist`);
+}
+
+const ARCH: Record<string, 'amd64' | 'arm64'> = { x86_64: 'amd64', aarch64: 'arm64' };
+
+/** Makes the base volume from the boot image, unless the pool has it (upstream never re-checks it). */
+async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<string> {
+  const base = baseVolumeName(s.config);
+  if (await volumeExists(s.client, pool.name, base, { signal: s.signal })) return base;
+  const reference = bootImageReference(s.config);
+  const platform = ARCH[arch];
+  if (platform === undefined) {
+    throw new OcneError('OCNE_LIBVIRT_FAILED', `the libvirt host's architecture ${arch} has no OCK image`);
+  }
+  const file = s.options.bootImage
+    ? await s.options.bootImage({
+        arch: platform,
+        kubernetesVersion: s.config.kubernetesVersion,
+        bootVolumeContainerImage: reference,
+        signal: s.signal,
+        emit: s.emit,
+      })
+    : await cachedBootDisk(s.home, reference, s.signal);
+  if (file === undefined) {
+    throw new OcneError(
+      'OCNE_LIBVIRT_BOOT_IMAGE_MISSING',
+      `the boot image of ${reference} is not cached under ${join(s.home, '.ocne', 'images')}: give the provider a bootImage source`,
+    );
+  }
+  await runStep(s.emit, `Uploading boot image to volume ${base}`, () =>
+    uploadBaseVolume(s.client, pool.name, base, file, { signal: s.signal }),
+  );
+  return base;
+}
+
+/** What a node needs beyond its Ignition. */
+interface NodePlan {
+  domain: string;
+  role: 'control-plane' | 'worker';
+  ignition: string;
+  nics: DomainNic[];
+}
+
+/**
+ * Makes (or reuses) one node: overlay, Ignition volume, domain; starts it.
+ * @returns true when the domain was created or started now, false when it was running already
+ */
+async function addNode(
+  s: Session,
+  pool: Pool,
+  base: string,
+  arch: string,
+  hypervisor: 'kvm' | 'qemu' | 'hvf',
+  node: NodePlan,
+): Promise<boolean> {
+  const volumes = nodeVolumes(node.domain);
+  const existing = await s.client.domain(node.domain);
+  if (existing !== undefined) {
+    if (await s.client.isActive(existing)) return false;
+    s.emit({ type: 'log', level: 'info', message: `Starting the existing domain ${node.domain}` });
+    await s.client.startDomain(existing, node.domain);
+    return true;
+  }
+  const lv = s.config.providers.libvirt;
+  const size = node.role === 'control-plane' ? lv.controlPlaneNode : lv.workerNode;
+  await ensureOverlayVolume(s.client, pool, volumes.disk, size.storage, base, { signal: s.signal });
+  const ignitionPath = await writeIgnitionVolume(s.client, pool.name, volumes.ignition, node.ignition, {
+    signal: s.signal,
+  });
+  const xml = domainXml({
+    name: node.domain,
+    hypervisor,
+    arch,
+    memory: size.memory,
+    cpus: size.cpu,
+    pool: pool.name,
+    volume: volumes.disk,
+    ignitionPath,
+    nics: node.nics,
+    secureBoot: lv.secureBoot,
+    smm: lv.smm,
+    ...(s.options.serialLogDir ? { serialLog: join(s.options.serialLogDir, `${node.domain}.log`) } : {}),
+  });
+  const domain = await s.client.defineDomain(xml);
+  await s.client.startDomain(domain, node.domain);
+  return true;
+}
+
+async function chooseHypervisor(s: Session, arch: string): Promise<'kvm' | 'qemu' | 'hvf'> {
+  if (s.options.hypervisor) return s.options.hypervisor;
+  if (s.connection.local && process.platform === 'darwin') return 'hvf';
+  return (await s.client.supportsKvm(arch, { signal: s.signal })) ? 'kvm' : 'qemu';
+}
+
+/** Sets a kubeconfig's server URL. */
+function withServer(kubeconfig: string, server: string): string {
+  const doc = parse(kubeconfig) as { clusters?: { cluster?: { server?: string } }[] };
+  for (const c of doc.clusters ?? []) if (c.cluster) c.cluster.server = server;
+  return stringify(doc);
+}
+
+const url = (host: string, port: number): string =>
+  `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** What {@link startLibvirtCluster} did. */
+export interface LibvirtStartResult {
+  /** The `.local` kubeconfig (YAML): the admin kubeconfig, reaching the API server through the tunnel. */
+  kubeconfig: string;
+  kubeconfigPaths: { local: string; vm: string };
+  /** The address and port the host reaches the API server at. */
+  tunnel: { address: string; port: number };
+  /** The API server address the nodes use. */
+  apiAddress: string;
+  /** The domains of the cluster. */
+  domains: string[];
+  /** False when the first node's domain existed already (it was reused and started if it was off). */
+  created: boolean;
+  /** Whether the nodes are on a libvirt network (bridge) or on user networking only. */
+  bridge: boolean;
+}
+
+/** Runs `work` with a session, always disconnecting. */
+async function withSession<T>(
+  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  options: LibvirtOptions,
+  work: (s: Session) => Promise<T>,
+): Promise<T> {
+  const s = await openSession(context.config, context.home, context.emit, context.signal, options);
+  try {
+    return await work(s);
+  } finally {
+    await s.client.close();
+  }
+}
+
+async function nodeFiles(config: ResolvedConfig, signal: AbortSignal): Promise<ConfigFileInputs> {
+  const files = await readConfigFiles(config.cluster, {
+    keys: NODE_FILE_KEYS,
+    provenance: config.provenance,
+    signal,
+  });
+  return configFileInputs(config.cluster, files);
+}
+
+/**
+ * Creates the cluster's first control-plane node (or reuses the domain that exists) and returns
+ * the admin kubeconfig. The nodes beyond the first need the API server (a join token) and are
+ * added by `joinLibvirtNodes` once it answers.
+ */
+export async function startLibvirtCluster(
+  context: { config: ResolvedConfig; home: string; emit: EventSink; signal: AbortSignal },
+  options: LibvirtOptions,
+): Promise<LibvirtStartResult> {
+  const cluster = context.config.cluster;
+  const { emit, signal, home } = context;
+  const files = await nodeFiles(context.config, signal);
+  return withSession({ ...context, config: cluster }, options, async (s) => {
+    const { bridge } = await networking(s);
+    if (!bridge && cluster.workerNodes > 0) {
+      throw new OcneError(
+        'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
+        'Adding worker nodes to user-networking clusters is not supported',
+      );
+    }
+    if (!bridge && cluster.controlPlaneNodes > 1) {
+      throw new OcneError(
+        'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
+        'Adding more than one control plane nodes to user-networking clusters is not supported',
+      );
+    }
+    if (bridge && (cluster.workerNodes > 0 || cluster.controlPlaneNodes > 1)) {
+      // Upstream joins them after the first node answers, with a token made through the tunnel.
+      throw new OcneError(
+        'OCNE_NOT_IMPLEMENTED',
+        'nodes beyond the first control-plane node (libvirt network clusters) are not made by this version',
+      );
+    }
+    if (bridge && cluster.virtualIp === '' && cluster.loadBalancer === '') {
+      // Upstream allocates a virtual IP from the network here; this SDK needs it configured.
+      throw new OcneError(
+        'OCNE_CONFIG_MISSING',
+        `a cluster on libvirt network ${cluster.providers.libvirt.network} needs virtualIp or loadBalancer in this version`,
+      );
+    }
+    const paths = kubeconfigPaths(home, cluster.name);
+    const first = domainName(cluster.name, 'control-plane', 1);
+    const apiAddress = bridge ? cluster.apiEndpoint.address : '127.0.0.1';
+    const existing = await s.client.domain(first);
+    if (existing !== undefined) {
+      const kubeconfig = await readFile(paths.local, 'utf8').catch(() => undefined);
+      const record = await clusterAddress(home, cluster.name);
+      if (kubeconfig === undefined || record === undefined) {
+        throw new OcneError(
+          'OCNE_CLUSTER_INCONSISTENT',
+          `the domain ${first} exists but the kubeconfig ${paths.local} or its ips.yaml record does not: delete the cluster first`,
+        );
+      }
+      if (!(await s.client.isActive(existing))) {
+        emit({ type: 'log', level: 'info', message: `Starting the existing domain ${first}` });
+        await s.client.startDomain(existing, first);
+      } else {
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Cluster ${cluster.name} has its domain ${first} running already`,
+        });
+      }
+      return {
+        kubeconfig,
+        kubeconfigPaths: paths,
+        tunnel: { address: s.connection.targetIp, port: record.port },
+        apiAddress,
+        domains: [first],
+        created: false,
+        bridge,
+      };
+    }
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `Creating new Kubernetes cluster with version ${cluster.kubernetesVersion} named ${cluster.name}`,
+    });
+    const arch = await s.client.hostArch();
+    const hypervisor = await chooseHypervisor(s, arch);
+    const pool = await openPool(s);
+    const base = await ensureBaseVolume(s, pool, arch);
+    const record = await reserveClusterAddress({
+      home,
+      name: cluster.name,
+      host: s.connection.host,
+      ip: apiAddress,
+      local: s.connection.local,
+      listenAddress: s.connection.targetIp,
+      signal,
+    });
+    let made = false;
+    try {
+      const [caKeys, adminKeys] = await Promise.all([
+        generateRsaKeyPair({ signal }),
+        generateRsaKeyPair({ signal }),
+      ]);
+      const pki = await generateClusterPki({
+        apiAddress,
+        apiPort: 6443,
+        serviceSubnets: cluster.serviceSubnet.split(',').map((x) => x.trim()),
+        subject: {
+          country: cluster.certificateInformation.country,
+          org: cluster.certificateInformation.org,
+          state: cluster.certificateInformation.state,
+        },
+        now: new Date(),
+        random: cryptoRandom,
+        caKeys,
+        adminKeys,
+        signal,
+      });
+      const local = withServer(pki.kubeconfig, url(s.connection.targetIp, record.port));
+      await mkdir(join(home, '.kube'), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(paths.vm, withServer(pki.kubeconfig, url(apiAddress, 6443)), {
+        mode: 0o600,
+        signal,
+      });
+      await writeFileAtomic(paths.local, local, { mode: 0o600, signal });
+      made = true;
+      const input: LibvirtIgnitionInput = {
+        cluster,
+        files,
+        apiAddress,
+        internalLB: apiAddress !== '127.0.0.1' && cluster.loadBalancer === '',
+        bridge,
+        targetIp: s.connection.targetIp,
+      };
+      const ignition = serializeIgnition(
+        firstNodeIgnition(
+          input,
+          { domain: first, first: true, role: 'control-plane' },
+          {
+            caCertPem: pki.caCertPem,
+            caKeyPem: pki.caKeyPem,
+            certificateKey: generateCertificateKey(cryptoRandom),
+          },
+        ),
+      );
+      const nics: DomainNic[] = [
+        {
+          type: 'user',
+          subnet: cluster.providers.libvirt.slirpSubnet,
+          slot: 2,
+          forwards: [{ listen: s.connection.targetIp, from: record.port, to: 6443 }],
+        },
+      ];
+      if (bridge) nics.push({ type: 'network', network: cluster.providers.libvirt.network, bus: 1, slot: 0 });
+      await runStep(emit, `Starting domain ${first}`, () =>
+        addNode(s, pool, base, arch, hypervisor, { domain: first, role: 'control-plane', ignition, nics }),
+      );
+      return {
+        kubeconfig: local,
+        kubeconfigPaths: paths,
+        tunnel: { address: s.connection.targetIp, port: record.port },
+        apiAddress,
+        domains: [first],
+        created: true,
+        bridge,
+      };
+    } catch (error) {
+      // Nothing half-made stays: the next start would take it for a cluster.
+      // (also the volumes of a node whose domain could not be defined)
+      await removeClusterDomains(s, cluster.name, [first]).catch(() => {});
+      if (made) await Promise.all([rm(paths.local, { force: true }), rm(paths.vm, { force: true })]);
+      await releaseClusterAddress(home, cluster.name).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/** Destroys, undefines (with NVRAM) and deletes the volumes of every domain of the cluster. */
+async function removeClusterDomains(
+  s: Session,
+  cluster: string,
+  also: readonly string[] = [],
+): Promise<string[]> {
+  const found = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster));
+  const names = [...new Set([...found, ...also])];
+  if (names.length === 0) return [];
+  const pool = await openPool(s);
+  for (const name of names) {
+    const domain = await s.client.domain(name);
+    if (domain !== undefined) {
+      await s.client.destroyDomain(domain, name);
+      await s.client.undefineDomain(name);
+    }
+    const volumes = nodeVolumes(name);
+    await deleteVolume(s.client, pool.name, volumes.ignition, {});
+    await deleteVolume(s.client, pool.name, volumes.disk, {});
+  }
+  return found;
+}
+
+/**
+ * Deletes the cluster as upstream does: every domain named `<cluster>-(control-plane|worker)-<n>`
+ * (running or not) with its NVRAM and both volumes, both kubeconfigs and the ips.yaml record. The
+ * base volume and the pool stay.
+ */
+export async function deleteLibvirtCluster(
+  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  options: LibvirtOptions,
+): Promise<string[]> {
+  const { config, home, emit } = context;
+  const removed = await withSession(context, options, async (s) => {
+    const names = await removeClusterDomains(s, config.name);
+    for (const name of names) emit({ type: 'log', level: 'info', message: `Deleted domain ${name}` });
+    return names;
+  });
+  const paths = kubeconfigPaths(home, config.name);
+  for (const path of [paths.local, paths.vm]) {
+    try {
+      await rm(path);
+      emit({ type: 'log', level: 'info', message: `Deleting file ${path}` });
+    } catch {
+      // a missing kubeconfig is fine
+    }
+  }
+  await releaseClusterAddress(home, config.name);
+  return removed;
+}
+
+/** One node of a cluster as `show` reports it. */
+export interface LibvirtNodeInfo {
+  domain: string;
+  /** `running`, or `shut off` (anything not active). */
+  state: 'running' | 'shut off';
+  volumes: { disk: string; ignition: string };
+}
+
+/** What exists of a cluster. */
+export interface LibvirtClusterInfo {
+  name: string;
+  uri: string;
+  nodes: LibvirtNodeInfo[];
+  /** Where the host reaches the API server, when the cluster has an ips.yaml record. */
+  tunnel?: { address: string; port: number };
+  kubeconfigPaths: { local: string; vm: string };
+}
+
+/** What exists of the cluster: its domains and their state, the tunnel, the kubeconfig paths. */
+export async function showLibvirtCluster(
+  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  options: LibvirtOptions = {},
+): Promise<LibvirtClusterInfo> {
+  const { config, home } = context;
+  return withSession(context, options, async (s) => {
+    const names = (await s.client.domainNames()).filter((n) => isClusterDomain(n, config.name)).sort();
+    const nodes: LibvirtNodeInfo[] = [];
+    for (const name of names) {
+      const domain = await s.client.domain(name);
+      const active = domain !== undefined && (await s.client.isActive(domain));
+      nodes.push({ domain: name, state: active ? 'running' : 'shut off', volumes: nodeVolumes(name) });
+    }
+    const record = await clusterAddress(home, config.name);
+    return {
+      name: config.name,
+      uri: s.connection.uri,
+      nodes,
+      ...(record ? { tunnel: { address: s.connection.targetIp, port: record.port } } : {}),
+      kubeconfigPaths: kubeconfigPaths(home, config.name),
+    };
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * `~/.ocne/ips.yaml`, upstream's record of the API tunnel ports and virtual IPs handed out per
+ * libvirt host, and which cluster holds which. Same file, same schema, so upstream and this SDK
+ * never hand out the same port. Decisions (differences): the port and address are recorded under
+ * upstream's PID lock (`~/.ocne/ocne.pid`) *before* the VM starts (upstream records after, and
+ * ignores a failed record, so two clusters can get one port), and a port that is taken on this host
+ * is skipped.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { acquirePidLock, OcneError, writeFileAtomic } from '@ocne/core';
+import { parse, stringify } from 'yaml';
+
+/** The file's content. */
+export interface IpsFile {
+  hosts: Record<string, { ips: Record<string, boolean>; ports: Record<string, boolean> }>;
+  clusters: Record<string, { host: string; ip: string; port: number }>;
+}
+
+/** The first tunnel port upstream hands out. */
+export const FIRST_TUNNEL_PORT = 6443;
+
+const ipsPath = (home: string): string => join(home, '.ocne', 'ips.yaml');
+
+async function readIps(home: string): Promise<IpsFile> {
+  let text: string;
+  try {
+    text = await readFile(ipsPath(home), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { hosts: {}, clusters: {} };
+    throw new OcneError(
+      'OCNE_CONFIG_READ_FAILED',
+      `cannot read ${ipsPath(home)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const data = (parse(text) ?? {}) as Partial<IpsFile>;
+  const hosts: IpsFile['hosts'] = {};
+  for (const [name, host] of Object.entries(data.hosts ?? {})) {
+    hosts[name] = { ips: { ...(host?.ips ?? {}) }, ports: { ...(host?.ports ?? {}) } };
+  }
+  return { hosts, clusters: { ...(data.clusters ?? {}) } };
+}
+
+async function writeIps(home: string, ips: IpsFile, signal?: AbortSignal): Promise<void> {
+  // Port keys are numbers in upstream's file (map[uint16]bool).
+  const hosts = Object.fromEntries(
+    Object.entries(ips.hosts).map(([name, h]) => [
+      name,
+      { ips: h.ips, ports: new Map(Object.keys(h.ports).map((p) => [Number(p), true])) },
+    ]),
+  );
+  await writeFileAtomic(ipsPath(home), stringify({ hosts, clusters: ips.clusters }), { mode: 0o600, signal });
+}
+
+/** Runs `change` on the file under upstream's PID lock and writes the result. */
+async function updateIps<T>(
+  home: string,
+  change: (ips: IpsFile) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const lock = await acquirePidLock(join(home, '.ocne', 'ocne.pid'), { signal });
+  try {
+    const ips = await readIps(home);
+    const result = await change(ips);
+    await writeIps(home, ips, signal);
+    return result;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** True when nothing listens on `port` at `address` on this host. */
+function portFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** What a cluster holds. */
+export interface ClusterAddress {
+  host: string;
+  ip: string;
+  port: number;
+}
+
+/** The cluster's record, if any. */
+export async function clusterAddress(home: string, name: string): Promise<ClusterAddress | undefined> {
+  return (await readIps(home)).clusters[name];
+}
+
+/**
+ * Hands the cluster a tunnel port (the first from 6443 that no record holds and, for a local daemon,
+ * nothing listens on) and records it with `ip`. A cluster that has a record keeps it.
+ */
+export async function reserveClusterAddress(options: {
+  home: string;
+  name: string;
+  host: string;
+  ip: string;
+  local: boolean;
+  listenAddress: string;
+  signal?: AbortSignal;
+}): Promise<ClusterAddress> {
+  const { home, name, host, ip, local, listenAddress, signal } = options;
+  return updateIps(
+    home,
+    async (ips) => {
+      const existing = ips.clusters[name];
+      if (existing !== undefined) return existing;
+      const hostEntry = ips.hosts[host] ?? { ips: {}, ports: {} };
+      ips.hosts[host] = hostEntry;
+      let port = FIRST_TUNNEL_PORT;
+      for (; port < 65536; port++) {
+        if (hostEntry.ports[String(port)]) continue;
+        if (local && !(await portFree(listenAddress, port))) continue;
+        break;
+      }
+      if (port >= 65536)
+        throw new OcneError('OCNE_LIBVIRT_PORT_IN_USE', `no free tunnel port on ${host || 'this host'}`);
+      hostEntry.ports[String(port)] = true;
+      // 127.0.0.1 is every user-networking cluster's address: not handed out, not recorded.
+      if (ip !== '127.0.0.1') hostEntry.ips[ip] = true;
+      const record = { host, ip, port };
+      ips.clusters[name] = record;
+      return record;
+    },
+    signal,
+  );
+}
+
+/** Drops the cluster's record and frees its port and address. */
+export async function releaseClusterAddress(home: string, name: string, signal?: AbortSignal): Promise<void> {
+  await updateIps(
+    home,
+    async (ips) => {
+      const record = ips.clusters[name];
+      if (record === undefined) return;
+      const host = ips.hosts[record.host];
+      if (host) {
+        delete host.ports[String(record.port)];
+        delete host.ips[record.ip];
+      }
+      delete ips.clusters[name];
+    },
+    signal,
+  );
+}
