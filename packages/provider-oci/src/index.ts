@@ -6,5 +6,10 @@
  * @packageDocumentation
  */
 
+export type { OciServiceErrorDetails } from './cloud/errors.js';
+export { OciServiceError } from './cloud/errors.js';
+export type { OciCloudLookup } from './cloud/lookup.js';
+export { createOciLookup } from './cloud/lookup.js';
+export type { OciCloudOptions, OciRetryOptions } from './cloud/session.js';
 export type { OciProviderOptions } from './provider.js';
 export { createOciProvider, provider } from './provider.js';
