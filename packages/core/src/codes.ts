@@ -492,9 +492,9 @@ export const ERROR_CODES = {
   },
   OCNE_OCI_REQUEST_FAILED: {
     area: '@ocne/provider-oci',
-    severity: 'error',
+    severity: 'both',
     meaning:
-      'Oracle Cloud refused a request (the message has the service code and the opc-request-id), or kept failing with server errors after every retry.',
+      'Oracle Cloud refused a request (the message has the service code and the opc-request-id), or kept failing with server errors after every retry; as a warning, a shape that could not be removed from an arm64 image.',
   },
   OCNE_OCI_UNREACHABLE: {
     area: '@ocne/provider-oci',
