@@ -46,6 +46,8 @@ export interface OciApiServerOptions {
 /** One logged request. */
 export interface RequestLogEntry {
   readonly seq: number;
+  /** When the request arrived (ms since the epoch, wall clock). */
+  readonly startedAt: number;
   readonly operation: string;
   readonly method: string;
   readonly url: string;
@@ -608,6 +610,7 @@ export async function startOciApiServer(options: OciApiServerOptions = {}): Prom
     const retryToken = req.headers['opc-retry-token'];
     const entry: RequestLogEntry = {
       seq,
+      startedAt: started,
       operation: route?.operation ?? 'Unknown',
       method,
       url: req.url ?? '/',

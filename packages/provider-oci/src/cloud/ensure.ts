@@ -22,9 +22,11 @@ export const OCI_ARM_SHAPES: readonly string[] = [
 
 /** Options of {@link ensureOciImageDetails}. */
 export interface EnsureOciImageDetailsOptions extends OciCloudOptions, OperationOptions {
+  /** The OCID of the imported image. */
   readonly imageId: string;
   /** The compartment OCID of the image (where the schema is made). */
   readonly compartmentId: string;
+  /** The image's architecture: arm64 images get their shapes fixed. */
   readonly architecture: OciImageArchitecture;
 }
 

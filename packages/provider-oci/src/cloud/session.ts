@@ -54,6 +54,7 @@ export interface OciCloudOptions {
   readonly home?: string;
   /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT` and `HOME` (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How failed requests are retried (default: 5 attempts, 1 s doubling to 30 s). */
   readonly retry?: OciRetryOptions;
   /** The time limit of one attempt of one request (default 120 s; uploads of a part included). */
   readonly requestTimeoutMs?: number;

@@ -37,6 +37,7 @@ export interface UploadOciImageOptions extends OciCloudOptions, OperationOptions
   readonly file: string;
   /** A compartment OCID or path (`parent/child`). */
   readonly compartment: string;
+  /** The image's architecture (the `ocne/architecture` tag and the metadata's shapes). */
   readonly architecture: OciImageArchitecture;
   /** The bucket (default `ocne-images`); it must exist. */
   readonly bucket?: string;
