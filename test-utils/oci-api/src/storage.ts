@@ -141,6 +141,26 @@ export class ObjectStore {
     return join(this.dir, `${kind}-${this.#seq}`);
   }
 
+  /** Stores a body in a new file; a body shorter or longer than its Content-Length is a 400. */
+  async #storeExactly(
+    kind: 'object' | 'part',
+    chunks: AsyncIterable<Buffer>,
+    expectedLength: number,
+  ): Promise<{ file: string; size: number; md5: Buffer }> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.#file(kind);
+    const { size, md5 } = await store(chunks, file);
+    if (size !== expectedLength) {
+      await rm(file, { force: true });
+      throw new ApiError(
+        400,
+        'InvalidParameter',
+        `the ${kind} has ${size} bytes, Content-Length said ${expectedLength}`,
+      );
+    }
+    return { file, size, md5 };
+  }
+
   async putObject(
     namespace: string,
     bucketName: string,
@@ -149,17 +169,7 @@ export class ObjectStore {
     expectedLength: number,
   ): Promise<StoredObject> {
     const bucket = this.bucket(namespace, bucketName);
-    await mkdir(this.dir, { recursive: true });
-    const file = this.#file('object');
-    const { size, md5 } = await store(chunks, file);
-    if (size !== expectedLength) {
-      await rm(file, { force: true });
-      throw new ApiError(
-        400,
-        'InvalidParameter',
-        `the body has ${size} bytes, Content-Length said ${expectedLength}`,
-      );
-    }
+    const { file, size, md5 } = await this.#storeExactly('object', chunks, expectedLength);
     const previous = bucket.objects.get(name);
     const object: StoredObject = {
       name,
@@ -205,17 +215,7 @@ export class ObjectStore {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
       throw new ApiError(400, 'InvalidParameter', 'uploadPartNum must be 1 to 10000');
     }
-    await mkdir(this.dir, { recursive: true });
-    const file = this.#file('part');
-    const { size, md5 } = await store(chunks, file);
-    if (size !== expectedLength) {
-      await rm(file, { force: true });
-      throw new ApiError(
-        400,
-        'InvalidParameter',
-        `the part has ${size} bytes, Content-Length said ${expectedLength}`,
-      );
-    }
+    const { file, size, md5 } = await this.#storeExactly('part', chunks, expectedLength);
     const previous = upload.parts.get(partNumber);
     const part: StoredPart = { partNumber, file, size, md5: md5.toString('base64'), etag: randomUUID() };
     upload.parts.set(partNumber, part);

@@ -36,6 +36,18 @@ function clients(path = configPath, attempts = 1) {
   return { identity, compute, workRequests, objects };
 }
 
+/** CreateImage details importing `objectName` of the bucket ocne-images. */
+const importDetails = (compartmentId: string, objectName: string) => ({
+  compartmentId,
+  displayName: 'ock',
+  imageSourceDetails: {
+    sourceType: 'objectStorageTuple',
+    namespaceName: server.namespace,
+    bucketName: 'ocne-images',
+    objectName,
+  } as never,
+});
+
 const identityOf = () => ({
   keyId: `${server.tenancyId}/${server.userId}/${server.key.fingerprint}`,
   privateKey: server.key.privateKey,
@@ -148,16 +160,7 @@ describe('identity and compute', () => {
     server.clock.freeze();
     try {
       const created = await compute.createImage({
-        createImageDetails: {
-          compartmentId,
-          displayName: 'ock',
-          imageSourceDetails: {
-            sourceType: 'objectStorageTuple',
-            namespaceName: server.namespace,
-            bucketName: 'ocne-images',
-            objectName: 'missing-object',
-          } as never,
-        },
+        createImageDetails: importDetails(compartmentId, 'missing-object'),
       });
       expect(created.image.lifecycleState).toBe('IMPORTING');
       const id = created.opcWorkRequestId;
@@ -178,16 +181,7 @@ describe('identity and compute', () => {
   it('replays a CreateImage with the same retry token instead of making a second image', async () => {
     const { compute } = clients();
     const compartmentId = server.model.addCompartmentPath('tokens');
-    const details = {
-      compartmentId,
-      displayName: 'ock',
-      imageSourceDetails: {
-        sourceType: 'objectStorageTuple',
-        namespaceName: server.namespace,
-        bucketName: 'ocne-images',
-        objectName: 'x',
-      } as never,
-    };
+    const details = importDetails(compartmentId, 'x');
     const a = await compute.createImage({ createImageDetails: details, opcRetryToken: 'token-1' });
     const b = await compute.createImage({ createImageDetails: details, opcRetryToken: 'token-1' });
     expect(b.image.id).toBe(a.image.id);
