@@ -2,6 +2,7 @@
 // authentication, compartment paths and image lookups across pages, and every fault ending in
 // success after retries or a typed error in bounded time.
 import { isOcneError } from '@ocne/core';
+import { Region, SimpleAuthenticationDetailsProvider } from 'oci-common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOciLookup, OciServiceError } from '../src/index.js';
 import { type CloudFixture, cloudFixture } from './helpers.js';
@@ -27,6 +28,23 @@ describe('configuration', () => {
     const id = f.server.model.addCompartmentPath('passphrase');
     const lookup = createOciLookup(f.options({ configFile }));
     expect(await lookup.compartmentId('passphrase', 'WORK')).toBe(id);
+    lookup.close();
+  });
+
+  it("signs with the embedder's authentication provider, without a config file", async () => {
+    const id = f.server.model.addCompartmentPath('embedded');
+    const pem = f.server.key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const authenticationProvider = new SimpleAuthenticationDetailsProvider(
+      f.server.tenancyId,
+      f.server.userId,
+      f.server.key.fingerprint,
+      pem,
+      null,
+      Region.US_ASHBURN_1,
+    );
+    const { configFile: _unused, ...options } = f.options();
+    const lookup = createOciLookup({ ...options, authenticationProvider, env: { HOME: `${f.dir}/nowhere` } });
+    expect(await lookup.compartmentId('embedded', 'DEFAULT')).toBe(id);
     lookup.close();
   });
 
