@@ -1,5 +1,5 @@
 /**
- * The real {@link OciLookup} (the port `@ocne/capi`'s template uses): compartment paths and the
+ * The real `OciLookup` (the port of `@ocne/capi/templates` the template uses): compartment paths and the
  * newest OCK image per architecture, read from Oracle Cloud through every page of each list.
  * Upstream reads only the first page of both lists, so in a large tenancy it misses compartments
  * and images that are there; it also lets an image still importing win, which this one does not.
@@ -93,7 +93,7 @@ export async function findLatestImage(
     .sort((a, b) => time(b.timeCreated) - time(a.timeCreated))[0];
 }
 
-/** An {@link OciLookup} that also releases its clients. */
+/** An `OciLookup` (of `@ocne/capi/templates`) that also releases its clients. */
 export interface OciCloudLookup extends OciLookup {
   /** Closes the sessions it opened. */
   close(): void;

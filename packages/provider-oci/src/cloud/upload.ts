@@ -370,8 +370,8 @@ export async function waitForImport(
 }
 
 /**
- * Uploads an OCK image to Object Storage and imports it as a custom image (`ocne image upload
- * --type oci`). Events: the upload's byte progress, the import's percentage, a log line with the
+ * Uploads an OCK image to Object Storage and imports it as a custom image, as
+ * `ocne image upload --type oci` does. Events: the upload's byte progress, the import's percentage, a log line with the
  * image OCID. The capability schema and arm64 shapes are a separate step,
  * {@link ensureOciImageDetails}, as upstream runs them only for `cluster start`.
  */
