@@ -52,14 +52,15 @@ describe('ocne cluster template', () => {
     expect(run.stderr).toContain('templates not implemented for provider byo');
   });
 
-  it('says a compartment path needs Oracle Cloud access, and prints nothing', async () => {
+  it('says a compartment path needs Oracle Cloud access (an OCI config), and prints nothing', async () => {
     const path = join(home, 'path.yaml');
     writeFileSync(path, 'provider: oci\nname: p\nproviders:\n  oci:\n    compartment: ocne/dev\n');
     const run = await ocne(['--log-format', 'json', 'cluster', 'template', '-c', path]);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     const error = JSON.parse(run.stderr.trim().split('\n').at(-1)!);
-    expect(error).toMatchObject({ type: 'error', code: 'OCNE_CAPI_LOOKUP_REQUIRED' });
-    expect(error.message).toContain('"ocne/dev" is a path');
+    // The provider now resolves paths in Oracle Cloud; this home has no ~/.oci/config.
+    expect(error).toMatchObject({ type: 'error', code: 'OCNE_OCI_CONFIG_INVALID' });
+    expect(error.message).toContain('.oci/config');
   });
 });

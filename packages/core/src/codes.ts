@@ -623,6 +623,68 @@ export const ERROR_CODES = {
     meaning:
       'An ostree layer breaks the ostree-ext tar rules (a missing xattrs reference, metadata in a chunk layer, a second or missing commit).',
   },
+  // Oracle Cloud (the OCI provider's cloud layer).
+  OCNE_OCI_CONFIG_INVALID: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The OCI configuration cannot be used: the config file or its profile is missing, a key is absent, or the key file cannot be read (or decrypted with its passphrase).',
+  },
+  OCNE_OCI_AUTH_FAILED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'Oracle Cloud refused the request signature (401): the user, tenancy, fingerprint or key of the profile do not match an API key, or the clock is off by more than five minutes.',
+  },
+  OCNE_OCI_NOT_FOUND: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'Oracle Cloud says the resource does not exist or the user may not see it (404): a compartment, image, bucket, namespace or object.',
+  },
+  OCNE_OCI_THROTTLED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning: 'Oracle Cloud kept answering 429 (too many requests) after every retry.',
+  },
+  OCNE_OCI_REQUEST_FAILED: {
+    area: '@ocne/provider-oci',
+    severity: 'both',
+    meaning:
+      'Oracle Cloud refused a request (the message has the service code and the opc-request-id), or kept failing with server errors after every retry; as a warning, a shape that could not be removed from an arm64 image.',
+  },
+  OCNE_OCI_UNREACHABLE: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning: 'The OCI endpoint could not be reached (connection refused or reset) after every retry.',
+  },
+  OCNE_OCI_TIMEOUT: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning: 'An OCI request, or the wait for an image import, took longer than its time limit.',
+  },
+  OCNE_OCI_COMPARTMENT_NOT_FOUND: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning: 'A level of a compartment path (`parent/child`) names no active compartment under its parent.',
+  },
+  OCNE_OCI_IMAGE_FILE_INVALID: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning: 'The image file to upload cannot be read or is not a qcow2 image.',
+  },
+  OCNE_OCI_IMPORT_FAILED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      "The work request importing an image into Oracle Cloud ended FAILED or CANCELED; the message has the work request's errors.",
+  },
+  OCNE_OCI_CAPABILITY_SCHEMA: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'Oracle Cloud does not have exactly one global image capability schema, so the image schema cannot be made.',
+  },
 } as const;
 
 // Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole

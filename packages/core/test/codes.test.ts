@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const catalogue = join(root, 'packages/core/src/codes.ts');
 
 /** Names that look like codes but are environment variables. */
-const ENVIRONMENT = new Set(['OCNE_DEFAULTS', 'OCNE_CATALOG', 'OCNE_HELM']);
+const ENVIRONMENT = new Set(['OCNE_DEFAULTS', 'OCNE_CATALOG', 'OCNE_HELM', 'OCNE_OCI_ENDPOINT']);
 
 /** Every quoted `OCNE_…` name in a text, with its line. */
 function codesIn(text: string): { code: string; line: number }[] {

@@ -6,5 +6,16 @@
  * @packageDocumentation
  */
 
+export type { EnsureOciImageDetailsOptions } from './cloud/ensure.js';
+export { ensureOciImageDetails, OCI_ARM_SHAPES } from './cloud/ensure.js';
+export type { OciServiceErrorDetails } from './cloud/errors.js';
+export { OciServiceError } from './cloud/errors.js';
+export type { OciImageArchitecture } from './cloud/image-archive.js';
+export { imageMetadata } from './cloud/image-archive.js';
+export type { OciCloudLookup } from './cloud/lookup.js';
+export { createOciLookup } from './cloud/lookup.js';
+export type { OciCloudOptions, OciRetryOptions } from './cloud/session.js';
+export type { UploadOciImageOptions, UploadOciImageResult } from './cloud/upload.js';
+export { uploadOciImage } from './cloud/upload.js';
 export type { OciProviderOptions } from './provider.js';
 export { createOciProvider, provider } from './provider.js';

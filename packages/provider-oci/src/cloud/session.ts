@@ -1,0 +1,206 @@
+/**
+ * A session with Oracle Cloud: the OCI configuration (a profile of `~/.oci/config`, or an
+ * authentication provider the embedder made, e.g. instance principals), the four service clients
+ * configured one by one (the SDK's process-wide retry and circuit-breaker settings are never
+ * touched), and {@link OciSession.call}, through which every request goes: a time limit per
+ * attempt, the caller's signal, retries with backoff for transient answers, and errors mapped to
+ * `OcneError`s. The SDK has no per-call signal or timeout, so each attempt's signal reaches its
+ * `fetch` through `httpOptions`, read when the request is sent.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OcneError } from '@ocne/core';
+import type { AuthenticationDetailsProvider } from 'oci-common';
+import type { ComputeClient } from 'oci-core';
+import type { IdentityClient } from 'oci-identity';
+import type { ObjectStorageClient } from 'oci-objectstorage';
+import type { WorkRequestClient } from 'oci-workrequests';
+import { isRetryable, ociError } from './errors.js';
+import { loadOciSdk } from './sdk.js';
+
+/** How failed requests are retried. */
+export interface OciRetryOptions {
+  /** Attempts in all, including the first (default 5). */
+  readonly attempts?: number;
+  /** The first delay; it doubles per attempt, with jitter (default 1000 ms). */
+  readonly baseDelayMs?: number;
+  /** The largest delay (default 30 s). */
+  readonly maxDelayMs?: number;
+}
+
+/** How to reach Oracle Cloud. */
+export interface OciCloudOptions {
+  /** The profile of the OCI config file (`providers.oci.profile`; default `DEFAULT`). */
+  readonly profile?: string;
+  /** The OCI config file (default: `$OCI_CONFIG_FILE`, else `~/.oci/config`). */
+  readonly configFile?: string;
+  /** The region (default: the profile's). */
+  readonly region?: string;
+  /**
+   * Signs requests instead of the config file: any `oci-common` authentication details provider the
+   * embedding program made (instance principals, resource principals, session tokens).
+   */
+  readonly authenticationProvider?: AuthenticationDetailsProvider;
+  /** The tenancy OCID, when the authentication provider cannot tell it (compartment paths start there). */
+  readonly tenancyId?: string;
+  /**
+   * One base URL for every service instead of the region's endpoints (a proxy, or a test server);
+   * default `$OCNE_OCI_ENDPOINT`.
+   */
+  readonly endpoint?: string;
+  /** Where `~/.oci` is (default: `$HOME`, else the user's home). */
+  readonly home?: string;
+  /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT` and `HOME` (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How failed requests are retried (default: 5 attempts, 1 s doubling to 30 s). */
+  readonly retry?: OciRetryOptions;
+  /** The time limit of one attempt of one request (default 120 s; uploads of a part included). */
+  readonly requestTimeoutMs?: number;
+}
+
+/** The clients of a session. */
+export interface OciClients {
+  readonly identity: IdentityClient;
+  readonly compute: ComputeClient;
+  readonly workRequests: WorkRequestClient;
+  readonly objectStorage: ObjectStorageClient;
+}
+
+/** Options of one {@link OciSession.call}. */
+export interface OciCallOptions {
+  readonly signal?: AbortSignal;
+  /** Called before each retry with the failed attempt's error. */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
+}
+
+/** An open session. */
+export interface OciSession {
+  readonly clients: OciClients;
+  /** The tenancy OCID (the root of compartment paths). */
+  readonly tenancyId: string;
+  readonly profile: string;
+  /**
+   * Runs one OCI request with the session's time limit per attempt, retries and error mapping.
+   * `operation` names it in errors (`ListCompartments`).
+   */
+  call<T>(operation: string, request: () => Promise<T>, options?: OciCallOptions): Promise<T>;
+  /** Closes the clients. */
+  close(): void;
+}
+
+const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** `fetch` options whose `signal` is the current attempt's (read by the SDK at send time). */
+const httpOptions = {
+  get signal(): AbortSignal | undefined {
+    return attemptSignal.getStore();
+  },
+};
+
+function configError(message: string, cause: unknown): OcneError {
+  const detail = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : String(cause);
+  return new OcneError('OCNE_OCI_CONFIG_INVALID', `${message}: ${detail}`, { cause });
+}
+
+/** Opens a session: reads the configuration and makes the clients (loading the SDK). */
+export async function openOciSession(options: OciCloudOptions = {}): Promise<OciSession> {
+  const sdk = await loadOciSdk();
+  const env = options.env ?? process.env;
+  const profile = options.profile ?? 'DEFAULT';
+  let auth: AuthenticationDetailsProvider;
+  let tenancyId = options.tenancyId;
+  if (options.authenticationProvider !== undefined) {
+    auth = options.authenticationProvider;
+  } else {
+    const file =
+      options.configFile ??
+      env.OCI_CONFIG_FILE ??
+      join(options.home ?? env.HOME ?? homedir(), '.oci', 'config');
+    try {
+      const provider = new sdk.common.ConfigFileAuthenticationDetailsProvider(file, profile);
+      // Read the key now, so that a missing file or wrong passphrase fails here, not mid-upload.
+      provider.getPrivateKey();
+      auth = provider;
+    } catch (error) {
+      throw configError(`cannot use profile ${profile} of the OCI config file ${file}`, error);
+    }
+  }
+  tenancyId ??= (auth as { getTenantId?: () => string }).getTenantId?.();
+  if (tenancyId === undefined || tenancyId === '') {
+    throw new OcneError(
+      'OCNE_OCI_CONFIG_INVALID',
+      'the tenancy OCID is unknown: the authentication provider does not give it; pass tenancyId',
+    );
+  }
+  const configuration = {
+    // Retries are this layer's (with a signal and a time limit per attempt); the SDK's are off
+    // for these clients only.
+    retryConfiguration: sdk.common.NoRetryConfigurationDetails,
+    circuitBreaker: new sdk.common.CircuitBreaker({ disableClientCircuitBreaker: true }),
+    httpOptions,
+  };
+  const params = { authenticationDetailsProvider: auth };
+  const clients: OciClients = {
+    identity: new sdk.identity.IdentityClient(params, configuration),
+    compute: new sdk.core.ComputeClient(params, configuration),
+    workRequests: new sdk.workRequests.WorkRequestClient(params, configuration),
+    objectStorage: new sdk.objectStorage.ObjectStorageClient(params, configuration),
+  };
+  const endpoint = options.endpoint ?? env.OCNE_OCI_ENDPOINT;
+  for (const client of Object.values(clients) as { regionId: string; endpoint: string }[]) {
+    if (options.region !== undefined) client.regionId = options.region;
+    // Last: setting the region recomputes the endpoint.
+    if (endpoint !== undefined && endpoint !== '') client.endpoint = endpoint.replace(/\/+$/, '');
+  }
+  const attempts = Math.max(1, options.retry?.attempts ?? 5);
+  const baseDelay = options.retry?.baseDelayMs ?? 1000;
+  const maxDelay = options.retry?.maxDelayMs ?? 30_000;
+  const timeout = options.requestTimeoutMs ?? 120_000;
+
+  async function call<T>(
+    operation: string,
+    request: () => Promise<T>,
+    callOptions: OciCallOptions = {},
+  ): Promise<T> {
+    const { signal } = callOptions;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const limit = AbortSignal.timeout(timeout);
+      const combined = signal ? AbortSignal.any([signal, limit]) : limit;
+      try {
+        return await attemptSignal.run(combined, request);
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (attempt >= attempts || !isRetryable(error)) {
+          throw ociError(error, {
+            operation,
+            attempts: attempt,
+            timedOut: limit.aborted,
+            profile,
+            ...(endpoint ? { endpoint } : {}),
+          });
+        }
+        callOptions.onRetry?.(error, attempt);
+        const delay = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
+        await sleep(delay / 2 + Math.random() * (delay / 2), undefined, signal ? { signal } : {}).catch(
+          (sleepError: unknown) => {
+            signal?.throwIfAborted();
+            throw sleepError;
+          },
+        );
+      }
+    }
+  }
+
+  return {
+    clients,
+    tenancyId,
+    profile,
+    call,
+    close() {
+      for (const client of Object.values(clients) as { close?: () => void }[]) client.close?.();
+    },
+  };
+}
