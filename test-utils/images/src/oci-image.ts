@@ -41,7 +41,8 @@ export async function buildOckOciImage(options: OckOciImageOptions): Promise<{ l
     await link(options.disk, entry);
     const layer = join(staging, 'layer.tar.gz');
     const tarred = join(staging, 'layer.tar');
-    await execa('tar', ['--sparse', '-C', join(staging, 'tree'), '-cf', tarred, entryName.split('/')[0]!]);
+    // Not --sparse: OCK's layer has a plain file entry (and tar-stream reads no GNU sparse entries).
+    await execa('tar', ['-C', join(staging, 'tree'), '-cf', tarred, entryName.split('/')[0]!]);
     const diffId = await sha256File(tarred);
     await execa('gzip', ['-1', '-n', tarred]);
     await rename(`${tarred}.gz`, layer);

@@ -93,7 +93,13 @@ class GuestfsSession implements DiskSession {
   async mount(number: number, options: { readOnly?: boolean } = {}): Promise<MountedFileSystem> {
     if (this.mounted)
       throw new OcneError('OCNE_IMAGE_EDIT_FAILED', 'the guestfs editor mounts one file system at a time');
-    await this.call('mount-options', options.readOnly ? 'ro,nouuid' : 'nouuid', this.device(number), '/');
+    // As the loop editor: `norecovery`, or a read-only mount writes the XFS log.
+    await this.call(
+      'mount-options',
+      options.readOnly ? 'ro,nouuid,norecovery' : 'nouuid',
+      this.device(number),
+      '/',
+    );
     this.mounted = true;
     const call = this.call;
     const work = this.work;

@@ -37,6 +37,13 @@ import type {
 import { readGpt } from './gpt.js';
 import { imageInfo, type RunToolOptions, runTool } from './tools.js';
 
+/**
+ * Mount options of a read-only look at an XFS: `ro` alone still writes the log of a clean file
+ * system (measured: 57 kB changed), `norecovery` makes the mount write nothing, so a layout that
+ * is refused leaves the disk byte for byte as it was.
+ */
+export const READ_ONLY_OPTIONS = 'ro,nouuid,norecovery';
+
 /** Symbolic links followed in one path before giving up (the kernel's limit). */
 const MAX_LINKS = 40;
 
@@ -232,7 +239,8 @@ class LoopSession implements DiskSession {
     try {
       await runTool(
         'mount',
-        ['-t', 'xfs', '-o', options.readOnly ? 'ro,nouuid' : 'nouuid', device, dir],
+        // A plain `ro` mount still writes to the log of a clean XFS; `norecovery` writes nothing.
+        ['-t', 'xfs', '-o', options.readOnly ? READ_ONLY_OPTIONS : 'nouuid', device, dir],
         this.tools,
       );
     } catch (error) {
