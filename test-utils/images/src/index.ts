@@ -3,6 +3,8 @@
  * time (never committed): an OCK-like boot disk and the OCI image that carries it.
  */
 
+export type { InspectedDisk, InspectedFile, InspectedFileSystem } from './inspect.js';
+export { inspectOckDisk } from './inspect.js';
 export type { OckOciImageOptions } from './oci-image.js';
 export { buildOckOciImage } from './oci-image.js';
 export type { OckDiskOptions } from './ock-disk.js';
