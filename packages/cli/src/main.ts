@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { addDelete } from './commands/delete.js';
+import { addImageCreate } from './commands/image-create.js';
 import { addJoin } from './commands/join.js';
 import { addList } from './commands/list.js';
 import { addShow } from './commands/show.js';
@@ -38,6 +39,7 @@ const LOG_FORMATS = ['text', 'json'] as const;
  */
 const UPSTREAM_COMMANDS: Readonly<Record<string, readonly string[]>> = {
   ocne: ['application', 'catalog', 'cluster', 'completion', 'help', 'image', 'info', 'node'],
+  'ocne image': ['create', 'info', 'upload'],
   'ocne cluster': [
     'analyze',
     'backup',
@@ -141,8 +143,10 @@ function program(context: CliContext): Command {
   addLogLevel(ocne);
   const cluster = ocne.command('cluster').description('Deploy and manage Kubernetes clusters').exitOverride();
   for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
+  const image = ocne.command('image').description('Manage OCK images').exitOverride();
+  addImageCreate(image, context);
   // With positional options each command parses its own flags: every command below the root takes -l too.
-  for (const command of [cluster, ...cluster.commands]) addLogLevel(command);
+  for (const command of [cluster, ...cluster.commands, image, ...image.commands]) addLogLevel(command);
   return ocne;
 }
 
