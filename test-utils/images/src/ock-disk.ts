@@ -40,6 +40,11 @@ export interface OckDiskOptions {
    * `ock` (default); `no-bls`: /boot lacks the BLS entry; `vfat-root`: p3 is not XFS.
    */
   variant?: 'ock' | 'no-bls' | 'vfat-root';
+  /**
+   * MiB of incompressible data in `/var/filler` of the root file system, for benchmarks that need
+   * a disk and a layer of real size. @defaultValue 0
+   */
+  fillerMiB?: number;
   /** Cache folder. @defaultValue `<tmpdir>/ocne-test-images` */
   cacheDir?: string;
 }
@@ -196,8 +201,9 @@ export async function generateOckDisk(options: OckDiskOptions = {}): Promise<str
   const rootUuid = options.rootUuid ?? OCK_DISK.rootUuid;
   const sizeMiB = options.sizeMiB ?? 320;
   const variant = options.variant ?? 'ock';
+  const fillerMiB = options.fillerMiB ?? 0;
   const key = createHash('sha256')
-    .update(JSON.stringify({ GENERATOR_VERSION, bootUuid, rootUuid, sizeMiB, variant }))
+    .update(JSON.stringify({ GENERATOR_VERSION, bootUuid, rootUuid, sizeMiB, variant, fillerMiB }))
     .digest('hex')
     .slice(0, 16);
   const cacheDir = options.cacheDir ?? join(tmpdir(), 'ocne-test-images');
@@ -286,7 +292,15 @@ export async function generateOckDisk(options: OckDiskOptions = {}): Promise<str
       await run('mkfs.fat', ['-n', 'ROOT', p3]);
     } else {
       const rootProto = join(work, 'root.proto');
-      await writeFile(rootProto, await prototype(rootTree(rootUuid, bootUuid), staging));
+      const tree = rootTree(rootUuid, bootUuid);
+      let proto = await prototype(tree, staging);
+      if (fillerMiB > 0) {
+        const filler = join(staging, 'filler');
+        await run('dd', ['if=/dev/urandom', `of=${filler}`, 'bs=1M', `count=${fillerMiB}`, 'status=none']);
+        // One more entry at the end of the root folder (before its closing `$`).
+        proto = proto.replace(/ \$\n$/, ` var d--755 0 0\n  filler ---644 0 0 ${filler}\n  $\n $\n`);
+      }
+      await writeFile(rootProto, proto);
       await run('mkfs.xfs', ['-q', '-L', 'root', '-m', `uuid=${rootUuid}`, '-p', rootProto, p3], SMALL_XFS);
     }
 
