@@ -16,11 +16,14 @@ try {
   const disk = await generateOckDisk({ sizeMiB: 4096, fillerMiB: 512 });
   const oci = join(work, 'oci');
   const { layerDigest } = await buildOckOciImage({ disk, directory: oci });
-  console.log(`fixture: ${((performance.now() - t) / 1000).toFixed(1)} s (disk ${((await stat(disk)).size / MiB).toFixed(0)} MiB on disk, 4096 MiB virtual)`);
+  console.log(
+    `fixture: ${((performance.now() - t) / 1000).toFixed(1)} s (disk ${((await stat(disk)).size / MiB).toFixed(0)} MiB on disk, 4096 MiB virtual)`,
+  );
   const layer = (await stat(join(oci, 'blobs', 'sha256', layerDigest.slice(7)))).size;
   console.log(`layer 0: ${(layer / MiB).toFixed(0)} MiB gzip`);
 
-  const editors = process.env.OCNE_BENCH_GUESTFS === '1' ? (['loop', 'guestfs'] as const) : (['loop'] as const);
+  const editors =
+    process.env.OCNE_BENCH_GUESTFS === '1' ? (['loop', 'guestfs'] as const) : (['loop'] as const);
   for (const editor of editors) {
     const home = join(work, editor);
     await mkdir(home);
@@ -39,8 +42,10 @@ try {
     let pulled = 0;
     let extracted = 0;
     op.onEvent((e) => {
-      if (e.type === 'step' && e.status === 'started' && e.step.startsWith('Extracting')) pulled = performance.now();
-      if (e.type === 'step' && e.status === 'succeeded' && e.step.startsWith('Extracting')) extracted = performance.now();
+      if (e.type === 'step' && e.status === 'started' && e.step.startsWith('Extracting'))
+        pulled = performance.now();
+      if (e.type === 'step' && e.status === 'succeeded' && e.step.startsWith('Extracting'))
+        extracted = performance.now();
     });
     await op;
     const end = performance.now();

@@ -62,6 +62,22 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     await expectUpstreamOciEdits(fixture.original, again.path);
   });
 
+  it("olvm: upstream's olvm script (openstack, console=tty0, no dhclient files)", async () => {
+    const result = await createImage({
+      type: 'olvm',
+      kubernetesVersion: '1.33',
+      kernelArguments: KERNEL_ARGS,
+      // Ignored for olvm: upstream's olvm script hard-codes openstack.
+      ignitionProvider: 'oci',
+      editor: 'loop',
+      home: fixture.home,
+      pull: skopeoPull(fixture),
+      randomUuid: fixedUuids(),
+    });
+    expect(result.path).toBe(join(fixture.home, '.ocne', 'images', 'boot.qcow2-1.33-amd64.olvm'));
+    await expectUpstreamOciEdits(fixture.original, result.path, 'olvm');
+  });
+
   it('fails with a typed error when the image is not cached and nothing pulls it', async () => {
     await expect(
       createImage({ kubernetesVersion: '1.31', editor: 'loop', home: fixture.home }).promise(),

@@ -111,7 +111,9 @@ const LOOP_TOOLS: readonly [string, string][] = [
 ];
 
 /** Whether the loop editor can run: root, loop devices, FUSE, XFS in the kernel and the tools. */
-export async function loopEditorAvailability(): Promise<EditorAvailability> {
+export async function loopEditorAvailability(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EditorAvailability> {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (the loop editor mounts file systems)');
   for (const device of ['/dev/loop-control', '/dev/fuse']) {
@@ -123,14 +125,16 @@ export async function loopEditorAvailability(): Promise<EditorAvailability> {
   }
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
   if (!/\bxfs$/m.test(filesystems)) missing.push('XFS in the running kernel');
-  for (const [tool, pkg] of LOOP_TOOLS) if (!(await findProgram(tool))) missing.push(`${tool} (${pkg})`);
+  for (const [tool, pkg] of LOOP_TOOLS) if (!(await findProgram(tool, env))) missing.push(`${tool} (${pkg})`);
   return { name: 'loop', available: missing.length === 0, missing };
 }
 
 /** Whether the guestfs editor can run: guestfish, and XFS tools in its appliance. */
-export async function guestfsEditorAvailability(): Promise<EditorAvailability> {
+export async function guestfsEditorAvailability(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EditorAvailability> {
   const missing: string[] = [];
-  if (!(await findProgram('guestfish'))) missing.push('guestfish (libguestfs-tools)');
+  if (!(await findProgram('guestfish', env))) missing.push('guestfish (libguestfs-tools)');
   // Debian splits the appliance's XFS tools into libguestfs-xfs; without them nothing mounts.
   for (const lib of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu']) {
     const supermin = join(lib, 'guestfs', 'supermin.d');
@@ -149,18 +153,21 @@ export async function guestfsEditorAvailability(): Promise<EditorAvailability> {
 }
 
 /**
- * The editor to use: the one asked for, else `loop` when it can run, else `guestfs`.
+ * The editor to use: the one asked for, else `loop` when it can run, else `guestfs`. Programs
+ * are looked up on `env.PATH`.
  *
  * @throws `OcneError` `OCNE_IMAGE_EDITOR_UNAVAILABLE` naming what is missing for each candidate.
  */
 export async function selectDiskEditor(
   choice: DiskEditorName | 'auto' | DiskEditor = 'auto',
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<DiskEditor> {
   if (typeof choice === 'object') return choice;
   const candidates = choice === 'auto' ? (['loop', 'guestfs'] as const) : [choice];
   const reasons: string[] = [];
   for (const name of candidates) {
-    const availability = name === 'loop' ? await loopEditorAvailability() : await guestfsEditorAvailability();
+    const availability =
+      name === 'loop' ? await loopEditorAvailability(env) : await guestfsEditorAvailability(env);
     if (availability.available) {
       return name === 'loop'
         ? new (await import('./loop.js')).LoopDiskEditor()

@@ -74,7 +74,11 @@ export async function sha256File(path: string): Promise<string> {
  * The result differs from the input by exactly upstream's oci edits: both XFS UUIDs, the BLS entry,
  * the deployment's fstab, every machine-id gone, the three dhclient files; nothing else.
  */
-export async function expectUpstreamOciEdits(original: InspectedDisk, path: string): Promise<void> {
+export async function expectUpstreamOciEdits(
+  original: InspectedDisk,
+  path: string,
+  type: 'oci' | 'olvm' = 'oci',
+): Promise<void> {
   const result = await inspectOckDisk(path);
   expect(result.checkOk, result.checkOutput).toBe(true);
   expect(result.format).toBe('qcow2');
@@ -90,9 +94,13 @@ export async function expectUpstreamOciEdits(original: InspectedDisk, path: stri
 
   // /boot: only the BLS entry (reached through the loader link) changed.
   const bls = 'loader.1/entries/ostree-1-ock.conf';
-  const expectedBls = ockBlsEntry(NEW_ROOT)
-    .replace('ignition.platform.id=qemu', 'ignition.platform.id=oci')
-    .replace(/\n$/, ` ${KERNEL_ARGS}\n`);
+  let expectedBls = ockBlsEntry(NEW_ROOT).replace(/\n$/, ` ${KERNEL_ARGS}\n`);
+  expectedBls =
+    type === 'oci'
+      ? expectedBls.replace('ignition.platform.id=qemu', 'ignition.platform.id=oci')
+      : expectedBls
+          .replace('ignition.platform.id=qemu', 'ignition.platform.id=openstack')
+          .replace('console=ttyS0', 'console=tty0');
   expect(result.boot.files[bls]?.content).toBe(expectedBls);
   expect(result.boot.files.loader).toEqual(original.boot.files.loader);
   expect({ ...result.boot.files, [bls]: undefined }).toEqual({ ...original.boot.files, [bls]: undefined });
@@ -115,7 +123,8 @@ export async function expectUpstreamOciEdits(original: InspectedDisk, path: stri
     ...original.root.files[`${deployment}/etc/fstab`],
     content: ockFstab(NEW_ROOT, NEW_BOOT),
   };
-  for (const file of OCI_DHCLIENT_FILES) {
+  // The olvm script copies no files.
+  for (const file of type === 'oci' ? OCI_DHCLIENT_FILES : []) {
     // cp of the ConfigMap's 0500 file, then chmod +x: r-x--x--x, owned by root.
     expected[`${deployment}/${file.path}`] = {
       type: 'file',
