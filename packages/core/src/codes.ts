@@ -490,7 +490,7 @@ export const ERROR_CODES = {
     area: '@ocne/image',
     severity: 'error',
     meaning:
-      'The extra kernel arguments use every printable character, so no sed separator is left (as upstream).',
+      "The extra kernel arguments leave upstream's sed no usable separator (they use every printable character, or the separator would be `$` or a backslash) or hold a newline.",
   },
   OCNE_IMAGE_EDITOR_UNAVAILABLE: {
     area: '@ocne/image',
