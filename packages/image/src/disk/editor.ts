@@ -65,6 +65,13 @@ export interface DiskOpenOptions {
   log?: ((message: string) => void) | undefined;
 }
 
+/** The partition numbered `number`, for both editors. @throws `OCNE_IMAGE_LAYOUT_INVALID` when there is none. */
+export function findPartition(partitions: readonly DiskPartition[], number: number): DiskPartition {
+  const found = partitions.find((p) => p.number === number);
+  if (!found) throw new OcneError('OCNE_IMAGE_LAYOUT_INVALID', `the disk has no partition ${number}`);
+  return found;
+}
+
 /** A way to edit a qcow2 disk in place. */
 export interface DiskEditor {
   readonly name: DiskEditorName;

@@ -23,6 +23,7 @@ import type {
   MountedFileSystem,
   PathInfo,
 } from './editor.js';
+import { findPartition } from './editor.js';
 import { imageInfo, type RunToolOptions, runTool } from './tools.js';
 
 /**
@@ -70,10 +71,7 @@ class GuestfsSession implements DiskSession {
   }
 
   private device(number: number): string {
-    if (!this.partitions.some((p) => p.number === number)) {
-      throw new OcneError('OCNE_IMAGE_LAYOUT_INVALID', `the disk has no partition ${number}`);
-    }
-    return `/dev/sda${number}`;
+    return `/dev/sda${findPartition(this.partitions, number).number}`;
   }
 
   async fileSystem(number: number): Promise<FileSystemInfo> {

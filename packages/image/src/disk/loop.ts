@@ -34,6 +34,7 @@ import type {
   MountedFileSystem,
   PathInfo,
 } from './editor.js';
+import { findPartition } from './editor.js';
 import { readGpt } from './gpt.js';
 import { imageInfo, type RunToolOptions, runTool } from './tools.js';
 
@@ -191,18 +192,12 @@ class LoopSession implements DiskSession {
     this.stopDaemon = stopDaemon;
   }
 
-  private partition(number: number): DiskPartition {
-    const found = this.partitions.find((p) => p.number === number);
-    if (!found) throw new OcneError('OCNE_IMAGE_LAYOUT_INVALID', `the disk has no partition ${number}`);
-    return found;
-  }
-
   /** A loop device over one partition, made on first use (read-write: `xfs_admin` needs it). */
   private async device(number: number): Promise<string> {
     const key = String(number);
     const existing = this.loops.get(key);
     if (existing) return existing;
-    const p = this.partition(number);
+    const p = findPartition(this.partitions, number);
     const device = (
       await runTool(
         'losetup',
