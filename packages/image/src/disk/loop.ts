@@ -1,12 +1,10 @@
 /**
  * The `loop` disk editor (root on Linux). The qcow2 is exposed as a raw file by
- * `qemu-storage-daemon`'s FUSE export, so every write lands in the qcow2 itself (no conversion,
+ * `qemu-storage-daemon`'s FUSE export (run through execa), so every write lands in the qcow2 itself (no conversion,
  * no copy); partitions become loop devices mapped by the offsets of a GPT read here, because
  * the kernel may not parse GPT (`losetup -P` then finds nothing) and there may be no nbd or udev.
  * File systems are mounted with `nouuid`, so two disks with one UUID can be open at once.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import {
   chmod,
   lstat,
@@ -25,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OcneError } from '@ocne/core';
+import { execa } from 'execa';
 import type {
   DiskEditor,
   DiskOpenOptions,
@@ -288,25 +287,33 @@ export class LoopDiskEditor implements DiskEditor {
       `type=fuse,id=export,node-name=disk,mountpoint=${raw.replaceAll(',', ',,')},writable=on`,
     ];
     options.log?.(`qemu-storage-daemon ${args.join(' ')}`);
-    const daemon = spawn('qemu-storage-daemon', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Long-running: execa without rejection, so its result says how it ended.
+    const daemon = execa('qemu-storage-daemon', args, {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      reject: false,
+      env: { LC_ALL: 'C' },
+    });
     let stderr = '';
-    daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
     });
-    const exited = once(daemon, 'exit').catch(() => undefined);
     let running = true;
-    void exited.then(() => {
+    const exited = daemon.then((result) => {
       running = false;
+      return result;
     });
     const stopDaemon = async (): Promise<void> => {
-      if (running) {
-        // SIGTERM lets it flush the qcow2 metadata and unmount the export before it exits.
-        daemon.kill('SIGTERM');
-        await exited;
-      }
+      // SIGTERM lets it flush the qcow2 metadata and unmount the export before it exits.
+      if (running) daemon.kill('SIGTERM');
+      const result = await exited;
       await rm(work, { recursive: true, force: true });
-      if (daemon.exitCode !== 0 && daemon.signalCode !== 'SIGTERM' && daemon.exitCode !== null) {
-        throw new OcneError('OCNE_IMAGE_EDIT_FAILED', `qemu-storage-daemon failed: ${stderr.trim()}`);
+      if (result.exitCode !== 0 && result.signal !== 'SIGTERM') {
+        throw new OcneError(
+          'OCNE_IMAGE_EDIT_FAILED',
+          `qemu-storage-daemon failed: ${stderr.trim() || result.shortMessage}`,
+        );
       }
     };
     try {
