@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOcneError } from '@ocne/core';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, editBootDisk, type PullRequest, selectDiskEditor } from '../src/index.js';
 import {
@@ -76,6 +77,24 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     });
     expect(result.path).toBe(join(fixture.home, '.ocne', 'images', 'boot.qcow2-1.33-amd64.olvm'));
     await expectUpstreamOciEdits(fixture.original, result.path, 'olvm');
+  });
+
+  it('cancelled while the disk is edited: OCNE_CANCELLED, nothing written, no loop device or daemon left', async () => {
+    const home = join(fixture.home, 'cancel');
+    const op = createImage({
+      editor: 'loop',
+      home,
+      pull: skopeoPull({ ...fixture, home }),
+      kubernetesVersion: '1.33',
+    });
+    op.onEvent((e) => {
+      if (e.type === 'log' && e.level === 'debug' && e.message.startsWith('losetup')) op.cancel('test');
+    });
+    await expect(op.promise()).rejects.toMatchObject({ code: 'OCNE_CANCELLED' });
+    expect(existsSync(join(home, '.ocne', 'images', 'boot.qcow2-1.33-amd64.oci'))).toBe(false);
+    expect(await readdir(join(home, '.ocne', 'tmp'))).toEqual([]);
+    const { stdout } = await execa('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE']);
+    expect(stdout).not.toContain('ocne-disk-');
   });
 
   it('fails with a typed error when the image is not cached and nothing pulls it', async () => {

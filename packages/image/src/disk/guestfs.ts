@@ -222,12 +222,13 @@ export class GuestfsDiskEditor implements DiskEditor {
     const err = createWriteStream(join(work, 'listen.err'));
     await Promise.all([once(out, 'open'), once(err, 'open')]);
     try {
+      // Not cancellable: it returns at once, and a server it forked must be known to be stopped.
+      tools.signal?.throwIfAborted();
       const listenOptions: Options = {
         env: { LC_ALL: 'C', ...tools.env },
         stdin: 'ignore',
         stdout: out,
         stderr: err,
-        ...(tools.signal ? { cancelSignal: tools.signal } : {}),
       };
       await execa('guestfish', ['--listen', '--format=qcow2', '-a', qcow2], listenOptions);
       listen = await readFile(listenOut, 'utf8');

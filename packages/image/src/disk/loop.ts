@@ -197,11 +197,13 @@ class LoopSession implements DiskSession {
     const existing = this.loops.get(key);
     if (existing) return existing;
     const p = findPartition(this.partitions, number);
+    this.tools.signal?.throwIfAborted();
+    // Not cancelled half-way: a device attached must be recorded, or close() could not detach it.
     const device = (
       await runTool(
         'losetup',
         ['--find', '--show', '--offset', String(p.offset), '--sizelimit', String(p.size), this.raw],
-        this.tools,
+        { ...this.tools, signal: undefined },
       )
     ).trim();
     this.loops.set(key, device);
@@ -229,13 +231,15 @@ class LoopSession implements DiskSession {
 
   async mount(number: number, options: { readOnly?: boolean } = {}): Promise<MountedFileSystem> {
     const device = await this.device(number);
+    this.tools.signal?.throwIfAborted();
     const dir = await mkdtemp(join(tmpdir(), 'ocne-mount-'));
     try {
+      // Not cancelled half-way, as losetup: a mount made must be recorded to be undone.
       await runTool(
         'mount',
         // A plain `ro` mount still writes to the log of a clean XFS; `norecovery` writes nothing.
         ['-t', 'xfs', '-o', options.readOnly ? READ_ONLY_OPTIONS : 'nouuid', device, dir],
-        this.tools,
+        { ...this.tools, signal: undefined },
       );
     } catch (error) {
       await rmdir(dir).catch(() => {});
