@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { addDelete } from './commands/delete.js';
+import { addImageCreate } from './commands/image-create.js';
 import { addImageUpload } from './commands/image-upload.js';
 import { addJoin } from './commands/join.js';
 import { addList } from './commands/list.js';
@@ -143,11 +144,11 @@ function program(context: CliContext): Command {
   addLogLevel(ocne);
   const cluster = ocne.command('cluster').description('Deploy and manage Kubernetes clusters').exitOverride();
   for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
-  // With positional options each command parses its own flags: every command below the root takes -l too.
-  for (const command of [cluster, ...cluster.commands]) addLogLevel(command);
-  const image = ocne.command('image').description('Create and upload boot images').exitOverride();
+  const image = ocne.command('image').description('Manage OCK images').exitOverride();
+  addImageCreate(image, context);
   addImageUpload(image, context);
-  for (const command of [image, ...image.commands]) addLogLevel(command);
+  // With positional options each command parses its own flags: every command below the root takes -l too.
+  for (const command of [cluster, ...cluster.commands, image, ...image.commands]) addLogLevel(command);
   return ocne;
 }
 

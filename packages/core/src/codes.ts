@@ -685,6 +685,48 @@ export const ERROR_CODES = {
     meaning:
       'Oracle Cloud does not have exactly one global image capability schema, so the image schema cannot be made.',
   },
+  // Boot images: `image create --type oci`/`olvm` (@ocne/image).
+  OCNE_IMAGE_BOOT_NOT_CACHED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The OCK boot image is not in the image cache (`~/.ocne/images/<reference>`) or is incomplete, and no way to pull it was given.',
+  },
+  OCNE_IMAGE_BOOT_SOURCE_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The cached OCK image is unusable: its manifest or layer 0 is missing or corrupt (digest mismatch), or layer 0 holds no `disk/boot.qcow2`.',
+  },
+  OCNE_IMAGE_LAYOUT_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      "The boot disk is not laid out as OCK's (GPT, XFS /boot on p2 and root on p3, the BLS entry, the ostree deployment); nothing was changed.",
+  },
+  OCNE_IMAGE_KERNEL_ARGS_INVALID: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      "The extra kernel arguments leave upstream's sed no usable separator (they use every printable character, or the separator would be `$` or a backslash) or hold a newline.",
+  },
+  OCNE_IMAGE_EDITOR_UNAVAILABLE: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'No disk editor can run here (loop needs root, loop devices and XFS; guestfs needs guestfish with XFS support); the message names the missing packages.',
+  },
+  OCNE_IMAGE_EDIT_FAILED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning: 'A disk tool failed while the boot image was edited; the output was not written.',
+  },
+  OCNE_IMAGE_TYPE_UNSUPPORTED: {
+    area: '@ocne/image',
+    severity: 'error',
+    meaning:
+      'The image type cannot be created by this build (`ostree` until its implementation is wired in).',
+  },
 } as const;
 
 // Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole
