@@ -40,7 +40,7 @@ export function kernelArgumentsSeparator(args: string): string {
     if (args.includes(candidate)) continue;
     // Upstream's sed cannot use the expression it builds with these: with `$`, `s$$$ <args>$` is an
     // empty pattern whose flags are the arguments (`w <file>` writes a file, `e` runs a command);
-    // `\\` cannot delimit; a newline ends the command. Refuse before touching anything.
+    // a backslash cannot delimit; a newline ends the command. Refuse before touching anything.
     if (candidate === '$' || candidate === '\\' || args.includes('\n')) {
       throw new OcneError(
         'OCNE_IMAGE_KERNEL_ARGS_INVALID',
