@@ -38,9 +38,9 @@ export function kernelArgumentsSeparator(args: string): string {
   for (let code = 0x21; code <= 0x7e; code++) {
     const candidate = String.fromCharCode(code);
     if (args.includes(candidate)) continue;
-    // Upstream's sed cannot run the expression it builds with these: `s$$$ …$` reads as an empty
-    // pattern followed by bad flags, `\` cannot delimit, and a newline ends the command. Upstream
-    // fails in its pod; fail before touching anything instead.
+    // Upstream's sed cannot use the expression it builds with these: with `$`, `s$$$ <args>$` is an
+    // empty pattern whose flags are the arguments (`w <file>` writes a file, `e` runs a command);
+    // a backslash cannot delimit; a newline ends the command. Refuse before touching anything.
     if (candidate === '$' || candidate === '\\' || args.includes('\n')) {
       throw new OcneError(
         'OCNE_IMAGE_KERNEL_ARGS_INVALID',
