@@ -213,13 +213,18 @@ describe('Cluster (byo)', () => {
     });
   });
 
-  it('providers that are not in this version say so', async () => {
+  it('operations a provider does not have say so', async () => {
     const cluster = await Cluster.open({
       config: { provider: 'libvirt', name: 'lv' },
       home,
       defaults: false,
     });
-    await expect(cluster.start()).rejects.toMatchObject({ code: 'OCNE_PROVIDER_UNAVAILABLE' });
+    // libvirt starts clusters now; joining nodes to one is not in this version (nor upstream's).
+    const kubeconfigPath = join(home, 'lv.kubeconfig');
+    writeFileSync(kubeconfigPath, 'apiVersion: v1\nkind: Config\n');
+    await expect(cluster.join({ workerNodes: 1, kubeconfigPath })).rejects.toMatchObject({
+      code: 'OCNE_PROVIDER_UNAVAILABLE',
+    });
   });
 
   it('embedders can register their own provider', async () => {

@@ -3,12 +3,11 @@
  * and {@link createLibvirtProvider} for explicit ones. `start` creates the VMs, waits for the API
  * server through the tunnel and installs the core applications; a start of a cluster that exists
  * waits and installs again (`postStart`); `delete` removes every domain, NVRAM and volume of the
- * cluster. `join` is upstream's: nodes beyond the first are made by `start` on a libvirt network.
+ * cluster. It has no `join` (upstream's says `Join not implemented for libvirt provider`).
  */
 import type { ResolvedConfig } from '@ocne/config';
 import { type ClusterProvider, OcneError, type ProviderContext } from '@ocne/core';
 import { deleteLibvirtCluster, type LibvirtOptions, startLibvirtCluster } from './cluster.js';
-import { installLibvirtApplications, waitForNodes } from './kube.js';
 
 /** Options of {@link createLibvirtProvider}. */
 export interface LibvirtProviderOptions extends LibvirtOptions {
@@ -51,6 +50,8 @@ async function afterBoot(
 ): Promise<void> {
   if (options.kubernetes === false) return;
   const catalog = catalogOf(options, context);
+  // Loaded on first use: the Kubernetes client is heavy, and the facade loads this package for any libvirt call.
+  const { installLibvirtApplications, waitForNodes } = await import('./kube.js');
   const helmPath = options.helmPath ?? (context.env.OCNE_HELM || undefined);
   const path = options.kubernetes?.kubeconfigPath ?? kubeconfigPath;
   await waitForNodes({
@@ -75,7 +76,8 @@ async function afterBoot(
 export function createLibvirtProvider(options: LibvirtProviderOptions = {}): ClusterProvider<ResolvedConfig> {
   return {
     name: 'libvirt',
-    capabilities: { operations: ['start', 'join', 'delete'], userBootsNodes: false },
+    // No join: upstream's says `Join not implemented for libvirt provider`; the facade refuses it.
+    capabilities: { operations: ['start', 'delete'], userBootsNodes: false },
     async start(context) {
       // Checked before any VM is made: without a catalog the start could not finish.
       if (options.kubernetes !== false) catalogOf(options, context);
@@ -90,9 +92,6 @@ export function createLibvirtProvider(options: LibvirtProviderOptions = {}): Clu
         apiAddress: cluster.virtualIp || cluster.loadBalancer || '127.0.0.1',
         bridge: cluster.virtualIp !== '' || cluster.loadBalancer !== '',
       });
-    },
-    async join() {
-      throw new OcneError('OCNE_NOT_IMPLEMENTED', 'Join not implemented for libvirt provider');
     },
     async delete(context) {
       await deleteLibvirtCluster({ ...context, config: context.config.cluster }, options);
