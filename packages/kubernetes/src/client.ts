@@ -12,6 +12,7 @@ import {
   loadYaml,
   Observable,
   PatchStrategy,
+  type RequestContext,
   type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
@@ -192,6 +193,28 @@ class ObjectApi extends KubernetesObjectApi {
       post: (response) => new Observable(Promise.resolve(response)),
     });
   }
+
+  /**
+   * Sends every request through one connection pool. client-node 2 makes a new undici agent for
+   * each request from the kubeconfig's TLS settings, so each request opened (and paid for) a TLS
+   * connection of its own; the first request's agent, kept, holds its connections open for the
+   * next. The settings are the kubeconfig's, the same for every request of a client (as for
+   * `KubeClient.rest()`); the credentials in headers are still applied per request.
+   */
+  shareConnections(): void {
+    let shared: ReturnType<RequestContext['getDispatcher']>;
+    this.configuration.middleware.push({
+      pre: (request) => {
+        const own = request.getDispatcher();
+        if (own !== undefined) {
+          shared ??= own;
+          if (own !== shared) request.setDispatcher(shared);
+        }
+        return new Observable(Promise.resolve(request));
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
+    });
+  }
 }
 
 /** Options of one request of {@link KubeClient}. */
@@ -226,6 +249,7 @@ export class KubeClient {
     this.#api = ObjectApi.makeApiClient(config) as ObjectApi;
     Object.setPrototypeOf(this.#api, ObjectApi.prototype);
     this.#api.useSignals(() => this.#attemptSignal.getStore());
+    this.#api.shareConnections();
   }
 
   /**

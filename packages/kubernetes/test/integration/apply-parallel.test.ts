@@ -6,7 +6,12 @@
 // is established.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  connect as connectTcp,
+  createServer as createTcpServer,
+  type Server as TcpServer,
+} from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type KubeClient } from '@ocne/kubernetes';
@@ -190,5 +195,40 @@ describe('server-side apply of many objects', () => {
         })),
       ]),
     ).rejects.toThrow(`applying ConfigMap ${namespace}/Bad_3:`);
+  });
+});
+
+describe('connections', () => {
+  let tunnel: TcpServer;
+  let connections = 0;
+
+  beforeAll(async () => {
+    // A TCP tunnel to the API server (TLS passes through it untouched) that counts connections.
+    const upstream = new URL(source.url);
+    tunnel = createTcpServer((socket) => {
+      connections++;
+      const out = connectTcp(Number(upstream.port), upstream.hostname);
+      socket.pipe(out).pipe(socket);
+      socket.on('error', () => out.destroy());
+      out.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => tunnel.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => tunnel.close(() => resolve()));
+  });
+
+  it('one client keeps its TLS connections open for its next requests', async () => {
+    const port = (tunnel.address() as AddressInfo).port;
+    const viaTunnel = await connect({
+      kubeconfig: source.kubeconfig.replace(source.url, `https://127.0.0.1:${port}`),
+    });
+    const { objects } = manifests();
+    connections = 0;
+    await viaTunnel.apply(objects, { concurrency: 1 });
+    await viaTunnel.apply(objects, { concurrency: 1 });
+    // 68 writes and a few reads, one after the other: one connection (client-node alone opened one each).
+    expect(connections).toBeLessThanOrEqual(3);
   });
 });
