@@ -3,7 +3,9 @@
 # `npm test`): clusterctl, Cluster API's own CLI, for the cluster-move row. Cached like the test
 # tools, once per version: $OCNE_TEST_CACHE/bin/clusterctl-<version> (default ~/.cache/ocne-test).
 # Needs Go and the Go module proxy; Go's checksum database verifies every module it downloads.
-# Prints nothing when the binary is cached.
+# With it, its inventory CRD (providers.clusterctl.cluster.x-k8s.io, which the benchmark installs in
+# both control planes before it records the providers): $OCNE_TEST_CACHE/bench/clusterctl-api-<version>.yaml.
+# Prints nothing when both are cached.
 set -euo pipefail
 cache="${OCNE_TEST_CACHE:-$HOME/.cache/ocne-test}"
 mkdir -p "$cache/bin"
@@ -11,7 +13,8 @@ mkdir -p "$cache/bin"
 # The Cluster API release the SDK's CAPI types come from (test-utils/tools/versions.json's CRDs).
 CLUSTERCTL_VERSION=v1.10.8
 out="$cache/bin/clusterctl-$CLUSTERCTL_VERSION"
-[ -x "$out" ] && exit 0
+manifest="$cache/bench/clusterctl-api-$CLUSTERCTL_VERSION.yaml"
+[ -x "$out" ] && [ -f "$manifest" ] && exit 0
 command -v go >/dev/null 2>&1 || { echo "bench-tools: Go is needed to build clusterctl" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -23,6 +26,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ ! -f "$manifest" ]; then
+  mkdir -p "$cache/bench"
+  dir=$(cd "$work" && go mod download -json "sigs.k8s.io/cluster-api@$CLUSTERCTL_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  cp "$dir/cmd/clusterctl/config/manifest/clusterctl-api.yaml" "$manifest.partial.$$"
+  mv "$manifest.partial.$$" "$manifest"
+fi
+[ -x "$out" ] && exit 0
 echo "bench-tools: building clusterctl $CLUSTERCTL_VERSION (once; cached in $cache)" >&2
 started=$SECONDS
 cd "$work"
