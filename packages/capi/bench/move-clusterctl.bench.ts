@@ -10,6 +10,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type KubeClient, parseManifests } from '@ocne/kubernetes';
+import { tableRow } from '@ocne/test-bench';
 import { startControlPlane } from '@ocne/test-control-plane';
 import { moveCluster } from '../src/move/index.ts';
 import { capiCrds, installCapiCrds } from '../test/crds.ts';
@@ -160,6 +161,13 @@ try {
     `  clusterctl move ${CLUSTERCTL}   ${s(theirs).padStart(8)}  ${((size / theirs) * 1000).toFixed(0).padStart(4)} objects/s`,
   );
   console.log(`  ratio ocne/clusterctl      ${(ours / theirs).toFixed(2)}x (goal <= 0.50x)`);
+  tableRow({
+    what: `moveCluster of ${workers} Machines (${size} objects) between the two test control planes`,
+    ours: `${s(ours)} (${((size / ours) * 1000).toFixed(0)} objects/s; client CPU ${s((used.user + used.system) / 1000)})`,
+    peer: `clusterctl move ${CLUSTERCTL}: ${s(theirs)}`,
+    ratio: `${(ours / theirs).toFixed(2)}x`,
+    goal: '<= 0.5x',
+  });
 } finally {
   rmSync(home, { recursive: true, force: true });
   await Promise.all([source.stop(), target.stop()]);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from '@ocne/kubernetes';
+import { tableRow } from '@ocne/test-bench';
 import { startControlPlane } from '@ocne/test-control-plane';
 import { TOOL_VERSIONS, testTool } from '@ocne/test-tools';
 
@@ -95,6 +96,16 @@ try {
       ? `  kubectl apply --server-side: not built (${kubectlPath}; scripts/test-tools.sh builds it)`
       : `  kubectl apply --server-side (Go)                 ${rate(kubectl)}  ocne/kubectl time ratio ${(parallel / kubectl).toFixed(2)}`,
   );
+  tableRow({
+    what: 'server-side apply of 200 objects',
+    ours: `${((200 / parallel) * 1000).toFixed(0)} objects/s in parallel within the rank (sequential, as before: ${((200 / sequential) * 1000).toFixed(0)} objects/s, ${(sequential / parallel).toFixed(2)}x slower)`,
+    peer:
+      kubectl === undefined
+        ? 'kubectl not built'
+        : `kubectl apply --server-side: ${((200 / kubectl) * 1000).toFixed(0)} objects/s`,
+    ratio: kubectl === undefined ? '-' : `ocne/kubectl time ${(parallel / kubectl).toFixed(2)}x`,
+    goal: '>= 3x the sequential 169 objects/s of the issue',
+  });
   for (const [label, mode] of [
     ['server-side apply (unchanged objects)', 'apply'],
     ['create-if-absent (all exist)', 'create'],
