@@ -17,6 +17,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type KubeClient } from '@ocne/kubernetes';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyKubeconfig } from './via-proxy.js';
 
 const { source } = controlPlanesFromInject();
 
@@ -82,19 +83,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const port = (proxy.address() as AddressInfo).port;
-  kube = await connect({
-    kubeconfig: JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      // Plain HTTP to the proxy, which speaks TLS to the API server (as in retry.test.ts).
-      clusters: [
-        { name: 'proxy', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [{ name: 'admin', user: { token: source.token } }],
-      contexts: [{ name: 'proxy', context: { cluster: 'proxy', user: 'admin' } }],
-      'current-context': 'proxy',
-    }),
-  });
+  kube = await connect({ kubeconfig: proxyKubeconfig(port, source.token) });
 });
 
 afterAll(async () => {
