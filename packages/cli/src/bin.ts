@@ -21,9 +21,10 @@ for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
 }
 
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program; a cache that cannot be
-// written (a read-only home) only costs the compilation.
+// written (a read-only home) only costs the compilation. Run from the TypeScript sources (the
+// tests, each with a home of its own) it would be written on every run and read on none.
 const cacheDirectory = compileCacheDirectory(process.env);
-if (cacheDirectory !== undefined) {
+if (cacheDirectory !== undefined && !import.meta.url.endsWith('.ts')) {
   try {
     enableCompileCache(cacheDirectory);
   } catch {
