@@ -3,6 +3,8 @@
 // deleted, how each copy looks in the target (owners remapped to the new UIDs), and the checks
 // that keep a move from starting. The objects are the realistic graph of test/graph.ts, as the
 // source's API server would list them.
+
+import { pool } from '@ocne/core';
 import { describe, expect, it } from 'vitest';
 import { CapiMoveError } from '../src/move/errors.js';
 import {
@@ -22,7 +24,6 @@ import {
   summarize,
   targetObject,
 } from '../src/move/graph.js';
-import { pool } from '../src/move/pool.js';
 import { capiCrds } from './crds.ts';
 import { type ClusterGraphOptions, listedClusterGraph } from './graph.ts';
 

@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+/**
+ * The `ocne` bin. It handles signals and turns on Node's compile cache before anything else loads
+ * (the rest of the CLI is imported dynamically, after them), then runs {@link main} for the process.
+ */
+import { enableCompileCache } from 'node:module';
+import { compileCacheDirectory } from './compile-cache.js';
 
 // SIGINT (Ctrl-C) and SIGTERM (kill, a service manager, a container stop) cancel the running
 // operation: it cleans up (no lock, no half-made cluster left in the home) and the process exits
@@ -14,6 +19,20 @@ for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
     controller.abort(name === 'SIGINT' ? 'interrupted' : 'terminated');
   });
 }
+
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program; a cache that cannot be
+// written (a read-only home) only costs the compilation. Run from the TypeScript sources (the
+// tests, each with a home of its own) it would be written on every run and read on none.
+const cacheDirectory = compileCacheDirectory(process.env);
+if (cacheDirectory !== undefined && !import.meta.url.endsWith('.ts')) {
+  try {
+    enableCompileCache(cacheDirectory);
+  } catch {
+    // the run goes on without it
+  }
+}
+const { main } = await import('./main.js');
+
 const code = await main({ argv: process.argv.slice(2), signal: controller.signal });
 // A command that finished before it saw the signal keeps its own exit code.
 process.exitCode = received !== undefined && code !== 0 ? 128 + SIGNALS[received] : code;

@@ -7,10 +7,27 @@
 import type { Cluster, ClusterOpenOptions, Operation, OperationOptions } from '@ocne/cluster';
 import type { ClusterConfig, DefaultsConfig } from '@ocne/config';
 import type { OcneEvent } from '@ocne/core';
+import type { Command } from 'commander';
 import { type LogFormat, type LogLevel, logLine, renderEvent, shown } from './render.js';
 
-/** The facade, loaded on first use so that `--help` and `--version` stay fast. */
-export const facade = async (): Promise<typeof Cluster> => (await import('@ocne/cluster')).Cluster;
+/** What a command's module (`commands/*.ts`) exports: the table in `main.ts` loads it on first use. */
+export interface CommandModule {
+  /** Adds the command's flags and action to the command the table made (named and described). */
+  configure(command: Command, context: CliContext): void;
+}
+
+/**
+ * The facade, loaded on first use so that `--help` and `--version` stay fast, with the providers
+ * the CLI ships registered.
+ */
+export const facade = async (): Promise<typeof Cluster> => {
+  const [cluster, { registerBundledProviders }] = await Promise.all([
+    import('@ocne/cluster'),
+    import('./providers.js'),
+  ]);
+  registerBundledProviders(cluster);
+  return cluster.Cluster;
+};
 
 /** Ends a command with an exit code after its failure has been reported. */
 export class Exit extends Error {

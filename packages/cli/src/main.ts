@@ -1,18 +1,12 @@
 /**
- * The `ocne` command: builds the program from the command modules (`commands/*.ts`) and maps what
- * they throw to exit codes: 0 ok, 1 the operation failed, 2 usage error.
+ * The `ocne` command: builds the program from the command table ({@link COMMANDS}) and maps what
+ * the commands throw to exit codes: 0 ok, 1 the operation failed, 2 usage error. A command's
+ * module (`commands/*.ts`) is loaded only when the command line reaches that command, so a run
+ * loads the code of one command (and `--help` of a group none).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { addDelete } from './commands/delete.js';
-import { addImageCreate } from './commands/image-create.js';
-import { addImageUpload } from './commands/image-upload.js';
-import { addJoin } from './commands/join.js';
-import { addList } from './commands/list.js';
-import { addShow } from './commands/show.js';
-import { addStart } from './commands/start.js';
-import { addTemplate } from './commands/template.js';
-import { CliContext, Exit } from './context.js';
+import { CliContext, type CommandModule, Exit } from './context.js';
 import { choice } from './option-values.js';
 import { LOG_LEVELS } from './render.js';
 
@@ -32,6 +26,66 @@ export interface MainOptions {
 }
 
 const LOG_FORMATS = ['text', 'json'] as const;
+
+/** A command of the table: what `--help` of its group says, and how to load its module. */
+interface CommandEntry {
+  readonly description: string;
+  readonly aliases?: readonly string[];
+  /** A literal `import()` of the module, so the bundle gives each command a chunk of its own. */
+  readonly load: () => Promise<CommandModule>;
+}
+
+/** A group of commands (`ocne cluster`). */
+interface GroupEntry {
+  readonly description: string;
+  readonly commands: Readonly<Record<string, CommandEntry>>;
+}
+
+/** The command table: every group and command, in the order `--help` lists them. */
+const COMMANDS: Readonly<Record<string, GroupEntry>> = {
+  cluster: {
+    description: 'Deploy and manage Kubernetes clusters',
+    commands: {
+      start: {
+        description: 'Deploy a cluster (byo: prints the Ignition of the first control-plane node on stdout)',
+        load: () => import('./commands/start.js'),
+      },
+      join: {
+        description:
+          'Make what new nodes need to join a cluster (byo: their Ignition on stdout, instructions on stderr)',
+        load: () => import('./commands/join.js'),
+      },
+      show: {
+        description: "Show a cached cluster's kubeconfig path, another field of it, or all of it as YAML",
+        load: () => import('./commands/show.js'),
+      },
+      list: {
+        description: 'List the cached clusters',
+        aliases: ['ls'], // upstream's alias
+        load: () => import('./commands/list.js'),
+      },
+      delete: { description: 'Delete a cluster', load: () => import('./commands/delete.js') },
+      template: {
+        description: 'Print the Cluster API resources of a cluster',
+        load: () => import('./commands/template.js'),
+      },
+    },
+  },
+  image: {
+    description: 'Manage OCK images',
+    commands: {
+      create: {
+        description: 'Create an image for a specific provider',
+        load: () => import('./commands/image-create.js'),
+      },
+      upload: {
+        description:
+          'Upload an image: to a container registry (--type ostree) or object storage (--type oci)',
+        load: () => import('./commands/image-upload.js'),
+      },
+    },
+  },
+};
 
 /**
  * Upstream's commands at each level (cobra adds `help` and `completion` to the root), ours or not:
@@ -86,6 +140,18 @@ class PrefixCommand extends Command {
     ]);
     const matches = [...names].filter((name) => name.startsWith(word));
     return matches.length === 1 ? this.commands.find((c) => c.name() === matches[0]) : undefined;
+  }
+
+  /**
+   * Commander's `help <command>` (an internal method, like {@link _findCommand}): always through the
+   * subcommand's dispatch with `--help`, as commander itself does for some commands, so that the
+   * `preSubcommand` hook loads the command's flags before its help is printed.
+   */
+  _dispatchHelpCommand(word: string | undefined): unknown {
+    if (!word) this.help();
+    return (
+      this as unknown as { _dispatchSubcommand(w: string, o: string[], u: string[]): unknown }
+    )._dispatchSubcommand(word, [], ['--help']);
   }
 }
 
@@ -142,13 +208,24 @@ function program(context: CliContext): Command {
       context.level = logLevelOf(action);
     });
   addLogLevel(ocne);
-  const cluster = ocne.command('cluster').description('Deploy and manage Kubernetes clusters').exitOverride();
-  for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
-  const image = ocne.command('image').description('Manage OCK images').exitOverride();
-  addImageCreate(image, context);
-  addImageUpload(image, context);
-  // With positional options each command parses its own flags: every command below the root takes -l too.
-  for (const command of [cluster, ...cluster.commands, image, ...image.commands]) addLogLevel(command);
+  const loaders = new Map<Command, CommandEntry['load']>();
+  for (const [name, group] of Object.entries(COMMANDS)) {
+    // With positional options each command parses its own flags: every command below the root takes -l too.
+    const parent = addLogLevel(ocne.command(name).description(group.description).exitOverride());
+    for (const [word, entry] of Object.entries(group.commands)) {
+      const command = parent.command(word).description(entry.description);
+      for (const alias of entry.aliases ?? []) command.alias(alias);
+      loaders.set(command, entry.load);
+    }
+    // The command line has reached one command: its module adds its flags and action, then -l.
+    parent.hook('preSubcommand', async (_, command) => {
+      const load = loaders.get(command);
+      if (load === undefined) return;
+      loaders.delete(command);
+      (await load()).configure(command, context);
+      addLogLevel(command);
+    });
+  }
   return ocne;
 }
 

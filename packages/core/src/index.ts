@@ -39,6 +39,8 @@ export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } f
 export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';
 export { startOperation } from './operation.js';
+export type { PoolOptions } from './pool.js';
+export { pool } from './pool.js';
 export type {
   ClusterProvider,
   ProviderCapabilities,

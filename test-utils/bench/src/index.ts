@@ -1,6 +1,7 @@
 // A small benchmark harness for `pnpm bench`: each case runs for a fixed time after a warm-up,
 // and a group prints mean, median and p99 per operation plus the ratio to the group's first case,
 // all measured in the same run. No absolute time is ever asserted.
+import { appendFileSync } from 'node:fs';
 
 /** One benchmark case. */
 export interface BenchCase {
@@ -57,4 +58,25 @@ export async function group(title: string, cases: BenchCase[], ms?: number): Pro
     );
   }
   return results;
+}
+
+/**
+ * One row of the table `pnpm bench` prints at its end (issue 13's table): what was measured, our
+ * side, the peer's side, the ratio and the goal, as the bench that measured them says them.
+ */
+export interface TableRow {
+  what: string;
+  ours: string;
+  peer: string;
+  ratio: string;
+  goal: string;
+}
+
+/**
+ * Hands a row to `scripts/bench.ts` (through the file in `OCNE_BENCH_ROWS`, one JSON line a row),
+ * which prints every row of the run together at the end. Outside `pnpm bench` it does nothing.
+ */
+export function tableRow(row: TableRow): void {
+  const file = process.env.OCNE_BENCH_ROWS;
+  if (file) appendFileSync(file, `${JSON.stringify(row)}\n`);
 }

@@ -5,7 +5,7 @@
  * its owner references, delete it from the source, and unpause it in the target.
  *
  * `graph.ts` is the pure part (discovery results in, the move plan out), `mover.ts` does the
- * requests, `pool.ts` bounds their concurrency, `errors.ts` has the error type.
+ * requests (their concurrency bounded by `@ocne/core`'s `pool`), `errors.ts` has the error type.
  *
  * Where it differs from clusterctl 1.10, on purpose or as a limit:
  * - One Cluster per call (clusterctl moves a namespace); objects carrying the Cluster's

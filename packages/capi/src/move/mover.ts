@@ -9,7 +9,7 @@
  * subresource, delete preconditions and many calls in parallel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EventSink, importOptional, isOcneError, runStep } from '@ocne/core';
+import { type EventSink, importOptional, isOcneError, pool, runStep } from '@ocne/core';
 import type { KubeClient, KubeRestCallOptions } from '@ocne/kubernetes';
 import { CapiMoveError } from './errors.js';
 import {
@@ -39,7 +39,6 @@ import {
   summarize,
   targetObject,
 } from './graph.js';
-import { pool } from './pool.js';
 
 /** Upstream's waiter text around the move (`Migrating Cluster API resources: ok`). */
 export const CAPI_MOVE_STEP = 'Migrating Cluster API resources';

@@ -46,11 +46,9 @@ export async function deleteCluster(context: CliContext, options: DeleteOptions)
   await context.follow(cluster.delete(context.operationOptions));
 }
 
-/** Adds `delete` to the `cluster` command. */
-export function addDelete(cluster: Command, context: CliContext): void {
-  cluster
-    .command('delete')
-    .description('Delete a cluster')
+/** The flags and action of `delete` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-c, --config <path>', 'cluster configuration file', configPath)
     .option('-C, --cluster-name <name>', 'name of the cluster')
     .option('-P, --provider <provider>', 'provider')

@@ -78,11 +78,9 @@ export async function imageCreate(context: CliContext, options: ImageCreateOptio
   );
 }
 
-/** Adds `create` to the `image` command. */
-export function addImageCreate(image: Command, context: CliContext): void {
-  image
-    .command('create')
-    .description('Create an image for a specific provider')
+/** The flags and action of `image create` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-k, --kubeconfig <path>', 'kubeconfig (unused: the image is made locally)')
     .option('--config <path>', 'cluster configuration file', configPath)
     .option(

@@ -65,11 +65,9 @@ export async function imageUpload(context: CliContext, options: ImageUploadOptio
   );
 }
 
-/** Adds `upload` to the `image` command. */
-export function addImageUpload(image: Command, context: CliContext): void {
-  image
-    .command('upload')
-    .description('Upload an image: to a container registry (--type ostree) or object storage (--type oci)')
+/** The flags and action of `image upload` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .addOption(new Option('-t, --type <type>', 'the provider type').choices(TYPES).default('oci'))
     .requiredOption('-f, --file <path>', 'the local image file path')
     .option('-d, --destination <location>', 'the location to upload to, such as docker://host/repo:tag')

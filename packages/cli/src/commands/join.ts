@@ -61,13 +61,9 @@ export async function join(context: CliContext, options: JoinOptions): Promise<v
   if (result.ignition !== undefined) await context.out(`${result.ignition}\n`);
 }
 
-/** Adds `join` to the `cluster` command. */
-export function addJoin(cluster: Command, context: CliContext): void {
-  cluster
-    .command('join')
-    .description(
-      'Make what new nodes need to join a cluster (byo: their Ignition on stdout, instructions on stderr)',
-    )
+/** The flags and action of `join` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-c, --config <path>', 'cluster configuration file', configPath)
     .option('-k, --kubeconfig <path>', 'kubeconfig of the cluster')
     .option('-C, --cluster-name <name>', 'name of the cluster')

@@ -9,11 +9,7 @@ export async function list(context: CliContext): Promise<void> {
   await context.out(names.join(''));
 }
 
-/** Adds `list` to the `cluster` command; it has no options. */
-export function addList(cluster: Command, context: CliContext): void {
-  cluster
-    .command('list')
-    .alias('ls') // upstream's alias
-    .description('List the cached clusters')
-    .action(() => list(context));
+/** The flags and action of `list` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command.action(() => list(context));
 }

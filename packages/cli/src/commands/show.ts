@@ -59,11 +59,9 @@ export async function show(context: CliContext, options: ShowOptions): Promise<v
   await context.out(typeof value === 'object' && value !== null ? stringify(value) : `${String(value)}\n`);
 }
 
-/** Adds `show` to the `cluster` command. */
-export function addShow(cluster: Command, context: CliContext): void {
-  cluster
-    .command('show')
-    .description("Show a cached cluster's kubeconfig path, another field of it, or all of it as YAML")
+/** The flags and action of `show` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-C, --cluster-name <name>', 'name of the cluster', 'ocne')
     .option('-f, --field <path>', 'the field to print, such as config.provider', 'kubeconfig')
     .option('-a, --all', 'print the whole cluster configuration, as YAML')

@@ -46,11 +46,9 @@ export async function start(context: CliContext, options: StartOptions): Promise
     context.log('info', `Kubeconfig of cluster ${cluster.name}: ${result.kubeconfigPath}`);
 }
 
-/** Adds `start` to the `cluster` command. */
-export function addStart(cluster: Command, context: CliContext): void {
-  cluster
-    .command('start')
-    .description('Deploy a cluster (byo: prints the Ignition of the first control-plane node on stdout)')
+/** The flags and action of `start` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-c, --config <path>', 'cluster configuration file', configPath)
     // Accepted as upstream's flag is; the facade does not take a management cluster yet.
     .option('-k, --kubeconfig <path>', 'kubeconfig of an existing cluster')

@@ -23,11 +23,9 @@ export async function template(context: CliContext, options: TemplateOptions): P
   await context.out(await context.follow(cluster.template(context.operationOptions)));
 }
 
-/** Adds `template` to the `cluster` command. */
-export function addTemplate(cluster: Command, context: CliContext): void {
-  cluster
-    .command('template')
-    .description('Print the Cluster API resources of a cluster')
+/** The flags and action of `template` (the command table in `main.ts` names and describes it). */
+export function configure(command: Command, context: CliContext): void {
+  command
     .option('-c, --config <path>', 'cluster configuration file', configPath)
     .option('-P, --provider <provider>', 'provider (overrides the configuration file)')
     .option('-k, --kubeconfig <path>', 'kubeconfig of the management cluster (unused, as upstream)')

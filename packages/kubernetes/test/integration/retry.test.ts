@@ -10,6 +10,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type KubeClient, type KubeRestClient } from '@ocne/kubernetes';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { proxyKubeconfig } from './via-proxy.js';
 
 const { source } = controlPlanesFromInject();
 
@@ -112,20 +113,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const port = (proxy.address() as AddressInfo).port;
-  viaProxy = await connect({
-    kubeconfig: JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      // Plain HTTP to the proxy (it speaks TLS to the API server): client-node takes an http:
-      // server only with this flag, which has no TLS to skip here.
-      clusters: [
-        { name: 'proxy', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [{ name: 'admin', user: { token: source.token } }],
-      contexts: [{ name: 'proxy', context: { cluster: 'proxy', user: 'admin' } }],
-      'current-context': 'proxy',
-    }),
-  });
+  viaProxy = await connect({ kubeconfig: proxyKubeconfig(port, source.token) });
   direct = await connect({ kubeconfig: source.kubeconfig });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Bounded concurrency: run an async function over items, at most N at a time, and collect the
- * errors instead of stopping at the first one (unless asked to). Dependency-free on purpose, so it
- * can move to a shared core package as it is.
+ * errors instead of stopping at the first one (unless asked to). Shared by the requests that go
+ * out in parallel: a cluster move (`@ocne/capi`) and the applies of one ordering rank
+ * (`@ocne/kubernetes`).
  */
 
 /** Options of {@link pool}. */

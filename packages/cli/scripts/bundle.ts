@@ -1,0 +1,68 @@
+/**
+ * Builds the `ocne` bin: one ESM bundle (`dist/bin.js`) of the CLI and everything it runs, from the
+ * workspace's sources, split into chunks that load on first use: the command table and commander
+ * first, then only the command the command line names, the facade, the one provider a cluster
+ * uses, and the Kubernetes client only for what talks to a cluster. A cold command reads a few
+ * files instead of a hundred modules, and Node's compile cache (the bin enables it) keeps their
+ * compiled code between runs.
+ *
+ * `node scripts/bundle.ts`: the package's `build` runs it after tsup (the library entry), and
+ * `bin/ocne` in a checkout runs it when a source is newer than the bundle.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The bundle's files among tsup's in `dist/`: the entry, its map and metafile, the chunks. */
+const ours = (name: string): boolean => /^(bin\.|ocne-)/.test(name);
+
+/**
+ * Bundles the CLI into `dist` (the package's `dist/` unless told otherwise; the module-graph test
+ * bundles into a folder of its own). `dist/bin.meta.json` is esbuild's metafile: which sources
+ * each chunk holds.
+ */
+export async function bundleCli(dist: string = join(pkg, 'dist')): Promise<void> {
+  mkdirSync(dist, { recursive: true });
+  // Built beside dist/ and moved in, the entry last: a CLI started meanwhile (another bin/ocne that
+  // found the bundle stale too) runs the old bundle or the new one, never half of one.
+  const staging = mkdtempSync(join(dirname(dist), '.bundle-'));
+  try {
+    const result = await build({
+      absWorkingDir: pkg,
+      entryPoints: { bin: 'src/bin.ts' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      outdir: staging,
+      // Beside the entry (`../package.json` is the manifest from each chunk); `ocne-` tells them from
+      // tsup's chunks, `[name]` keeps them recognizable in a profile.
+      chunkNames: 'ocne-[name]-[hash]',
+      // Workspace packages from their sources, as the tests and the benchmarks run them.
+      conditions: ['@ocne/source'],
+      // CommonJS dependencies (yaml, the Kubernetes client) call require() for Node's built-ins.
+      banner: {
+        js: "import { createRequire as __ocneRequire } from 'node:module'; const require = __ocneRequire(import.meta.url);",
+      },
+      legalComments: 'none',
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'warning',
+    });
+    writeFileSync(join(staging, 'bin.meta.json'), JSON.stringify(result.metafile));
+    const built = readdirSync(staging);
+    const entry = ['bin.js', 'bin.js.map'];
+    for (const name of [...built.filter((n) => !entry.includes(n)), ...entry]) {
+      renameSync(join(staging, name), join(dist, name));
+    }
+    // Chunks of earlier builds (names carry a hash of their content).
+    for (const name of readdirSync(dist)) if (ours(name) && !built.includes(name)) rmSync(join(dist, name));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCli();

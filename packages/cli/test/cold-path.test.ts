@@ -1,0 +1,122 @@
+// The cold path stays lean: the `ocne` bin as published (the bundle of scripts/bundle.ts, built
+// here into a folder of its own) runs `cluster join -w 1` and `cluster template`, a resolve hook
+// lists every module Node loads, and esbuild's metafile says which sources each loaded chunk
+// holds. No timing: what is bounded is what is loaded.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../scripts/bundle.js';
+import { byoConfig, root } from './cli-process.js';
+
+const work = mkdtempSync(join(tmpdir(), 'ocne-cold-'));
+const dist = join(work, 'dist');
+const home = join(work, 'home');
+const hook = join(work, 'modules.mjs');
+const bin = join(dist, 'bin.js');
+
+/** Which sources each output file of the bundle holds, by file name. */
+let sources: Map<string, string[]>;
+
+beforeAll(async () => {
+  await bundleCli(dist);
+  const meta = JSON.parse(readFileSync(join(dist, 'bin.meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  sources = new Map(
+    Object.entries(meta.outputs).map(([file, out]) => [file.replace(/.*\//, ''), Object.keys(out.inputs)]),
+  );
+  writeFileSync(
+    hook,
+    [
+      "import { registerHooks } from 'node:module';",
+      "import { writeFileSync } from 'node:fs';",
+      'const seen = new Set();',
+      'registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url); return r; } });',
+      "process.on('exit', () => writeFileSync(process.env.OCNE_MODULES, JSON.stringify([...seen])));",
+    ].join('\n'),
+  );
+  execFileSync(process.execPath, [bin, 'cluster', 'start', '-c', byoConfig], {
+    env: { PATH: process.env.PATH ?? '', HOME: home },
+    stdio: 'ignore',
+  });
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The modules a run of the bin loads: Node's built-ins by name, the bundle's files by file name. */
+function loaded(...argv: string[]): { builtins: string[]; files: string[]; packages: Set<string> } {
+  const list = join(work, 'modules.json');
+  execFileSync(process.execPath, ['--import', hook, bin, ...argv], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, OCNE_MODULES: list },
+    stdio: 'ignore',
+  });
+  const urls = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((u) => u !== `file://${hook}`);
+  const builtins = urls.filter((u) => u.startsWith('node:')).sort();
+  const files = urls
+    .filter((u) => !u.startsWith('node:'))
+    .map((u) => {
+      const path = fileURLToPath(u);
+      // Everything comes from the bundle: nothing from node_modules or a package's own dist.
+      expect(path.startsWith(`${dist}/`), path).toBe(true);
+      return path.slice(dist.length + 1);
+    });
+  // The workspace package or npm package of every source in the loaded chunks.
+  const packages = new Set(
+    files.flatMap((file) =>
+      (sources.get(file) ?? []).map((input) => {
+        const npm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input);
+        if (npm) return npm[1] as string;
+        const workspace = /^(?:\.\.\/)*(?:packages\/)?([^/]+)\/src\//.exec(
+          input.replace(/^src\//, 'cli/src/'),
+        );
+        return workspace ? `@ocne/${workspace[1]}` : input;
+      }),
+    ),
+  );
+  return { builtins, files, packages };
+}
+
+describe('the cold path of the bundled bin', () => {
+  it('cluster join -w 1 loads its own command, the byo provider and nothing that talks to a cluster', () => {
+    const { builtins, files, packages } = loaded('cluster', 'join', '-w', '1', '-c', byoConfig);
+    expect([...packages].sort()).toEqual([
+      '@ocne/cli',
+      '@ocne/cluster',
+      '@ocne/config',
+      '@ocne/core',
+      '@ocne/ignition',
+      '@ocne/provider-byo',
+      'commander',
+      'yaml',
+    ]);
+    // One chunk per command: none of the other commands' code.
+    expect(files.filter((f) => /^ocne-(start|show|list|delete|template)-/.test(f))).toEqual([]);
+    expect(files.length).toBeLessThanOrEqual(16);
+    expect(builtins.length).toBeLessThanOrEqual(16);
+  }, 60_000);
+
+  it('cluster template loads the pure template of @ocne/capi and the oci provider, no Kubernetes client', () => {
+    const { builtins, files, packages } = loaded(
+      'cluster',
+      'template',
+      '-c',
+      join(root, 'examples/oci/capi.yaml'),
+    );
+    expect([...packages].sort()).toEqual([
+      '@ocne/capi',
+      '@ocne/cli',
+      '@ocne/cluster',
+      '@ocne/config',
+      '@ocne/core',
+      '@ocne/ignition',
+      '@ocne/provider-oci',
+      'commander',
+      'yaml',
+    ]);
+    expect(files.filter((f) => /^ocne-(start|show|list|delete|join)-/.test(f))).toEqual([]);
+    expect(files.length).toBeLessThanOrEqual(16);
+    expect(builtins.length).toBeLessThanOrEqual(18);
+  }, 60_000);
+});
