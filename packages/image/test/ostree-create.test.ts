@@ -244,7 +244,7 @@ describe('createOstreeImage refuses', () => {
     const missing = await failure(createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base }));
     expect(missing.code).toBe('OCNE_IMAGE_OSTREE_SOURCE_MISSING');
     expect(missing.message).toContain(
-      join(home, '.ocne', 'images', 'container-registry.oracle.com_olcne_ock-ostree:1.33'),
+      imageCacheDirectory(home, 'container-registry.oracle.com/olcne/ock-ostree:1.33'),
     );
     await copyToDir(
       `oci:${source.layout}:ock`,
