@@ -17,6 +17,8 @@ PACKAGES=(
   ostree gir1.2-ostree-1.0 python3-gi skopeo umoci docker-registry jq zstd
   # the test node
   containerd runc
+  # the test node's pause binary, compiled static from a few lines of C
+  gcc libc6-dev
 )
 
 missing=()

@@ -1,9 +1,11 @@
 // vitest globalSetup of the `integration` project: starts two control planes, `source` and
-// `destination`, in parallel, provides them to tests as `inject('controlPlanes')` (see ./vitest.ts),
-// and stops them in teardown. vitest only runs it when the project has test files to run, so
+// `destination`, in parallel, and a real node (containerd + kubelet, ./node.ts) registered with
+// `source`; provides them to tests as `inject('controlPlanes')` and `inject('testNode')` (see
+// ./vitest.ts), and stops them in teardown (the node first, by PID, undoing its changes to the host). vitest only runs it when the project has test files to run, so
 // `vitest run --project unit` never starts a control plane.
 import type { TestProject } from 'vitest/node';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { NODE_APISERVER_ARGS, startTestNode, type TestNode } from './node.ts';
 import type { InjectedControlPlane } from './vitest.ts';
 
 function injected(plane: ControlPlane): InjectedControlPlane {
@@ -13,11 +15,13 @@ function injected(plane: ControlPlane): InjectedControlPlane {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const results = await Promise.allSettled([
-    startControlPlane({ name: 'source' }),
+    startControlPlane({ name: 'source', extraArgs: [...NODE_APISERVER_ARGS] }),
     startControlPlane({ name: 'destination' }),
   ]);
   const planes = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  let node: TestNode | undefined;
   const stop = async (): Promise<void> => {
+    await node?.stop();
     await Promise.all(planes.map((plane) => plane.stop()));
   };
   const [source, destination] = planes;
@@ -28,6 +32,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ? errors[0]
       : new AggregateError(errors, 'the test control planes did not start');
   }
+  try {
+    node = await startTestNode({ controlPlane: source });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   project.provide('controlPlanes', { source: injected(source), destination: injected(destination) });
+  project.provide('testNode', { name: node.name, binDir: node.binDir, pids: { ...node.pids } });
   return stop;
 }
