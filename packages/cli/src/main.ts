@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { addConsole } from './commands/console.js';
 import { addDelete } from './commands/delete.js';
 import { addJoin } from './commands/join.js';
 import { addList } from './commands/list.js';
@@ -18,6 +19,8 @@ import { LOG_LEVELS } from './render.js';
 export interface MainOptions {
   /** Arguments after the program name. */
   argv: readonly string[];
+  /** What `cluster console` passes on to the command on the node. @defaultValue `process.stdin` */
+  stdin?: NodeJS.ReadableStream;
   /** Where command output goes; like every Node stream, it calls the callback of each write. */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -140,7 +143,8 @@ function program(context: CliContext): Command {
     });
   addLogLevel(ocne);
   const cluster = ocne.command('cluster').description('Deploy and manage Kubernetes clusters').exitOverride();
-  for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate]) add(cluster, context);
+  for (const add of [addStart, addJoin, addShow, addList, addDelete, addTemplate, addConsole])
+    add(cluster, context);
   // With positional options each command parses its own flags: every command below the root takes -l too.
   for (const command of [cluster, ...cluster.commands]) addLogLevel(command);
   return ocne;
@@ -166,6 +170,7 @@ function guard(stream: NodeJS.WritableStream): void {
 export async function main(options: MainOptions): Promise<number> {
   for (const stream of [options.stdout ?? process.stdout, options.stderr ?? process.stderr]) guard(stream);
   const context = new CliContext({
+    stdin: options.stdin,
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
     env: options.env ?? process.env,

@@ -7,7 +7,7 @@
  * pod is deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { type Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import {
   type ConfigurationOptions,
   CoreV1Api,
@@ -449,7 +449,7 @@ export interface ConsoleOptions {
   /** Use {@link TOOLBOX_IMAGE} instead of {@link ADMIN_POD_IMAGE}. */
   toolbox?: boolean;
   /** Sent to the command; its end closes the command's stdin. */
-  stdin?: Readable;
+  stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** Ask for a terminal (pass true when stdin is one); stderr then comes on stdout. */

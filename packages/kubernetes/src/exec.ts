@@ -7,7 +7,6 @@
  * Each WebSocket message is one channel byte and the data: 0 stdin, 1 stdout, 2 stderr, 3 the
  * final `Status` (JSON), 4 terminal size (JSON), and 255 + a channel number to close that channel.
  */
-import type { Readable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import type { KubeClient } from './client.js';
@@ -21,7 +20,7 @@ export interface ExecOptions {
   /** An argument vector (no shell). */
   command: readonly string[];
   /** Sent to the command; its end closes the command's stdin. Without it the command has no stdin. */
-  stdin?: Readable | undefined;
+  stdin?: NodeJS.ReadableStream | undefined;
   stdout?: NodeJS.WritableStream | undefined;
   stderr?: NodeJS.WritableStream | undefined;
   /** Ask for a terminal (stderr then comes on stdout); when `stdout` has `rows`/`columns`, the terminal follows its size. */
