@@ -101,7 +101,7 @@ describe('ocne cluster console', () => {
 
   it('--toolbox runs in the toolbox image', async () => {
     const running = consoleRun(['--toolbox', '--', 'sleep', '3']);
-    const [pod] = await kube.waitFor<{ spec?: { containers: { image: string }[] } }>(
+    const [pod] = await kube.waitFor<{ kind?: string; spec?: { containers: { image: string }[] } }>(
       { ...POD, name: POD.name },
       (pods) => pods.length === 1,
       { timeoutMs: 20_000 },
@@ -118,11 +118,12 @@ describe('ocne cluster console', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // Interrupted once the command runs in the pod.
-    await kube.waitFor<{ status?: { containerStatuses?: { state?: { running?: unknown } }[] } }>(
-      POD,
-      (pods) => pods[0]?.status?.containerStatuses?.[0]?.state?.running !== undefined,
-      { timeoutMs: 30_000 },
-    );
+    await kube.waitFor<{
+      kind?: string;
+      status?: { containerStatuses?: { state?: { running?: unknown } }[] };
+    }>(POD, (pods) => pods[0]?.status?.containerStatuses?.[0]?.state?.running !== undefined, {
+      timeoutMs: 30_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     child.kill('SIGINT');
     expect(await exited(child)).toEqual({ code: 130, signal: null });
