@@ -1,27 +1,33 @@
 // vitest globalSetup of the `integration` project: starts two control planes, `source` and
 // `destination`, in parallel, and a real node (containerd + kubelet, ./node.ts) registered with
-// `source`; provides them to tests as `inject('controlPlanes')` and `inject('testNode')` (see
-// ./vitest.ts), and stops them in teardown (the node first, by PID, undoing its changes to the host). vitest only runs it when the project has test files to run, so
+// each; provides them to tests as `inject('controlPlanes')` and `inject('testNodes')` (see
+// ./vitest.ts), and stops them in teardown (the nodes first, in the reverse order of their start,
+// by PID, each undoing its changes to the host). vitest only runs it when the project has test files to run, so
 // `vitest run --project unit` never starts a control plane.
 import type { TestProject } from 'vitest/node';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
 import { NODE_APISERVER_ARGS, startTestNode, type TestNode } from './node.ts';
-import type { InjectedControlPlane } from './vitest.ts';
+import type { InjectedControlPlane, InjectedTestNode } from './vitest.ts';
 
 function injected(plane: ControlPlane): InjectedControlPlane {
   const { name, url, kubeconfig, kubeconfigPath, token, ca, pids } = plane;
   return { name, url, kubeconfig, kubeconfigPath, token, ca, pids: { ...pids } };
 }
 
+function injectedNode(node: TestNode): InjectedTestNode {
+  const { name, binDir, pids, hostWrites } = node;
+  return { name, binDir, pids: { ...pids }, hostWrites: { ...hostWrites } };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const results = await Promise.allSettled([
     startControlPlane({ name: 'source', extraArgs: [...NODE_APISERVER_ARGS] }),
-    startControlPlane({ name: 'destination' }),
+    startControlPlane({ name: 'destination', extraArgs: [...NODE_APISERVER_ARGS] }),
   ]);
   const planes = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  let node: TestNode | undefined;
+  const nodes: TestNode[] = [];
   const stop = async (): Promise<void> => {
-    await node?.stop();
+    for (const node of [...nodes].reverse()) await node.stop();
     await Promise.all(planes.map((plane) => plane.stop()));
   };
   const [source, destination] = planes;
@@ -33,12 +39,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
       : new AggregateError(errors, 'the test control planes did not start');
   }
   try {
-    node = await startTestNode({ controlPlane: source });
+    // One after the other: each records the host as it finds it, and the last one restores first.
+    nodes.push(await startTestNode({ controlPlane: source }));
+    nodes.push(await startTestNode({ controlPlane: destination, cgroupRoot: '/ocne-test-destination' }));
   } catch (error) {
     await stop();
     throw error;
   }
+  const [sourceNode, destinationNode] = nodes as [TestNode, TestNode];
   project.provide('controlPlanes', { source: injected(source), destination: injected(destination) });
-  project.provide('testNode', { name: node.name, binDir: node.binDir, pids: { ...node.pids } });
+  project.provide('testNodes', {
+    source: injectedNode(sourceNode),
+    destination: injectedNode(destinationNode),
+  });
   return stop;
 }

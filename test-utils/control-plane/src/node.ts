@@ -53,6 +53,11 @@ export interface TestNodeOptions {
   signal?: AbortSignal;
   /** Bound on the whole start (images, containerd, kubelet, Node Ready); 120000 ms by default. */
   startTimeoutMs?: number;
+  /**
+   * The kubelet's cgroup root (`/` by default): a second node on the same machine needs one of
+   * its own, or each kubelet would clean up the other's pod cgroups.
+   */
+  cgroupRoot?: string;
 }
 
 /** A running test node. Stop it with {@link TestNode.stop} (or `await using`). */
@@ -65,6 +70,12 @@ export interface TestNode {
    */
   readonly binDir: string;
   readonly pids: { readonly containerd: number; readonly kubelet: number };
+  /**
+   * Where the node's pods write when they write to the host's `/etc` and `/var`: containerd (and so
+   * every pod, `/hostroot` included) sees those two folders through overlays whose upper layers are
+   * these, so admin pods can run scripts that change the host (a node move) without changing it.
+   */
+  readonly hostWrites: { readonly etc: string; readonly var: string };
   /** Stops the kubelet, the pods' containers and containerd, and undoes the kubelet's changes to the host. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -108,13 +119,15 @@ interface HostState {
   absentCgroups: string[];
 }
 
-async function recordHost(): Promise<HostState> {
+async function recordHost(cgroupRoot: string): Promise<HostState> {
   const sysctls = new Map<string, string>();
   for (const key of SYSCTLS) {
     const value = await readFile(join('/proc/sys', key), 'utf8').catch(() => undefined);
     if (value !== undefined) sysctls.set(key, value.trim());
   }
-  const cgroups = (await cgroupHierarchies()).map((h) => join(h, 'kubepods'));
+  // With a root of its own the kubelet needs it to exist; its kubepods go below it.
+  const top = cgroupRoot === '/' ? 'kubepods' : cgroupRoot.replace(/^\/+/, '').split('/')[0]!;
+  const cgroups = (await cgroupHierarchies()).map((h) => join(h, top));
   return {
     sysctls,
     absentPaths: FIXED_PATHS.filter((p) => !existsSync(p)),
@@ -238,12 +251,53 @@ async function ctr(dir: string, args: readonly string[]): Promise<string> {
   return stdout;
 }
 
-/** Kills and removes every container containerd runs for the kubelet (their shims exit with them). */
-async function removeContainers(dir: string): Promise<void> {
-  const tasks = (await ctr(dir, ['tasks', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean);
-  await Promise.all(tasks.map((id) => ctr(dir, ['tasks', 'delete', '--force', id]).catch(() => '')));
-  const containers = (await ctr(dir, ['containers', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean);
-  await Promise.all(containers.map((id) => ctr(dir, ['containers', 'delete', id]).catch(() => '')));
+/** The PIDs in a cgroup tree. */
+async function cgroupPids(path: string): Promise<number[]> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => undefined);
+  if (entries === undefined) return [];
+  const own = (await readFile(join(path, 'cgroup.procs'), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  const children = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map((e) => cgroupPids(join(path, e.name))),
+  );
+  return [...own, ...children.flat()];
+}
+
+/** The containerd shims of this node: found by the socket address on their command line. */
+async function shimPids(dir: string): Promise<number[]> {
+  const address = join(dir, 'containerd.sock');
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const found: number[] = [];
+  for (const pid of pids) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    if (args[0]?.endsWith('containerd-shim-runc-v2') && args.includes(address)) found.push(Number(pid));
+  }
+  return found;
+}
+
+const killPid = (pid: number): void => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+/**
+ * Ends every pod of the node by PID, without asking containerd (which may be slow to answer): the
+ * processes in the node's `kubepods` cgroups first (their shims reap them), then the shims.
+ */
+async function killPods(dir: string, kubepods: string): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    const pids = await cgroupPids(kubepods);
+    if (pids.length === 0) break;
+    for (const pid of pids) killPid(pid);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const pid of await shimPids(dir)) killPid(pid);
 }
 
 /**
@@ -257,7 +311,8 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
   const kubelet = testTool('kubelet');
   const deadline = AbortSignal.timeout(startTimeoutMs);
   const startSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-  const host = await recordHost();
+  const cgroupRoot = options.cgroupRoot ?? '/';
+  const host = await recordHost(cgroupRoot);
   const dir = await mkdtemp(join(tmpdir(), 'ocne-node-'));
   guardDirectory(dir);
   const binDir = join(dir, 'bin');
@@ -268,10 +323,10 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
   const stopAll = async (): Promise<void> => {
     const [containerd, kubeletProc] = processes;
     if (kubeletProc) await stopProcess(kubeletProc, { graceMs: STOP_GRACE_MS });
-    if (containerd) {
-      await removeContainers(dir);
-      await stopProcess(containerd, { graceMs: STOP_GRACE_MS });
-    }
+    const hierarchies = await cgroupHierarchies();
+    const hierarchy = hierarchies.find((h) => h.endsWith('/pids')) ?? hierarchies[0];
+    if (hierarchy !== undefined) await killPods(dir, join(hierarchy, cgroupRoot, 'kubepods'));
+    if (containerd) await stopProcess(containerd, { graceMs: STOP_GRACE_MS });
     await restoreHost(host, dir);
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     releaseDirectory(dir);
@@ -292,16 +347,38 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
       JSON.stringify({ cniVersion: '0.4.0', name: 'loopback', plugins: [{ type: 'loopback' }] }),
     );
     await writeFile(join(dir, 'containerd.toml'), containerdConfig(dir));
+    if (cgroupRoot !== '/') {
+      for (const hierarchy of await cgroupHierarchies())
+        await mkdir(join(hierarchy, cgroupRoot), { recursive: true });
+    }
+    await Promise.all(
+      ['etc-upper', 'etc-work', 'var-upper', 'var-work'].map((d) =>
+        mkdir(join(dir, 'host', d), { recursive: true }),
+      ),
+    );
     const images = buildNodeImages({
       dir: join(dir, 'images'),
       pauseImage: PAUSE_IMAGE,
       adminImages: [NODE_ADMIN_IMAGE, NODE_TOOLBOX_IMAGE],
       extraPath: [binDir],
     });
-    const containerd = await spawnLogged('containerd', ['--config', join(dir, 'containerd.toml')], {
-      logPath: logs.containerd,
-      env,
-    });
+    // containerd, its shims and so every container live in a mount namespace of their own, in
+    // which /etc and /var are overlays: what pods write there lands in the node's folder.
+    const containerd = await spawnLogged(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'set -e; for d in etc var; do mount -t overlay overlay -o "lowerdir=/$d,upperdir=$0/$d-upper,workdir=$0/$d-work" "/$d"; done; exec containerd --config "$1"',
+        join(dir, 'host'),
+        join(dir, 'containerd.toml'),
+      ],
+      { logPath: logs.containerd, env },
+    );
     processes.push(containerd);
     await pollUntil(containerd, 'containerd', 'it answered', startSignal, async () => {
       await ctr(dir, ['version']);
@@ -319,6 +396,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
         `--kubeconfig=${controlPlane.kubeconfigPath}`,
         `--root-dir=${join(dir, 'kubelet')}`,
         `--hostname-override=${NODE_NAME}`,
+        `--cgroup-root=${cgroupRoot}`,
         '--v=1',
       ],
       { logPath: logs.kubelet, env },
@@ -344,6 +422,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
       name: NODE_NAME,
       binDir,
       pids: Object.freeze({ containerd: containerd.pid, kubelet: proc.pid }),
+      hostWrites: Object.freeze({ etc: join(dir, 'host', 'etc-upper'), var: join(dir, 'host', 'var-upper') }),
       stop,
       [Symbol.asyncDispose]: stop,
     });

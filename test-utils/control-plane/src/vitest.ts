@@ -21,15 +21,21 @@ export interface InjectedControlPlanes {
   readonly destination: InjectedControlPlane;
 }
 
-/** The real node registered with the `source` control plane (its data, without `stop`). */
+/** A real node of the global setup (its data, without `stop`). */
 export type InjectedTestNode = Omit<TestNode, 'stop' | typeof Symbol.asyncDispose>;
+
+/** The real nodes of the `integration` project: one registered with each control plane. */
+export interface InjectedTestNodes {
+  readonly source: InjectedTestNode;
+  readonly destination: InjectedTestNode;
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Provided by test-utils/control-plane/src/global-setup.ts (the `integration` project). */
     controlPlanes: InjectedControlPlanes;
-    /** Provided by the same global setup: a kubelet + containerd node of the `source` control plane. */
-    testNode: InjectedTestNode;
+    /** Provided by the same global setup: a kubelet + containerd node of each control plane. */
+    testNodes: InjectedTestNodes;
   }
 }
 
@@ -43,9 +49,9 @@ export function controlPlanesFromInject(): InjectedControlPlanes {
   return planes;
 }
 
-/** The real node of the `source` control plane that the `integration` project's global setup started. */
-export function testNodeFromInject(): InjectedTestNode {
-  const node: InjectedTestNode | undefined = inject('testNode');
+/** The real node of a control plane (`source` by default) that the `integration` project's global setup started. */
+export function testNodeFromInject(plane: keyof InjectedTestNodes = 'source'): InjectedTestNode {
+  const node: InjectedTestNode | undefined = inject('testNodes')?.[plane];
   if (node === undefined)
     throw new Error(
       "no test node was provided: run this test in vitest's `integration` project, whose globalSetup is test-utils/control-plane/src/global-setup.ts",

@@ -2,7 +2,8 @@
 // version, running a privileged host-network pod from the locally built admin image, with `exec`
 // (piped stdin, exit codes, the host's root at /hostroot) going through the API server and kubelet.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +13,7 @@ import { TOOL_VERSIONS, testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const execFileAsync = promisify(execFile);
-const { source } = controlPlanesFromInject();
+const { source, destination } = controlPlanesFromInject();
 const node = testNodeFromInject();
 const pod = `node-test-${process.pid}`;
 
@@ -88,6 +89,34 @@ describe('the test node', () => {
     expect(object.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/1\./);
     expect(object.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(node.pids.kubelet).toBeGreaterThan(0);
+  });
+
+  it('has a twin registered with the destination control plane, with a kubelet of its own', async () => {
+    const twin = testNodeFromInject('destination');
+    const { stdout } = await execFileAsync(testTool('kubectl'), [
+      '--kubeconfig',
+      destination.kubeconfigPath,
+      'get',
+      'node',
+      twin.name,
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    expect(stdout).toBe('True');
+    expect(twin.pids.kubelet).not.toBe(node.pids.kubelet);
+  });
+
+  it("keeps what pods write to the host's /etc in the node's folder, not in /etc", async () => {
+    const name = `ocne-node-test-${process.pid}`;
+    expect(
+      await exec(['sh', '-c', `echo kept > /hostroot/etc/${name}; cat /hostroot/etc/${name}`], ''),
+    ).toEqual({
+      stdout: 'kept\n',
+      code: 0,
+    });
+    expect(existsSync(`/etc/${name}`)).toBe(false);
+    expect(await readFile(join(node.hostWrites.etc, name), 'utf8')).toBe('kept\n');
+    await rm(join(node.hostWrites.etc, name));
   });
 
   it('execs commands in pods: piped stdin reaches the command, whose exit code comes back', async () => {
