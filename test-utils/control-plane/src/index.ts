@@ -7,7 +7,5 @@ export type { ControlPlane, ControlPlaneOptions } from './control-plane.ts';
 export { startControlPlane } from './control-plane.ts';
 export type { RequestOptions, Response } from './http.ts';
 export { request } from './http.ts';
-export type { AdminPodClient, CompleteAdminPodOptions } from './kubelet.ts';
-export { completeAdminPod } from './kubelet.ts';
 export type { NodeControlPlane, TestNode, TestNodeOptions } from './node.ts';
 export { NODE_ADMIN_IMAGE, NODE_APISERVER_ARGS, NODE_TOOLBOX_IMAGE, startTestNode } from './node.ts';
