@@ -373,7 +373,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
         '--',
         'sh',
         '-c',
-        'set -e; for d in etc var; do mount -t overlay overlay -o "lowerdir=/$d,upperdir=$0/$d-upper,workdir=$0/$d-work" "/$d"; done; exec containerd --config "$1"',
+        'set -e; for d in etc var; do mount -n -t overlay overlay -o "lowerdir=/$d,upperdir=$0/$d-upper,workdir=$0/$d-work" "/$d"; done; exec containerd --config "$1"',
         join(dir, 'host'),
         join(dir, 'containerd.toml'),
       ],
