@@ -56,7 +56,7 @@ export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProvid
 export interface ConsoleOptions {
   /** The node's name. */
   node: string;
-  /** @defaultValue `KUBECONFIG` of `env`, else `~/.kube/config` */
+  /** The cluster's kubeconfig. @defaultValue `KUBECONFIG` of `env`, else `~/.kube/config` */
   kubeconfigPath?: string;
   /** The command (an argument vector); none: an interactive shell. */
   command?: readonly string[];
@@ -66,11 +66,17 @@ export interface ConsoleOptions {
   toolbox?: boolean;
   /** Ask for a terminal (when stdin is one); stderr then comes on stdout. */
   tty?: boolean;
+  /** Sent to the command; its end closes the command's stdin. None: the command gets no stdin. */
   stdin?: NodeJS.ReadableStream;
+  /** Receives the command's output (left open afterwards). */
   stdout?: NodeJS.WritableStream;
+  /** Receives the command's error output (left open afterwards). */
   stderr?: NodeJS.WritableStream;
+  /** Ends the session (the command gets a hang-up) and deletes the pod: `OCNE_CANCELLED`. */
   signal?: AbortSignal;
+  /** Where `KUBECONFIG` is read. @defaultValue `process.env` */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Home of `~/.kube/config`. @defaultValue the user's home */
   home?: string;
 }
 
