@@ -298,11 +298,6 @@ export const ERROR_CODES = {
     meaning:
       'A command run on a node through an admin pod exited non-zero (or its pod failed before it ran).',
   },
-  OCNE_KUBE_LOGS_UNAVAILABLE: {
-    area: '@ocne/kubernetes',
-    severity: 'warning',
-    meaning: 'The output of a command run on a node could not be read.',
-  },
   OCNE_KUBE_ADMIN_POD_LEFT: {
     area: '@ocne/kubernetes',
     severity: 'warning',
