@@ -1,13 +1,26 @@
 /**
- * The oci provider as the `Cluster` facade drives it. So far it renders the cluster's Cluster API
- * resources (`ocne cluster template`) through `@ocne/capi/templates`; starting, joining and
- * deleting clusters in Oracle Cloud arrive with the cloud layer, and until then the provider does
- * not list them among its operations (the facade says so with `OCNE_PROVIDER_UNAVAILABLE`).
+ * The oci provider as the `Cluster` facade drives it: it renders the cluster's Cluster API
+ * resources (`ocne cluster template`) through `@ocne/capi/templates`, and starts and deletes
+ * clusters through the orchestration of `start/` over its ports (the management cluster, the
+ * boot images, the OCI credentials and lookups), each of which `createOciProvider` takes.
  */
+
+import { join } from 'node:path';
 import { type OciLookup, objectsToYaml, ociTemplate } from '@ocne/capi/templates';
 import { type ResolvedConfig, readConfigFiles } from '@ocne/config';
 import type { ClusterProvider } from '@ocne/core';
 import { NODE_FILE_KEYS } from '@ocne/ignition';
+import { fileCredentials } from './start/credentials.js';
+import { ociDelete } from './start/delete.js';
+import { defaultManagementCluster } from './start/management.js';
+import type {
+  CredentialsPort,
+  EphemeralClusterPort,
+  ImagesPort,
+  ManagementClusterPort,
+  OciStartPorts,
+} from './start/ports.js';
+import { type OciStartDependencies, type OciStartTimeouts, ociStart } from './start/start.js';
 
 /** Options of {@link createOciProvider}. */
 export interface OciProviderOptions {
@@ -16,13 +29,70 @@ export interface OciProviderOptions {
    * compartment). Without it the configuration must name the compartment and image OCIDs.
    */
   lookup?: OciLookup;
+  /**
+   * Finds or makes the boot images of the compartment (create, upload, import). Without it, and
+   * without image OCIDs in the configuration, a start fails with `OCNE_OCI_IMAGES_REQUIRED`.
+   */
+  images?: ImagesPort;
+  /**
+   * The management cluster. @defaultValue `providers.oci.kubeconfig`, else `TEST_KUBECONFIG`, else
+   * `KUBECONFIG` of the cluster's environment, else an ephemeral cluster through `ephemeral`
+   */
+  managementCluster?: ManagementClusterPort;
+  /** Starts (or reuses) and deletes the ephemeral management cluster (the libvirt provider's). */
+  ephemeral?: EphemeralClusterPort;
+  /** Keep the ephemeral cluster after a self-managed start. @defaultValue `ephemeralCluster.preserve` */
+  keepEphemeralCluster?: boolean;
+  /** The API-signing credentials of the profile. @defaultValue read from `<home>/.oci/config` */
+  credentials?: CredentialsPort;
+  /** The application catalog (CAPI providers, oci-ccm, core applications). @defaultValue `OCNE_CATALOG` */
+  catalog?: { repoUrl: string };
+  /** The helm binary. @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
+  helmPath?: string;
+  /** How long the waits of start and delete may take. */
+  timeouts?: OciStartTimeouts;
+}
+
+/** The orchestration's dependencies from the provider's options. */
+function startDependencies(options: OciProviderOptions): OciStartDependencies {
+  const ports: OciStartPorts = {
+    managementCluster:
+      options.managementCluster ??
+      defaultManagementCluster({
+        ...(options.ephemeral ? { ephemeral: options.ephemeral } : {}),
+        ...(options.keepEphemeralCluster !== undefined
+          ? { keepEphemeral: options.keepEphemeralCluster }
+          : {}),
+      }),
+    credentials: options.credentials ?? fileCredentials(),
+    ...(options.images ? { images: options.images } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
+  return {
+    ports,
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+  };
 }
 
 /** An oci provider with explicit options: `Cluster.open({ provider: createOciProvider({ lookup }) })`. */
 export function createOciProvider(options: OciProviderOptions = {}): ClusterProvider<ResolvedConfig> {
+  const deps = startDependencies(options);
   return {
     name: 'oci',
-    capabilities: { operations: ['template'], userBootsNodes: false },
+    capabilities: { operations: ['start', 'delete', 'template'], userBootsNodes: false },
+    async start(context) {
+      return ociStart(context, deps);
+    },
+    async postStart(context, { kubeconfigPath }) {
+      // Upstream's driver runs its whole start again for a cluster it knows: every step finds its work done.
+      await ociStart(context, deps, { kubeconfigPath });
+    },
+    async delete(context) {
+      const kubeconfigPath = join(context.home, '.kube', `kubeconfig.${context.config.cluster.name}`);
+      await ociDelete(context, { ...deps, kubeconfigPath });
+    },
     async template({ config, emit, signal }) {
       // Not clusterDefinition: the template is what a user writes into that file, which may not exist yet.
       const files = await readConfigFiles(config.cluster, {
@@ -41,5 +111,5 @@ export function createOciProvider(options: OciProviderOptions = {}): ClusterProv
   };
 }
 
-/** The oci provider without cloud lookups (OCIDs come from the configuration). */
+/** The oci provider with its options from the cluster's environment (`KUBECONFIG`, `OCNE_CATALOG`, `OCNE_HELM`). */
 export const provider: ClusterProvider<ResolvedConfig> = createOciProvider();
