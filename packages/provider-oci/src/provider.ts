@@ -20,7 +20,7 @@ import type {
   ManagementClusterPort,
   OciStartPorts,
 } from './start/ports.js';
-import { type OciStartDependencies, type OciStartTimeouts, ociStart } from './start/start.js';
+import { cancellable, type OciStartDependencies, type OciStartTimeouts, ociStart } from './start/start.js';
 
 /** Options of {@link createOciProvider}. */
 export interface OciProviderOptions {
@@ -83,15 +83,15 @@ export function createOciProvider(options: OciProviderOptions = {}): ClusterProv
     name: 'oci',
     capabilities: { operations: ['start', 'delete', 'template'], userBootsNodes: false },
     async start(context) {
-      return ociStart(context, deps);
+      return cancellable(context.signal, () => ociStart(context, deps));
     },
     async postStart(context, { kubeconfigPath }) {
       // Upstream's driver runs its whole start again for a cluster it knows: every step finds its work done.
-      await ociStart(context, deps, { kubeconfigPath });
+      await cancellable(context.signal, () => ociStart(context, deps, { kubeconfigPath }));
     },
     async delete(context) {
       const kubeconfigPath = join(context.home, '.kube', `kubeconfig.${context.config.cluster.name}`);
-      await ociDelete(context, { ...deps, kubeconfigPath });
+      await cancellable(context.signal, () => ociDelete(context, { ...deps, kubeconfigPath }));
     },
     async template({ config, emit, signal }) {
       // Not clusterDefinition: the template is what a user writes into that file, which may not exist yet.

@@ -27,7 +27,14 @@ import {
   type ResolvedConfig,
   readConfigFiles,
 } from '@ocne/config';
-import { importOptional, OcneError, type ProviderContext, runStep, writeFileAtomic } from '@ocne/core';
+import {
+  importOptional,
+  isOcneError,
+  OcneError,
+  type ProviderContext,
+  runStep,
+  writeFileAtomic,
+} from '@ocne/core';
 import type { ChartCatalog, KubeClient } from '@ocne/kubernetes';
 import { type FailureWatch, type InfrastructureRef, watchControllerFailures } from './failures.js';
 import type { ManagementCluster, OciPortRequest, OciStartPorts } from './ports.js';
@@ -273,9 +280,39 @@ export async function clusterIdentity(
   };
 }
 
-/** Runs `work` with the controllers' failures watched (when there is a watch). */
-const guarded = <T>(watch: FailureWatch | undefined, work: Promise<T>): Promise<T> =>
-  watch ? watch.guard(work) : work;
+/**
+ * Runs `work` with the controllers' failures watched (when there is a watch). On a failure, `end`
+ * stops the work, which settles (its step reported failed) before the failure is thrown.
+ */
+async function guarded<T>(
+  watch: FailureWatch | undefined,
+  work: Promise<T>,
+  end: AbortController,
+): Promise<T> {
+  if (watch === undefined) return work;
+  try {
+    return await watch.guard(work);
+  } catch (error) {
+    end.abort();
+    await work.catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Runs a start or delete so that a cancellation always ends as `OCNE_CANCELLED` (a step checks the
+ * signal with `throwIfAborted`, which throws the caller's reason as it is).
+ */
+export async function cancellable<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!signal.aborted || isOcneError(error)) throw error;
+    throw new OcneError('OCNE_CANCELLED', `the operation was cancelled: ${String(signal.reason)}`, {
+      cause: error,
+    });
+  }
+}
 
 /** Whether `kube` has the Cluster, and whether it is paused (a move in progress). */
 async function clusterIn(kube: KubeClient, namespace: string, name: string) {
@@ -353,6 +390,9 @@ export async function ociStart(
   }
 
   let watch: FailureWatch | undefined;
+  // Ends the waits a reported failure leaves behind (the race is won, the watch would run on).
+  const ended = new AbortController();
+  const waitSignal = AbortSignal.any([signal, ended.signal]);
   try {
     if (!moved) {
       const rendered = await withImages(p, deps.ports);
@@ -391,9 +431,10 @@ export async function ociStart(
           namespace,
           clusterName: facts.label,
           emit,
-          signal,
+          signal: waitSignal,
           ...(timeouts.kubeconfigMs !== undefined ? { timeoutMs: timeouts.kubeconfigMs } : {}),
         }),
+        ended,
       );
       state = {
         namespace,
@@ -415,9 +456,14 @@ export async function ociStart(
         workload.waitFor(
           { apiVersion: 'v1', kind: 'Node', labelSelector: 'node-role.kubernetes.io/control-plane' },
           (nodes) => nodes.length > 0,
-          { signal, timeoutMs: timeouts.clusterReadyMs ?? 900_000, description: OCI_START_TEXT.clusterReady },
+          {
+            signal: waitSignal,
+            timeoutMs: timeouts.clusterReadyMs ?? 900_000,
+            description: OCI_START_TEXT.clusterReady,
+          },
         ),
       ),
+      ended,
     );
     watch?.stop();
     signal.throwIfAborted();
@@ -454,6 +500,7 @@ export async function ociStart(
     return { kubeconfig };
   } finally {
     watch?.stop();
+    ended.abort();
   }
 }
 
