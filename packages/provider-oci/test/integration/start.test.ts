@@ -382,36 +382,33 @@ describe('oci start after an abort', () => {
   }
 });
 
-describe('ocne cluster start (CLI)', () => {
-  it('prints upstream step lines and saves the kubeconfig, with the management cluster from KUBECONFIG', async () => {
-    const s = await setup('', { images: true });
-    const run = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          '--import',
-          join(root, 'scripts/source-hooks.mjs'),
-          join(root, 'packages/cli/src/bin.ts'),
-          'cluster',
-          'start',
-          '-c',
-          join(s.home, 'capi.yaml'),
-        ],
-        {
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: s.home,
-            KUBECONFIG: source.kubeconfigPath,
-            OCNE_CATALOG: repository!.url,
-            OCNE_HELM: helmPath,
-          },
-          encoding: 'utf8',
-          cwd: root,
+/** Runs the CLI from source as a user does, in a child process with its own home and environment. */
+function ocne(s: Setup, args: readonly string[]) {
+  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', join(root, 'scripts/source-hooks.mjs'), join(root, 'packages/cli/src/bin.ts'), ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: s.home,
+          KUBECONFIG: source.kubeconfigPath,
+          OCNE_CATALOG: repository!.url,
+          OCNE_HELM: helmPath,
         },
-        (error, stdout, stderr) =>
-          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+        encoding: 'utf8',
+        cwd: root,
+      },
+      (error, stdout, stderr) =>
+        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('ocne cluster start and delete (CLI)', () => {
+  it('prints upstream step lines and saves the kubeconfig; delete removes the cluster, its entry and its kubeconfig', async () => {
+    const s = await setup('', { images: true });
+    const run = await ocne(s, ['cluster', 'start', '-c', join(s.home, 'capi.yaml')]);
     expect(run.stderr).toContain('Waiting for Core Cluster API Controllers: ok');
     expect(run.stderr).toContain('Applying Cluster API resources');
     expect(run.stderr).toContain('Waiting for kubeconfig: ok');
@@ -422,5 +419,21 @@ describe('ocne cluster start (CLI)', () => {
     const saved = join(s.home, '.kube', `kubeconfig.${s.name}`);
     expect(await readFile(saved, 'utf8')).toBe(destination.kubeconfig);
     expect((await stat(saved)).mode & 0o777).toBe(0o600);
+
+    const deleted = await ocne(s, ['--log-format', 'json', 'cluster', 'delete', '-C', s.name]);
+    expect(deleted.status).toBe(0);
+    const events = deleted.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as EventInput);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'log', message: `Deleting Cluster ${s.namespace}/${s.name}` }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'step', step: 'Waiting for deletion', status: 'succeeded' }),
+    );
+    expect(await capiObjects(mgmt, s.namespace)).toEqual([]);
+    await expect(stat(saved)).rejects.toThrow();
+    expect((await ocne(s, ['cluster', 'list'])).stdout).not.toContain(s.name);
   });
 });
