@@ -13,6 +13,7 @@ import type { ResolvedConfig } from '@ocne/config';
 import { OcneError, type ProviderContext, runStep } from '@ocne/core';
 import {
   clusterIdentity,
+  installProviders,
   moveIfNeeded,
   OCI_START_TEXT,
   type OciStartDependencies,
@@ -26,6 +27,8 @@ export async function ociDelete(
 ): Promise<void> {
   const { emit, signal } = context;
   const p = await prepare(context, deps, 'Deleting an oci cluster');
+  // The controllers finish the deletion (they hold finalizers), and a move back needs them too.
+  await installProviders(p, deps);
   const { kube, capi, management } = p;
   const id = await clusterIdentity(context, capi);
   signal.throwIfAborted();

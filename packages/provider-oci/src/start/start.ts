@@ -82,7 +82,7 @@ export async function loadModules(feature: string): Promise<{ kube: Kube; capi: 
   return { kube, capi: await import('@ocne/capi') };
 }
 
-/** The part of a start both start and delete share: settings, credentials and the management cluster. */
+/** What start and delete share: settings, credentials and the management cluster. */
 export interface Prepared {
   cluster: ResolvedClusterConfig;
   request: OciPortRequest;
@@ -122,7 +122,7 @@ export function withNodeMinimums(cluster: ResolvedClusterConfig): ResolvedCluste
   };
 }
 
-/** Settings, credentials, the management cluster and its Cluster API providers. */
+/** Settings, credentials and the management cluster. */
 export async function prepare(
   context: ProviderContext<ResolvedConfig>,
   deps: OciStartDependencies,
@@ -153,18 +153,49 @@ export async function prepare(
   const management = await deps.ports.managementCluster.ensure(request);
   signal.throwIfAborted();
   const helmPath = deps.helmPath ?? (env.OCNE_HELM || undefined);
-  await capi.installCapiProviders({
-    kubeconfigPath: management.kubeconfigPath,
-    catalog,
-    credentials,
-    proxy: cluster.providers.oci.proxy,
+  return { cluster, request, catalog, helmPath, credentials, management, kube, capi };
+}
+
+/** The Cluster API providers installed into a cluster (the management one by default) and awaited. */
+export async function installProviders(
+  p: Prepared,
+  deps: OciStartDependencies,
+  kubeconfigPath: string = p.management.kubeconfigPath,
+): Promise<void> {
+  const { emit, signal } = p.request;
+  await p.capi.installCapiProviders({
+    kubeconfigPath,
+    catalog: p.catalog,
+    credentials: p.credentials,
+    proxy: p.cluster.providers.oci.proxy,
     emit,
     signal,
-    ...(helmPath !== undefined ? { helmPath } : {}),
+    ...(p.helmPath !== undefined ? { helmPath: p.helmPath } : {}),
     ...(deps.timeouts?.controllersMs !== undefined ? { timeoutMs: deps.timeouts.controllersMs } : {}),
   });
   signal.throwIfAborted();
-  return { cluster, request, catalog, helmPath, credentials, management, kube, capi };
+}
+
+/**
+ * Runs two steps at once. When one fails, the other is stopped (through the signal each gets) and
+ * awaited, so nothing runs on after the failure is thrown.
+ */
+async function together<A, B>(
+  p: Prepared,
+  a: (p: Prepared) => Promise<A>,
+  b: (p: Prepared) => Promise<B>,
+): Promise<[A, B]> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([p.request.signal, stop.signal]);
+  const scoped: Prepared = { ...p, request: { ...p.request, signal } };
+  const runs = [a(scoped), b(scoped)] as const;
+  try {
+    return await Promise.all(runs);
+  } catch (error) {
+    stop.abort(error);
+    await Promise.allSettled(runs);
+    throw error;
+  }
 }
 
 /** The compartment OCID: as configured, or a path resolved through the lookup. */
@@ -395,7 +426,12 @@ export async function ociStart(
   const waitSignal = AbortSignal.any([signal, ended.signal]);
   try {
     if (!moved) {
-      const rendered = await withImages(p, deps.ports);
+      // The images need the management cluster but not the controllers: both at once.
+      const [, rendered] = await together(
+        p,
+        (scoped) => installProviders(scoped, deps),
+        (scoped) => withImages(scoped, deps.ports),
+      );
       signal.throwIfAborted();
       const files = await readConfigFiles(rendered, {
         keys: CONFIG_FILE_KEYS,
@@ -473,17 +509,7 @@ export async function ociStart(
     await installWorkloadApplications(p, deps, { holder, workload, workloadKubeconfigPath, state: state! });
 
     if (selfManaged) {
-      await capi.installCapiProviders({
-        kubeconfigPath: workloadKubeconfigPath,
-        catalog: p.catalog,
-        credentials: p.credentials,
-        proxy: cluster.providers.oci.proxy,
-        emit,
-        signal,
-        ...(p.helmPath !== undefined ? { helmPath: p.helmPath } : {}),
-        ...(timeouts.controllersMs !== undefined ? { timeoutMs: timeouts.controllersMs } : {}),
-      });
-      signal.throwIfAborted();
+      await installProviders(p, deps, workloadKubeconfigPath);
       emit({ type: 'log', level: 'info', message: OCI_START_TEXT.migrating });
       await moveIfNeeded(p, {
         from: management.kubeconfigPath,

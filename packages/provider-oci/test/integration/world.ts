@@ -165,6 +165,11 @@ export interface PlayOptions {
   workloadKubeconfig: string;
   /** Per cluster name; `provision` when absent. */
   behaviour?: Map<string, ClusterBehaviour>;
+  /**
+   * Emulated durations (for the benchmark): a controller Deployment becomes Available this long
+   * after it appears, and a new Cluster's infrastructure and nodes take this long.
+   */
+  delays?: { controllersMs?: number; infrastructureMs?: number };
 }
 
 /** A running player. */
@@ -205,12 +210,24 @@ async function patch(kube: KubeClient, path: string, body: unknown, doing: strin
   await kube.rest().call('PATCH', path, { body, merge: true, doing });
 }
 
+/** When the player first saw an object (by UID), for the emulated delays. */
+const firstSeen = new Map<string, number>();
+
+/** True once `ms` have passed since the player first saw the object. */
+function due(object: Obj, ms: number | undefined): boolean {
+  if (!ms) return true;
+  const uid = object.metadata?.uid ?? '';
+  const seen = firstSeen.get(uid) ?? Date.now();
+  firstSeen.set(uid, seen);
+  return Date.now() - seen >= ms;
+}
+
 async function round(kube: KubeClient, options: PlayOptions): Promise<void> {
   const { items: deployments } = await kube.list<Obj>('apps/v1', 'Deployment');
   for (const d of deployments) {
     const name = d.metadata?.name ?? '';
     const ns = d.metadata?.namespace ?? '';
-    if (!name.endsWith('-controller-manager')) continue;
+    if (!name.endsWith('-controller-manager') || !due(d, options.delays?.controllersMs)) continue;
     const conditions = (d.status?.conditions ?? []) as Array<{ type: string; status: string }>;
     if (conditions.some((c) => c.type === 'Available' && c.status === 'True')) continue;
     await patch(
@@ -225,7 +242,8 @@ async function round(kube: KubeClient, options: PlayOptions): Promise<void> {
     if (cluster.spec?.paused === true) continue; // being moved: clusterctl's pause, the controllers keep off
     const name = cluster.metadata?.name ?? '';
     if (cluster.metadata?.deletionTimestamp) await remove(kube, cluster);
-    else await provision(kube, cluster, options.behaviour?.get(name) ?? 'provision', options);
+    else if (due(cluster, options.delays?.infrastructureMs))
+      await provision(kube, cluster, options.behaviour?.get(name) ?? 'provision', options);
   }
 }
 
