@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeClient, KubernetesObject } from '@ocne/kubernetes';
+import { simpleCrd } from '@ocne/test-control-plane';
 
 /** The kinds the player and the tests touch, with their plural and API version. */
 export const CAPI_KINDS = [
@@ -56,36 +57,7 @@ const pathOf = (apiVersion: string, plural: string, namespace: string, name?: st
 export async function ensureCapiCrds(kube: KubeClient): Promise<void> {
   const crds = CAPI_KINDS.map(({ kind, apiVersion, plural }) => {
     const [group, version] = apiVersion.split('/') as [string, string];
-    return {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: `${plural}.${group}`, labels: { 'cluster.x-k8s.io/provider': 'test' } },
-      spec: {
-        group,
-        scope: 'Namespaced',
-        names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-        versions: [
-          {
-            name: version,
-            served: true,
-            storage: true,
-            subresources: { status: {} },
-            schema: {
-              openAPIV3Schema: {
-                type: 'object',
-                properties: {
-                  apiVersion: { type: 'string' },
-                  kind: { type: 'string' },
-                  metadata: { type: 'object' },
-                  spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                  status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                },
-              },
-            },
-          },
-        ],
-      },
-    };
+    return simpleCrd({ group, version, kind, plural }, { 'cluster.x-k8s.io/provider': 'test' });
   });
   await kube.apply(crds, { mode: 'create', fieldManager: 'ocne-test-crds' });
 }
