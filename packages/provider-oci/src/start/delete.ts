@@ -7,7 +7,7 @@
  * then removes the cache entry and the kubeconfig. An ephemeral management cluster is left
  * running, as upstream leaves it, so that a deletion that times out can go on.
  */
-import { access } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { CLUSTER_NAME_LABEL, type KubeObject } from '@ocne/capi/templates';
 import type { ResolvedConfig } from '@ocne/config';
 import { OcneError, type ProviderContext, runStep } from '@ocne/core';
@@ -18,6 +18,7 @@ import {
   OCI_START_TEXT,
   type OciStartDependencies,
   prepare,
+  startStatePath,
 } from './start.js';
 
 /** Deletes an oci cluster (see the module comment). */
@@ -112,4 +113,7 @@ export async function ociDelete(
       }
     }
   });
+  // What an unfinished start kept (the workload kubeconfig) goes with the cluster.
+  const state = startStatePath(context.home, p.cluster.name);
+  await Promise.all([rm(state, { force: true }), rm(`${state}.kubeconfig`, { force: true })]);
 }

@@ -12,7 +12,7 @@ import { type EventSink, isOcneError, OcneError } from '@ocne/core';
 import type { KubeClient, KubernetesObject, WatchTarget } from '@ocne/kubernetes';
 
 /** The status fields the controllers report problems in. */
-interface ReportingStatus {
+export interface ReportingStatus {
   failureReason?: string;
   failureMessage?: string;
   phase?: string;
@@ -25,7 +25,8 @@ interface ReportingStatus {
   }>;
 }
 
-type Reporting = KubernetesObject & { status?: ReportingStatus };
+/** An object a Cluster API controller writes its status into. */
+export type ReportingObject = KubernetesObject & { status?: ReportingStatus };
 
 /** A reference to the cluster's infrastructure object (`Cluster.spec.infrastructureRef`). */
 export interface InfrastructureRef {
@@ -51,10 +52,10 @@ export interface FailureWatch {
   stop(): void;
 }
 
-const describe = (o: Reporting) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+const describe = (o: ReportingObject) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /** The terminal failure an object reports, if any. */
-export function terminalFailure(object: Reporting): string | undefined {
+export function terminalFailure(object: ReportingObject): string | undefined {
   const status = object.status ?? {};
   if (status.failureReason || status.failureMessage) {
     return `${describe(object)} failed: ${[status.failureReason, status.failureMessage].filter(Boolean).join(': ')}`;
@@ -65,7 +66,7 @@ export function terminalFailure(object: Reporting): string | undefined {
 }
 
 /** The error conditions an object reports, as warning texts. */
-export function errorConditions(object: Reporting): string[] {
+export function errorConditions(object: ReportingObject): string[] {
   return (object.status?.conditions ?? []).flatMap((c) =>
     c.status === 'False' && c.severity === 'Error'
       ? [`${describe(object)}: ${c.type ?? ''} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`.trim()]
@@ -100,7 +101,7 @@ export function watchControllerFailures(kube: KubeClient, options: WatchFailures
   if (options.infrastructure) targets.push({ ...options.infrastructure, namespace });
   for (const target of targets) {
     kube
-      .waitFor<Reporting>(
+      .waitFor<ReportingObject>(
         target,
         (objects) => {
           for (const object of objects) {

@@ -4,7 +4,13 @@
  */
 export { fileCredentials, parseOciConfigFile } from './credentials.js';
 export { ociDelete } from './delete.js';
-export type { FailureWatch, InfrastructureRef, WatchFailuresOptions } from './failures.js';
+export type {
+  FailureWatch,
+  InfrastructureRef,
+  ReportingObject,
+  ReportingStatus,
+  WatchFailuresOptions,
+} from './failures.js';
 export { errorConditions, terminalFailure, watchControllerFailures } from './failures.js';
 export type { DefaultManagementClusterOptions } from './management.js';
 export { defaultManagementCluster, namedManagementCluster } from './management.js';
