@@ -76,6 +76,7 @@ try {
     clusters: [mgmt, wl],
     workloadKubeconfig: workload.kubeconfig,
     delays: { controllersMs: DELAY.controllers, infrastructureMs: DELAY.infrastructure },
+    namespaces: (ns) => ns.startsWith('bench-'),
   });
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   try {

@@ -60,13 +60,16 @@ let mgmt: KubeClient;
 let workload: KubeClient;
 let player: Player;
 const behaviour = new Map<string, ClusterBehaviour>();
+/** What went wrong in the played controllers' rounds (shown when a test fails). */
+const playerErrors: string[] = [];
+const NAMESPACE_PREFIX = `ocne-oci-start-${process.pid}-`;
 let counter = 0;
 
 /** A home with an OCI configuration, and a cluster configuration of a name and namespace of its own. */
 async function setup(extra = '', options: { selfManaged?: boolean; images?: boolean } = {}) {
   counter += 1;
   const name = `oci${counter}-${process.pid % 10_000}`;
-  const namespace = `ocne-${name}`;
+  const namespace = `${NAMESPACE_PREFIX}${counter}`;
   const home = await mkdtemp(join(work, 'home-'));
   await mkdir(join(home, '.oci'), { recursive: true });
   await writeFile(join(home, '.oci', 'key.pem'), KEY, { mode: 0o600 });
@@ -168,6 +171,8 @@ beforeAll(async () => {
     clusters: [mgmt, workload],
     workloadKubeconfig: destination.kubeconfig,
     behaviour,
+    namespaces: (ns) => ns.startsWith(NAMESPACE_PREFIX),
+    onError: (error) => playerErrors.push(String(error)),
   });
 }, 120_000);
 

@@ -142,6 +142,10 @@ export interface PlayOptions {
    * after it appears, and a new Cluster's infrastructure and nodes take this long.
    */
   delays?: { controllersMs?: number; infrastructureMs?: number };
+  /** The namespaces whose Clusters are played (other test files leave Clusters of their own behind). */
+  namespaces: (namespace: string) => boolean;
+  /** Told about a round's error (the next round tries again). */
+  onError?: (error: unknown) => void;
 }
 
 /** A running player. */
@@ -211,11 +215,18 @@ async function round(kube: KubeClient, options: PlayOptions): Promise<void> {
   }
   const { items: clusters } = await kube.list<Obj>('cluster.x-k8s.io/v1beta1', 'Cluster');
   for (const cluster of clusters) {
+    if (!options.namespaces(cluster.metadata?.namespace ?? '')) continue;
     if (cluster.spec?.paused === true) continue; // being moved: clusterctl's pause, the controllers keep off
     const name = cluster.metadata?.name ?? '';
-    if (cluster.metadata?.deletionTimestamp) await remove(kube, cluster);
-    else if (due(cluster, options.delays?.infrastructureMs))
-      await provision(kube, cluster, options.behaviour?.get(name) ?? 'provision', options);
+    // One cluster's trouble (a conflict, an object half-made) does not hold up the others.
+    try {
+      if (cluster.metadata?.deletionTimestamp) await remove(kube, cluster);
+      else if (due(cluster, options.delays?.infrastructureMs)) {
+        await provision(kube, cluster, options.behaviour?.get(name) ?? 'provision', options);
+      }
+    } catch (error) {
+      options.onError?.(error);
+    }
   }
 }
 
@@ -282,6 +293,9 @@ async function provision(kube: KubeClient, cluster: Obj, behaviour: ClusterBehav
       );
     }
   }
+  // Provisioned once: a ready Cluster (also a moved copy, whose status came along) gets nothing new,
+  // so a round that raced with a move's deletions never makes its objects again in the source.
+  if ((cluster.status as { controlPlaneReady?: boolean } | undefined)?.controlPlaneReady === true) return;
   const infra = (cluster.spec?.infrastructureRef ?? {}) as { name?: string };
   const ociPath = pathOf('infrastructure.cluster.x-k8s.io/v1beta2', 'ociclusters', ns, infra.name ?? name);
   const oci = (await kube
