@@ -722,6 +722,43 @@ export const ERROR_CODES = {
     meaning:
       'The image type cannot be created by this build (`ostree` until its implementation is wired in).',
   },
+  // @ocne/provider-oci: starting and deleting clusters (start/).
+  OCNE_OCI_MANAGEMENT_CLUSTER_REQUIRED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'No management cluster is named (providers.oci.kubeconfig, TEST_KUBECONFIG, KUBECONFIG) and no ephemeral cluster can be started.',
+  },
+  OCNE_OCI_CREDENTIALS_INVALID: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The OCI configuration file (~/.oci/config) cannot be read, is malformed, lacks the profile, or its key_file cannot be read.',
+  },
+  OCNE_OCI_IMAGES_REQUIRED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The shapes need an OCK image OCID the configuration does not name, and the provider has no images port or lookup to find or make one.',
+  },
+  OCNE_OCI_CONTROLLER_ERROR: {
+    area: '@ocne/provider-oci',
+    severity: 'warning',
+    meaning:
+      'A Cluster API controller reports an error condition on the Cluster, its infrastructure object or a Machine; it may still recover.',
+  },
+  OCNE_OCI_CLUSTER_FAILED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'A Cluster API controller reports a terminal failure (failureReason/failureMessage, or a Machine in phase Failed): the cluster needs a person to step in.',
+  },
+  OCNE_OCI_DELETE_TIMEOUT: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The Cluster API objects of a deleted cluster were not all gone in time; the controllers go on deleting in the management cluster.',
+  },
 } as const;
 
 // Every entry has the catalogue's shape (a `satisfies` on the export itself would need the whole

@@ -36,6 +36,8 @@ export {
   parseManifests,
   waitForDeployments,
 } from './client.js';
+export type { InstallCoreApplicationsOptions } from './core-apps.js';
+export { installCoreApplications } from './core-apps.js';
 export type { KubeStatus } from './errors.js';
 export { hasReason, KubeError, wrapKubeError } from './errors.js';
 export type { ExecOptions } from './exec.js';

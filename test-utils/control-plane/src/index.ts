@@ -5,6 +5,8 @@ export type { ChartRepository, ChartRepositoryOptions } from './chart-repo.ts';
 export { serveChartRepository } from './chart-repo.ts';
 export type { ControlPlane, ControlPlaneOptions } from './control-plane.ts';
 export { startControlPlane } from './control-plane.ts';
+export type { SimpleKind } from './crds.ts';
+export { simpleCrd } from './crds.ts';
 export type { RequestOptions, Response } from './http.ts';
 export { request } from './http.ts';
 export type { NodeControlPlane, TestNode, TestNodeOptions } from './node.ts';
