@@ -15,7 +15,7 @@ export type { OciImageArchitecture } from './cloud/image-archive.js';
 export { imageMetadata } from './cloud/image-archive.js';
 export type { OciCloudLookup } from './cloud/lookup.js';
 export { createOciLookup } from './cloud/lookup.js';
-export type { OciCloudOptions, OciRetryOptions } from './cloud/session.js';
+export type { OciAuthenticationProvider, OciCloudOptions, OciRetryOptions } from './cloud/session.js';
 export type { UploadOciImageOptions, UploadOciImageResult } from './cloud/upload.js';
 export { uploadOciImage } from './cloud/upload.js';
 export type { OciProviderOptions } from './provider.js';

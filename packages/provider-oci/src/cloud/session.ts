@@ -30,6 +30,17 @@ export interface OciRetryOptions {
   readonly maxDelayMs?: number;
 }
 
+/**
+ * What signs requests: any `oci-common` `AuthenticationDetailsProvider` (instance principals,
+ * resource principals, session tokens, a key in memory). Typed by the methods the SDK calls, so
+ * that the SDK's own type declarations stay out of this package's API.
+ */
+export interface OciAuthenticationProvider {
+  getKeyId(): Promise<string>;
+  getPrivateKey(): string;
+  getPassphrase(): string | null;
+}
+
 /** How to reach Oracle Cloud. */
 export interface OciCloudOptions {
   /** The profile of the OCI config file (`providers.oci.profile`; default `DEFAULT`). */
@@ -42,7 +53,7 @@ export interface OciCloudOptions {
    * Signs requests instead of the config file: any `oci-common` authentication details provider the
    * embedding program made (instance principals, resource principals, session tokens).
    */
-  readonly authenticationProvider?: AuthenticationDetailsProvider;
+  readonly authenticationProvider?: OciAuthenticationProvider;
   /** The tenancy OCID, when the authentication provider cannot tell it (compartment paths start there). */
   readonly tenancyId?: string;
   /**
@@ -112,7 +123,7 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
   let auth: AuthenticationDetailsProvider;
   let tenancyId = options.tenancyId;
   if (options.authenticationProvider !== undefined) {
-    auth = options.authenticationProvider;
+    auth = options.authenticationProvider as AuthenticationDetailsProvider;
   } else {
     const file =
       options.configFile ??
