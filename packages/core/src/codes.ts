@@ -576,12 +576,7 @@ export const ERROR_CODES = {
     meaning:
       'The ostree image reference (`osRegistry:osTag`) has no known ostree transport, no image name or no tag.',
   },
-  OCNE_IMAGE_OSTREE_SOURCE_MISSING: {
-    area: '@ocne/image',
-    severity: 'error',
-    meaning:
-      'An image the ostree build needs (the ostree image or the base image) is neither cached complete nor pullable (no `pull` was given).',
-  },
+
   OCNE_IMAGE_OSTREE_SOURCE_INVALID: {
     area: '@ocne/image',
     severity: 'error',
@@ -681,12 +676,7 @@ export const ERROR_CODES = {
       'Oracle Cloud does not have exactly one global image capability schema, so the image schema cannot be made.',
   },
   // Boot images: `image create --type oci`/`olvm` (@ocne/image).
-  OCNE_IMAGE_BOOT_NOT_CACHED: {
-    area: '@ocne/image',
-    severity: 'error',
-    meaning:
-      'The OCK boot image is not in the image cache (`~/.ocne/images/<reference>`) or is incomplete, and no way to pull it was given.',
-  },
+
   OCNE_IMAGE_BOOT_SOURCE_INVALID: {
     area: '@ocne/image',
     severity: 'error',
@@ -719,8 +709,7 @@ export const ERROR_CODES = {
   OCNE_IMAGE_TYPE_UNSUPPORTED: {
     area: '@ocne/image',
     severity: 'error',
-    meaning:
-      'The image type cannot be created by this build (`ostree` until its implementation is wired in).',
+    meaning: '`createImage` was asked for a type it does not make (`ostree` is `createOstreeImage`).',
   },
   // @ocne/provider-oci: starting and deleting clusters (start/).
   OCNE_OCI_MANAGEMENT_CLUSTER_REQUIRED: {

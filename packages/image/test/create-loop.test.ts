@@ -97,12 +97,16 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     expect(stdout).not.toContain('ocne-disk-');
   });
 
-  it('fails with a typed error when the image is not cached and nothing pulls it', async () => {
+  it('pulls by default, and fails with a typed error when the registry is down and nothing is cached', async () => {
+    // Port 9 on loopback: nothing listens, so the default pull is refused at once.
     await expect(
-      createImage({ kubernetesVersion: '1.31', editor: 'loop', home: fixture.home }).promise(),
-    ).rejects.toMatchObject({
-      code: 'OCNE_IMAGE_BOOT_NOT_CACHED',
-    });
+      createImage({
+        kubernetesVersion: '1.31',
+        editor: 'loop',
+        home: fixture.home,
+        bootVolumeContainerImage: '127.0.0.1:9/olcne/ock',
+      }).promise(),
+    ).rejects.toMatchObject({ code: 'OCNE_REGISTRY_UNREACHABLE' });
   });
 
   it('refuses a disk that is not laid out as OCK, changes nothing and writes nothing', async () => {
