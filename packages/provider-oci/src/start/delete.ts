@@ -52,7 +52,7 @@ export async function ociDelete(
         ...(deps.timeouts?.moveMs !== undefined ? { timeoutMs: deps.timeouts.moveMs } : {}),
       }).catch((error: unknown) => {
         // Upstream treats a workload cluster it cannot read as one that does not hold the objects.
-        if (signal.aborted || (error as { code?: string }).code?.startsWith('OCNE_CAPI_MOVE')) throw error;
+        if (signal.aborted || error instanceof p.capi.CapiMoveError) throw error;
         emit({ type: 'log', level: 'debug', message: `not moving back: ${(error as Error).message}` });
       });
     }
