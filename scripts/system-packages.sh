@@ -21,6 +21,8 @@ PACKAGES=(
   apache2-utils
   # the test node
   containerd runc
+  # the test node's pause binary, compiled static from a few lines of C
+  gcc libc6-dev
 )
 
 missing=()

@@ -211,6 +211,10 @@ build etcd "$(version_of etcd)" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server
 # modules at v0.33.5 (endpointslice, externaljwt, kube-controller-manager; others fail checksum
 # lookups) and has every one kube-apiserver needs at v0.33.13.
 build kube-apiserver "$(version_of kube-apiserver)" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes prepare_kubernetes
+# The test node: a kubelet (run against containerd from Debian's packages) and kubectl, from the same
+# k8s.io/kubernetes release as the API server (the Go build cache makes these builds share most work).
+build kubelet "$(version_of kubelet)" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes prepare_kubernetes
+build kubectl "$(version_of kubectl)" k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes prepare_kubernetes
 build helm "$(version_of helm)" helm.sh/helm/v3/cmd/helm helm.sh/helm/v3 prepare_helm
 
 if [ "$built" = 1 ] || [ "$fetched" = 1 ]; then

@@ -6,15 +6,10 @@
 // are namespaced with a status subresource.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type KubeClient } from '@ocne/kubernetes';
+import { type SimpleKind, simpleCrd } from '@ocne/test-control-plane';
 import { CRD_SOURCES, loadCrd } from '../scripts/crds.ts';
 
-/** A kind for {@link simpleCrd}. */
-export interface SimpleKind {
-  group: string;
-  version: string;
-  kind: string;
-  plural: string;
-}
+export { type SimpleKind, simpleCrd };
 
 /** The kinds CAPI has that the reference schemas lack, at the version CAPI / CAPOCI store them. */
 export const EXTRA_KINDS: readonly SimpleKind[] = [
@@ -28,45 +23,6 @@ export const EXTRA_KINDS: readonly SimpleKind[] = [
   { group: 'infrastructure.cluster.x-k8s.io', version: 'v1beta2', kind: 'OCIMachine', plural: 'ocimachines' },
 ];
 
-/** A namespaced CRD with a status subresource whose one version takes any content. */
-export function simpleCrd(kind: SimpleKind): Record<string, unknown> {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${kind.plural}.${kind.group}` },
-    spec: {
-      group: kind.group,
-      scope: 'Namespaced',
-      names: {
-        kind: kind.kind,
-        listKind: `${kind.kind}List`,
-        plural: kind.plural,
-        singular: kind.kind.toLowerCase(),
-      },
-      versions: [
-        {
-          name: kind.version,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
-}
-
 /** Every CRD {@link installCapiCrds} installs: the seven reference kinds, then {@link EXTRA_KINDS}. */
 export function capiCrds(): Array<Record<string, unknown>> {
   return [
@@ -78,7 +34,7 @@ export function capiCrds(): Array<Record<string, unknown>> {
       delete metadata.creationTimestamp;
       return { ...rest, metadata };
     }),
-    ...EXTRA_KINDS.map(simpleCrd),
+    ...EXTRA_KINDS.map((kind) => simpleCrd(kind)),
   ];
 }
 

@@ -40,6 +40,8 @@ export class Exit extends Error {
 
 /** The process the CLI runs in, with every default already resolved. */
 export interface ContextOptions {
+  /** What `console` passes on to the command on the node: `process.stdin` when undefined (read only then). */
+  stdin: NodeJS.ReadableStream | undefined;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: Readonly<Record<string, string | undefined>>;
@@ -79,10 +81,12 @@ export class CliContext {
   format: LogFormat = 'text';
   /** Set from `-l/--log-level` before a command runs. */
   level: LogLevel = 'info';
+  readonly #stdin: NodeJS.ReadableStream | undefined;
   readonly #home: string | undefined;
   readonly #signal: AbortSignal | undefined;
 
   constructor(options: ContextOptions) {
+    this.#stdin = options.stdin;
     this.stdout = options.stdout;
     this.stderr = options.stderr;
     this.env = options.env;
@@ -90,6 +94,11 @@ export class CliContext {
     this.#signal = options.signal;
     this.operationOptions = options.signal ? { signal: options.signal } : {};
     this.#home = this.env.HOME && this.env.HOME !== '' ? this.env.HOME : undefined;
+  }
+
+  /** The CLI's stdin; `process.stdin` is only touched when a command reads it (it holds a handle). */
+  get stdin(): NodeJS.ReadableStream {
+    return this.#stdin ?? process.stdin;
   }
 
   /** Writes one log line on stderr, in the current format (text lines below the log level are left out). */

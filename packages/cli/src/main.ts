@@ -14,6 +14,8 @@ import { LOG_LEVELS } from './render.js';
 export interface MainOptions {
   /** Arguments after the program name. */
   argv: readonly string[];
+  /** What `cluster console` passes on to the command on the node. @defaultValue `process.stdin` */
+  stdin?: NodeJS.ReadableStream;
   /** Where command output goes; like every Node stream, it calls the callback of each write. */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -68,6 +70,10 @@ const COMMANDS: Readonly<Record<string, GroupEntry>> = {
       template: {
         description: 'Print the Cluster API resources of a cluster',
         load: () => import('./commands/template.js'),
+      },
+      console: {
+        description: 'Run a shell, or the command after --, on a node of a cluster, in an administration pod',
+        load: () => import('./commands/console.js'),
       },
     },
   },
@@ -249,6 +255,7 @@ function guard(stream: NodeJS.WritableStream): void {
 export async function main(options: MainOptions): Promise<number> {
   for (const stream of [options.stdout ?? process.stdout, options.stderr ?? process.stderr]) guard(stream);
   const context = new CliContext({
+    stdin: options.stdin,
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
     env: options.env ?? process.env,

@@ -34,7 +34,14 @@ function context(): { context: CliContext; stderr: () => string } {
   const stderr = new PassThrough();
   const chunks: Buffer[] = [];
   stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const context = new CliContext({ stdout: new PassThrough(), stderr, env, tty: false, signal: undefined });
+  const context = new CliContext({
+    stdin: undefined,
+    stdout: new PassThrough(),
+    stderr,
+    env,
+    tty: false,
+    signal: undefined,
+  });
   return { context, stderr: () => Buffer.concat(chunks).toString() };
 }
 

@@ -20,6 +20,7 @@ import {
   type ClusterProvider,
   type EventSink,
   formatPidLockHolder,
+  importOptional,
   OcneError,
   type Operation,
   type OperationOptions,
@@ -49,6 +50,34 @@ export interface ClusterOpenOptions extends Omit<LoadConfigOptions, 'extraProvid
    * `provider` export of `@ocne/provider-<name>`
    */
   provider?: ClusterProvider<ResolvedConfig>;
+}
+
+/** Options of {@link Cluster.console}. */
+export interface ConsoleOptions {
+  /** The node's name. */
+  node: string;
+  /** The cluster's kubeconfig. @defaultValue `KUBECONFIG` of `env`, else `~/.kube/config` */
+  kubeconfigPath?: string;
+  /** The command (an argument vector); none: an interactive shell. */
+  command?: readonly string[];
+  /** Run in the node's root (`chroot /hostroot`). */
+  direct?: boolean;
+  /** Run in the toolbox image. */
+  toolbox?: boolean;
+  /** Ask for a terminal (when stdin is one); stderr then comes on stdout. */
+  tty?: boolean;
+  /** Sent to the command; its end closes the command's stdin. None: the command gets no stdin. */
+  stdin?: NodeJS.ReadableStream;
+  /** Receives the command's output (left open afterwards). */
+  stdout?: NodeJS.WritableStream;
+  /** Receives the command's error output (left open afterwards). */
+  stderr?: NodeJS.WritableStream;
+  /** Ends the session (the command gets a hang-up) and deletes the pod: `OCNE_CANCELLED`. */
+  signal?: AbortSignal;
+  /** Where `KUBECONFIG` is read. @defaultValue `process.env` */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Home of `~/.kube/config`. @defaultValue the user's home */
+  home?: string;
 }
 
 /** Options of {@link Cluster.template}. */
@@ -437,6 +466,34 @@ export class Cluster {
       };
       return moveNodeWith(provider, context, options);
     }, options);
+  }
+
+  /**
+   * `ocne cluster console`: runs `command` (an argument vector; none: an interactive `sh`) on
+   * `node` in an admin pod, with stdin, stdout and stderr streamed, and resolves with the command's
+   * exit code. `direct` runs it in the node's root (`chroot /hostroot`), `toolbox` in the toolbox
+   * image; pass `tty: true` when stdin is a terminal. The pod is deleted afterwards, also after an
+   * error or an abort (`OCNE_CANCELLED`). Works with any provider: it needs only a kubeconfig
+   * (`kubeconfigPath`, else `KUBECONFIG` of `env`, else `~/.kube/config`, as upstream).
+   *
+   * @throws `OcneError` `OCNE_DEPENDENCY_MISSING` when `@ocne/kubernetes` is not installed.
+   */
+  static async console(options: ConsoleOptions): Promise<number> {
+    const env = options.env ?? process.env;
+    const kubeconfigPath =
+      options.kubeconfigPath ??
+      (env.KUBECONFIG ? env.KUBECONFIG : join(options.home ?? homedir(), '.kube', 'config'));
+    const kubernetes = await importOptional(
+      '@ocne/kubernetes',
+      () => import('@ocne/kubernetes'),
+      'The cluster console',
+    );
+    const client = await kubernetes.connect({
+      kubeconfigPath,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const { node, kubeconfigPath: _path, env: _env, home: _home, ...rest } = options;
+    return kubernetes.consoleOnNode(client, node, rest);
   }
 
   /**

@@ -28,6 +28,7 @@ export type {
   ClusterInfo,
   ClusterOpenOptions,
   ConfiglessMoveNodeOptions,
+  ConsoleOptions,
   JoinOptions,
   JoinResult,
   MoveNodeOptions,

@@ -13,6 +13,8 @@
  * @packageDocumentation
  */
 
+export type { CoreApplication, CoreApplicationFacts } from './applications.js';
+export { coreApplications, kubeletClusterDns } from './applications.js';
 export {
   builtinDefaults,
   DEFAULT_BOOT_IMAGE,

@@ -298,11 +298,6 @@ export const ERROR_CODES = {
     meaning:
       'A command run on a node through an admin pod exited non-zero (or its pod failed before it ran).',
   },
-  OCNE_KUBE_LOGS_UNAVAILABLE: {
-    area: '@ocne/kubernetes',
-    severity: 'warning',
-    meaning: 'The output of a command run on a node could not be read.',
-  },
   OCNE_KUBE_ADMIN_POD_LEFT: {
     area: '@ocne/kubernetes',
     severity: 'warning',
@@ -581,12 +576,7 @@ export const ERROR_CODES = {
     meaning:
       'The ostree image reference (`osRegistry:osTag`) has no known ostree transport, no image name or no tag.',
   },
-  OCNE_IMAGE_OSTREE_SOURCE_MISSING: {
-    area: '@ocne/image',
-    severity: 'error',
-    meaning:
-      'An image the ostree build needs (the ostree image or the base image) is neither cached complete nor pullable (no `pull` was given).',
-  },
+
   OCNE_IMAGE_OSTREE_SOURCE_INVALID: {
     area: '@ocne/image',
     severity: 'error',
@@ -686,12 +676,7 @@ export const ERROR_CODES = {
       'Oracle Cloud does not have exactly one global image capability schema, so the image schema cannot be made.',
   },
   // Boot images: `image create --type oci`/`olvm` (@ocne/image).
-  OCNE_IMAGE_BOOT_NOT_CACHED: {
-    area: '@ocne/image',
-    severity: 'error',
-    meaning:
-      'The OCK boot image is not in the image cache (`~/.ocne/images/<reference>`) or is incomplete, and no way to pull it was given.',
-  },
+
   OCNE_IMAGE_BOOT_SOURCE_INVALID: {
     area: '@ocne/image',
     severity: 'error',
@@ -724,8 +709,44 @@ export const ERROR_CODES = {
   OCNE_IMAGE_TYPE_UNSUPPORTED: {
     area: '@ocne/image',
     severity: 'error',
+    meaning: '`createImage` was asked for a type it does not make (`ostree` is `createOstreeImage`).',
+  },
+  // @ocne/provider-oci: starting and deleting clusters (start/).
+  OCNE_OCI_MANAGEMENT_CLUSTER_REQUIRED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
     meaning:
-      'The image type cannot be created by this build (`ostree` until its implementation is wired in).',
+      'No management cluster is named (providers.oci.kubeconfig, TEST_KUBECONFIG, KUBECONFIG) and no ephemeral cluster can be started.',
+  },
+  OCNE_OCI_CREDENTIALS_INVALID: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The OCI configuration file (~/.oci/config) cannot be read, is malformed, lacks the profile, or its key_file cannot be read.',
+  },
+  OCNE_OCI_IMAGES_REQUIRED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The shapes need an OCK image OCID the configuration does not name, and the provider has no images port or lookup to find or make one.',
+  },
+  OCNE_OCI_CONTROLLER_ERROR: {
+    area: '@ocne/provider-oci',
+    severity: 'warning',
+    meaning:
+      'A Cluster API controller reports an error condition on the Cluster, its infrastructure object or a Machine; it may still recover.',
+  },
+  OCNE_OCI_CLUSTER_FAILED: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'A Cluster API controller reports a terminal failure (failureReason/failureMessage, or a Machine in phase Failed): the cluster needs a person to step in.',
+  },
+  OCNE_OCI_DELETE_TIMEOUT: {
+    area: '@ocne/provider-oci',
+    severity: 'error',
+    meaning:
+      'The Cluster API objects of a deleted cluster were not all gone in time; the controllers go on deleting in the management cluster.',
   },
 } as const;
 

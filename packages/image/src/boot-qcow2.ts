@@ -63,23 +63,6 @@ export async function firstLayer(directory: string): Promise<Descriptor> {
   return layer;
 }
 
-/** True when the layout has a manifest and every layer blob it names (upstream's completeness test). */
-export async function isCompleteLayout(directory: string): Promise<boolean> {
-  try {
-    const manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8')) as {
-      layers?: Descriptor[];
-    };
-    if (!Array.isArray(manifest.layers) || manifest.layers.length === 0) return false;
-    for (const layer of manifest.layers) {
-      const info = await stat(join(directory, String(layer.digest).replace(/^sha256:/, '')));
-      if (typeof layer.size === 'number' && info.size !== layer.size) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Passes bytes through, hashing and counting them. */
 class LayerTap extends Transform {
   readonly hash = createHash('sha256');

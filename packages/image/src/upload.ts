@@ -280,8 +280,9 @@ async function uploadContainerImage(
 }
 
 /**
- * The uploader of each type. `oci` (Object Storage + CreateImage, in @ocne/provider-oci) and
- * `olvm` are wired here when they exist.
+ * The uploader of each type. `oci` (Object Storage + CreateImage) is `uploadOciImage` of
+ * `@ocne/provider-oci`, which holds the OCI clients (this package stays free of them, and
+ * provider-oci builds on this one); `olvm` has no uploader.
  */
 const UPLOADERS: Record<
   UploadType,
@@ -291,7 +292,7 @@ const UPLOADERS: Record<
   oci: async () => {
     throw new OcneError(
       'OCNE_IMAGE_UPLOAD_UNAVAILABLE',
-      'image upload --type oci (Object Storage and a compute image) is not available in this build yet',
+      'uploads to Oracle Cloud (Object Storage and a compute image) are uploadOciImage of @ocne/provider-oci, which `ocne image upload --type oci` runs',
     );
   },
   olvm: async () => {

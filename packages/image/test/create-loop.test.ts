@@ -17,6 +17,9 @@ import {
   skopeoPull,
 } from './helpers/oci-create.js';
 
+/** A registry on loopback port 9, where nothing listens. */
+const UNREACHABLE = '127.0.0.1:9/olcne/ock';
+
 describe('createImage --type oci with the loop editor', { timeout: 120_000 }, () => {
   let fixture: Fixture;
   beforeAll(async () => {
@@ -40,6 +43,8 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     expect(calls.map((c) => [c.reference, c.arch])).toEqual([
       ['docker://container-registry.oracle.com/olcne/ock:1.33', 'amd64'],
     ]);
+    // The same image under a registry on loopback port 9 (nothing listens): for the default pull below.
+    await skopeoPull(fixture)({ ...calls[0]!, reference: `docker://${UNREACHABLE}:1.33` });
     expect(result.path).toBe(join(fixture.home, '.ocne', 'images', 'boot.qcow2-1.33-amd64.oci'));
     expect(result.editor).toBe('loop');
     const logs = op.events.flatMap((e) => (e.type === 'log' && e.level === 'info' ? [e.message] : []));
@@ -52,15 +57,20 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     // No work files left behind.
     expect(await readdir(join(fixture.home, '.ocne', 'tmp'))).toEqual([]);
 
-    // Without `pull`, the complete cache is used as it is.
-    const again = await createImage({
+    // Without `pull`, pullImage runs: its registry refuses the connection, so the complete cached
+    // copy is used, with a warning that says so.
+    const again = createImage({
       kubernetesVersion: '1.33',
       kernelArguments: KERNEL_ARGS,
       editor: 'loop',
       home: fixture.home,
+      bootVolumeContainerImage: UNREACHABLE,
       randomUuid: fixedUuids(),
     });
-    await expectUpstreamOciEdits(fixture.original, again.path);
+    await expectUpstreamOciEdits(fixture.original, (await again).path);
+    expect(again.events.some((e) => e.type === 'warning' && e.code === 'OCNE_REGISTRY_UNREACHABLE')).toBe(
+      true,
+    );
   });
 
   it("olvm: upstream's olvm script (openstack, console=tty0, no dhclient files)", async () => {
@@ -97,12 +107,16 @@ describe('createImage --type oci with the loop editor', { timeout: 120_000 }, ()
     expect(stdout).not.toContain('ocne-disk-');
   });
 
-  it('fails with a typed error when the image is not cached and nothing pulls it', async () => {
+  it('pulls by default, and fails with a typed error when the registry is down and nothing is cached', async () => {
+    // Port 9 on loopback: nothing listens, so the default pull is refused at once.
     await expect(
-      createImage({ kubernetesVersion: '1.31', editor: 'loop', home: fixture.home }).promise(),
-    ).rejects.toMatchObject({
-      code: 'OCNE_IMAGE_BOOT_NOT_CACHED',
-    });
+      createImage({
+        kubernetesVersion: '1.31',
+        editor: 'loop',
+        home: fixture.home,
+        bootVolumeContainerImage: '127.0.0.1:9/olcne/ock',
+      }).promise(),
+    ).rejects.toMatchObject({ code: 'OCNE_REGISTRY_UNREACHABLE' });
   });
 
   it('refuses a disk that is not laid out as OCK, changes nothing and writes nothing', async () => {

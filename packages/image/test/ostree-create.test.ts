@@ -239,18 +239,19 @@ describe('createOstreeImage refuses', () => {
     expect(message).toContain('ostree.final-diffid');
   }, 30_000);
 
-  it('to run without pull when the image is not cached, and uses a complete cached copy', async () => {
+  it('to pull by default: a registry that is down and no cache is a typed error; a complete cached copy serves', async () => {
     const home = join(scratch, 'home-cache');
-    const missing = await failure(createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base }));
-    expect(missing.code).toBe('OCNE_IMAGE_OSTREE_SOURCE_MISSING');
-    expect(missing.message).toContain(
-      imageCacheDirectory(home, 'container-registry.oracle.com/olcne/ock-ostree:1.33'),
+    // Port 9 on loopback: nothing listens there, so the default pull is refused at once.
+    const osRegistry = 'ostree-unverified-registry:127.0.0.1:9/olcne/ock-ostree';
+    const missing = await failure(
+      createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base, osRegistry }),
     );
+    expect(missing.code).toBe('OCNE_REGISTRY_UNREACHABLE');
     await copyToDir(
       `oci:${source.layout}:ock`,
-      imageCacheDirectory(home, 'container-registry.oracle.com/olcne/ock-ostree:1.33'),
+      imageCacheDirectory(home, '127.0.0.1:9/olcne/ock-ostree:1.33'),
     );
-    const result = await createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base });
+    const result = await createOstreeImage({ kubernetesVersion: '1.33', home, baseImage: base, osRegistry });
     expect(result.commit).toBe(source.commit);
   }, 30_000);
 

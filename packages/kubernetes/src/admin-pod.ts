@@ -2,8 +2,12 @@
  * Commands on a node through an "admin pod", as upstream runs `kubeadm init phase upload-certs`
  * and `ocne cluster console`: a privileged pod pinned to the node, in the host's network, PID and
  * IPC namespaces, with the host's `/` at `/hostroot` (so `chroot /hostroot ...` runs on the host).
+ * The pod's container idles; commands are exec'd in it (through the API server and the kubelet,
+ * as `kubectl exec` does), so their output streams and their exit code comes back directly, and the
+ * pod is deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import {
   type ConfigurationOptions,
   CoreV1Api,
@@ -14,6 +18,7 @@ import {
 import { type EventSink, runStep } from '@ocne/core';
 import type { KubeClient } from './client.js';
 import { hasReason, KubeError, wrapKubeError } from './errors.js';
+import { execInPod } from './exec.js';
 import type { KubeObjectMeta, KubernetesObject } from './objects.js';
 
 /** The image of admin pods (upstream's `DefaultPodImage`). */
@@ -169,21 +174,42 @@ function describePod(pod: V1Pod | undefined): string {
 
 const lastLines = (text: string, n: number): string => text.trimEnd().split('\n').slice(-n).join('\n');
 
-async function run(
+/** How {@link withAdminPod} makes its pod. */
+interface PodPlan {
+  node: string;
+  namespace: string;
+  name: string;
+  image: string | undefined;
+  /** How long the pod's idle container lives: a bound for a pod this process never gets to delete. */
+  lifetimeSeconds: number;
+  step: string;
+  /** The caller's signal, or undefined. */
+  callerSignal: AbortSignal | undefined;
+  /** Aborted by the caller's signal or by the deadline. */
+  signal: AbortSignal;
+  /** The deadline, when there is one. */
+  deadline: AbortSignal | undefined;
+  timeoutMs: number;
+  emit: EventSink | undefined;
+  /** Delete a pod of the same name first (upstream's console uses one name per node). */
+  replace: boolean;
+  /** Called once the pod runs, before `body`. */
+  onRunning?: () => void;
+}
+
+/**
+ * Makes an admin pod whose container idles, waits until it runs, hands it to `body` (which execs
+ * commands in it), and deletes it afterwards, also after an error, a timeout or an abort. A node
+ * the cluster does not have is `OCNE_KUBE_API` with the status `NotFound`, and no pod is made.
+ */
+async function withAdminPod<T>(
   client: KubeClient,
-  node: string,
-  command: readonly string[],
-  options: AdminPodOptions,
-  step: string,
-  check: boolean,
-): Promise<AdminPodResult> {
-  const timeoutMs = options.timeoutMs ?? 300_000;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  plan: PodPlan,
+  body: (pod: { namespace: string; pod: string }) => Promise<T>,
+): Promise<T> {
+  const { node, namespace, name, step, signal } = plan;
   const startedAt = Date.now();
-  const namespace = options.namespace ?? ADMIN_POD_NAMESPACE;
-  const podName = podNameFor(node, options.namePrefix);
-  const ref = { apiVersion: 'v1', kind: 'Pod', namespace, name: podName };
+  const ref = { apiVersion: 'v1', kind: 'Pod', namespace, name };
   const core = client.config.makeApiClient(CoreV1Api);
   let podRequested = false;
   let lastSeen: V1Pod | undefined;
@@ -199,109 +225,138 @@ async function run(
       mode: 'create',
       signal,
     });
+    if (plan.replace) await deletePod(client, core, ref, plan.emit);
     signal.throwIfAborted();
     podRequested = true;
     const [created] = await client.apply(
       [
         adminPodManifest({
-          name: podName,
+          name,
           namespace,
           node,
-          command,
-          ...(options.image !== undefined ? { image: options.image } : {}),
+          command: ['sleep', String(plan.lifetimeSeconds)],
+          ...(plan.image !== undefined ? { image: plan.image } : {}),
         }),
       ],
-      {
-        mode: 'create',
-        signal,
-      },
+      { mode: 'create', signal },
     );
     if (created?.result !== 'created') {
-      // A random name that is taken: never wait on (or delete) a pod this call did not make.
+      // A name that is taken: never use (or delete) a pod this call did not make.
       podRequested = false;
-      throw new KubeError('OCNE_KUBE_API', `${step}: pod ${namespace}/${podName} already exists`, {
-        status: { code: 409, reason: 'AlreadyExists', message: `pods "${podName}" already exists` },
+      throw new KubeError('OCNE_KUBE_API', `${step}: pod ${namespace}/${name} already exists`, {
+        status: { code: 409, reason: 'AlreadyExists', message: `pods "${name}" already exists` },
       });
     }
     const [pod] = await client.waitFor<V1Pod>(
       ref,
       (pods) => {
         lastSeen = pods[0] ?? lastSeen;
-        const phase = pods[0]?.status?.phase;
-        return pods.length === 0 || phase === 'Succeeded' || phase === 'Failed';
+        const status = pods[0]?.status;
+        const running = status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.running;
+        return (
+          pods.length === 0 ||
+          running !== undefined ||
+          status?.phase === 'Succeeded' ||
+          status?.phase === 'Failed'
+        );
       },
       {
         signal,
-        // The deadline above ends the wait; this only keeps waitFor's own default (5 min) out of the way.
-        timeoutMs: Math.max(1, timeoutMs - (Date.now() - startedAt) + 1000),
-        description: `Waiting for pod ${namespace}/${podName} on node ${node} to finish`,
+        // The deadline ends the wait; this only keeps waitFor's own default (5 min) out of the way.
+        timeoutMs: Math.max(1, plan.timeoutMs - (Date.now() - startedAt) + 1000),
+        description: `Waiting for pod ${namespace}/${name} on node ${node} to run`,
       },
     );
     if (pod === undefined) {
-      throw new KubeError(
-        'OCNE_KUBE_API',
-        `${step}: pod ${namespace}/${podName} was deleted before it finished`,
-        {
-          status: { code: 404, reason: 'NotFound', message: `pods "${podName}" not found` },
-        },
-      );
+      throw new KubeError('OCNE_KUBE_API', `${step}: pod ${namespace}/${name} was deleted before it ran`, {
+        status: { code: 404, reason: 'NotFound', message: `pods "${name}" not found` },
+      });
     }
-    const terminated = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.terminated;
-    const logs = await readLogs(core, namespace, podName, signal, step, options.emit);
-    const exitCode = terminated?.exitCode ?? (pod.status?.phase === 'Succeeded' ? 0 : undefined);
-    if (exitCode === undefined) {
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
       const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
       throw new KubeCommandError(
-        `${step}: pod ${namespace}/${podName} failed before the command ran${why ? `: ${why}` : ''}`,
-        { node, podName, exitCode: undefined, logs },
+        `${step}: pod ${namespace}/${name} failed before the command ran${why ? `: ${why}` : ''}`,
+        { node, podName: name, exitCode: undefined, logs: '' },
       );
     }
-    if (check && exitCode !== 0) {
-      const tail = lastLines(logs, LOG_TAIL_LINES);
-      throw new KubeCommandError(
-        `${step}: exit code ${exitCode}${tail ? `; last lines of output:\n${tail}` : ' (no output)'}`,
-        { node, podName, exitCode, logs },
-      );
-    }
-    return { exitCode, logs, podName };
+    plan.onRunning?.();
+    return await body({ namespace, pod: name });
   } catch (error) {
-    if (options.signal?.aborted) {
+    if (error instanceof KubeCommandError) throw error;
+    if (plan.callerSignal?.aborted) {
       throw new KubeError('OCNE_CANCELLED', `${step}: cancelled`, { cause: error });
     }
-    if (deadline.aborted) {
+    if (plan.deadline?.aborted) {
       throw new KubeError(
         'OCNE_KUBE_TIMEOUT',
-        `${step}: not finished after ${timeoutMs} ms (${describePod(lastSeen)})`,
+        `${step}: not finished after ${plan.timeoutMs} ms (${describePod(lastSeen)})`,
         { cause: error },
       );
     }
     throw wrapKubeError(error, step);
   } finally {
-    if (podRequested) await deletePod(client, core, ref, options.emit);
+    if (podRequested) await deletePod(client, core, ref, plan.emit);
   }
 }
 
-/** The container's output; `''` and a warning when the API server cannot return it (no kubelet to ask). */
-async function readLogs(
-  core: CoreV1Api,
-  namespace: string,
-  name: string,
-  signal: AbortSignal,
-  step: string,
-  emit: EventSink | undefined,
-): Promise<string> {
-  try {
-    return await core.readNamespacedPodLog({ name, namespace, container: CONTAINER }, withSignal(signal));
-  } catch (error) {
-    if (signal.aborted) throw error;
-    const wrapped = wrapKubeError(error, `reading the output of pod ${namespace}/${name}`);
-    emit?.({
-      type: 'warning',
-      code: 'OCNE_KUBE_LOGS_UNAVAILABLE',
-      message: `${step}: the command's output is not available: ${wrapped.message}`,
-    });
-    return '';
+/** Collects what a command writes, in the order it comes (stdout and stderr together). */
+class OutputBuffer extends Writable {
+  readonly #chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.#chunks.push(chunk);
+    callback();
   }
+  get text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+async function run(
+  client: KubeClient,
+  node: string,
+  command: readonly string[],
+  options: AdminPodOptions,
+  step: string,
+  check: boolean,
+): Promise<AdminPodResult> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const name = podNameFor(node, options.namePrefix);
+  const plan: PodPlan = {
+    node,
+    namespace: options.namespace ?? ADMIN_POD_NAMESPACE,
+    name,
+    image: options.image,
+    lifetimeSeconds: Math.ceil(timeoutMs / 1000) + 60,
+    step,
+    callerSignal: options.signal,
+    signal,
+    deadline,
+    timeoutMs,
+    emit: options.emit,
+    replace: false,
+  };
+  return withAdminPod(client, plan, async (pod) => {
+    const output = new OutputBuffer();
+    const exitCode = await execInPod(client, {
+      ...pod,
+      container: CONTAINER,
+      command,
+      stdout: output,
+      stderr: output,
+      signal,
+    });
+    const logs = output.text;
+    if (check && exitCode !== 0) {
+      const tail = lastLines(logs, LOG_TAIL_LINES);
+      throw new KubeCommandError(
+        `${step}: exit code ${exitCode}${tail ? `; last lines of output:\n${tail}` : ' (no output)'}`,
+        { node, podName: name, exitCode, logs },
+      );
+    }
+    return { exitCode, logs, podName: name };
+  });
 }
 
 /**
@@ -380,4 +435,94 @@ export async function runOnNodeOrThrow(
 ): Promise<AdminPodResult> {
   const step = options.description ?? `Running ${command.join(' ')} on node ${node}`;
   return runStep(options.emit, step, () => run(client, node, command, options, step, true));
+}
+
+/** The toolbox image of `ocne cluster console --toolbox` (upstream's, unqualified as upstream names it). */
+export const TOOLBOX_IMAGE = 'olcne/ock:toolbox';
+
+/** Options of {@link consoleOnNode}. */
+export interface ConsoleOptions {
+  /** The command (an argument vector); none: an interactive shell (`sh`). */
+  command?: readonly string[];
+  /** Run in the node's root: the command (or a shell) under `/usr/sbin/chroot /hostroot`. */
+  direct?: boolean;
+  /** Use {@link TOOLBOX_IMAGE} instead of {@link ADMIN_POD_IMAGE}. */
+  toolbox?: boolean;
+  /** Sent to the command; its end closes the command's stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** Ask for a terminal (pass true when stdin is one); stderr then comes on stdout. */
+  tty?: boolean;
+  signal?: AbortSignal;
+  emit?: EventSink;
+  /** Bound on the pod getting ready (not on the session). @defaultValue 240000 (upstream: 48 × 5 s) */
+  readyTimeoutMs?: number;
+}
+
+/** The console pod's name for a node (upstream's `console-<node>`, dots made dashes). */
+export function consolePodName(node: string): string {
+  return `console-${node}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+}
+
+/** What `ocne cluster console` runs: the command, `sh` without one, under `chroot /hostroot` with `direct`. */
+export function consoleCommand(command: readonly string[] = [], direct = false): string[] {
+  if (direct) return ['/usr/sbin/chroot', '/hostroot', ...command];
+  return command.length === 0 ? ['sh'] : [...command];
+}
+
+const CONSOLE_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/**
+ * `ocne cluster console`: runs a command (or an interactive shell) in an admin pod on `node`,
+ * with stdin, stdout and stderr streamed, and resolves with the command's exit code. The pod is
+ * `console-<node>` in `ocne-system` (a leftover of that name is deleted first, as upstream does)
+ * and is deleted afterwards, also after an error or an abort (`OCNE_CANCELLED`).
+ */
+export async function consoleOnNode(
+  client: KubeClient,
+  node: string,
+  options: ConsoleOptions = {},
+): Promise<number> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 240_000;
+  const signal = options.signal ?? new AbortController().signal;
+  const step = `Running a console on node ${node}`;
+  // The bound is on the pod getting ready: it is lifted once the session starts.
+  const ready = new AbortController();
+  const timer = setTimeout(
+    () => ready.abort(new DOMException('the console pod was not ready in time', 'TimeoutError')),
+    readyTimeoutMs,
+  );
+  const plan: PodPlan = {
+    node,
+    namespace: ADMIN_POD_NAMESPACE,
+    name: consolePodName(node),
+    image: options.toolbox ? TOOLBOX_IMAGE : undefined,
+    // A session may last long; a pod left by a killed process still ends within a day.
+    lifetimeSeconds: CONSOLE_LIFETIME_SECONDS,
+    step,
+    callerSignal: options.signal,
+    signal: AbortSignal.any([signal, ready.signal]),
+    deadline: ready.signal,
+    timeoutMs: readyTimeoutMs,
+    emit: options.emit,
+    replace: true,
+    onRunning: () => clearTimeout(timer),
+  };
+  return withAdminPod(client, plan, (pod) =>
+    execInPod(client, {
+      ...pod,
+      container: CONTAINER,
+      command: consoleCommand(options.command, options.direct),
+      stdin: options.stdin,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      tty: options.tty,
+      signal,
+    }),
+  ).finally(() => clearTimeout(timer));
 }

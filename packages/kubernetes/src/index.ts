@@ -6,14 +6,18 @@
  * @packageDocumentation
  */
 
-export type { AdminPodManifest, AdminPodOptions, AdminPodResult } from './admin-pod.js';
+export type { AdminPodManifest, AdminPodOptions, AdminPodResult, ConsoleOptions } from './admin-pod.js';
 export {
   ADMIN_POD_IMAGE,
   ADMIN_POD_NAMESPACE,
   adminPodManifest,
+  consoleCommand,
+  consoleOnNode,
+  consolePodName,
   KubeCommandError,
   runOnNode,
   runOnNodeOrThrow,
+  TOOLBOX_IMAGE,
 } from './admin-pod.js';
 export type {
   AppliedObject,
@@ -32,8 +36,12 @@ export {
   parseManifests,
   waitForDeployments,
 } from './client.js';
+export type { InstallCoreApplicationsOptions } from './core-apps.js';
+export { installCoreApplications } from './core-apps.js';
 export type { KubeStatus } from './errors.js';
 export { hasReason, KubeError, wrapKubeError } from './errors.js';
+export type { ExecOptions } from './exec.js';
+export { execInPod } from './exec.js';
 export type {
   CatalogRelease,
   ChartCatalog,

@@ -1,6 +1,12 @@
-import { parseCidr, type ResolvedClusterConfig } from '@ocne/config';
-import { type EventSink, OcneError } from '@ocne/core';
-import { parse } from 'yaml';
+/**
+ * The core applications of a BYO cluster's second start. The plan (`@ocne/config`) and the install
+ * (`@ocne/kubernetes`) are shared with the other providers; what is BYO's own is decided here:
+ * kube-proxy reaches the API server at the virtual IP or load balancer, flannel uses the configured
+ * network interface, and a virtual IP gets the `ha-config` monitor (upstream's BYO `PostStart`).
+ * The types stay here so that they do not need the optional `@ocne/kubernetes`.
+ */
+import { coreApplications as plan, type ResolvedClusterConfig } from '@ocne/config';
+import type { EventSink } from '@ocne/core';
 import { loadKubernetes } from './kube.js';
 
 /** One core application: which chart, as which release, where, with which values. */
@@ -58,23 +64,11 @@ export interface InstallCoreApplicationsOptions {
   waitTimeoutMs?: number;
 }
 
-const OCNE_SYSTEM = 'ocne-system';
-const KUBE_SYSTEM = 'kube-system';
-
-/** The first IPv4 and the first IPv6 CIDR of a pod subnet list, as upstream picks them for flannel. */
-function podCidrs(podSubnet: string): { podCidr?: string; podCidrv6?: string } {
-  const out: { podCidr?: string; podCidrv6?: string } = {};
-  for (const raw of podSubnet.split(',')) {
-    const entry = raw.trim();
-    const cidr = parseCidr(entry);
-    if (cidr?.family === 'ipv4' && out.podCidr === undefined) out.podCidr = entry;
-    else if (cidr?.family === 'ipv6' && out.podCidrv6 === undefined) out.podCidrv6 = entry;
-    else {
-      throw new OcneError('OCNE_CONFIG_INVALID_CIDR', `${entry} is an invalid CIDR (podSubnet)`);
-    }
-  }
-  return out;
-}
+/** What BYO adds to the facts: its interface for flannel, and the HA monitor of a virtual IP. */
+const byoFacts = (config: ResolvedClusterConfig) => ({
+  cniInterfaces: [config.providers.byo.networkInterface],
+  haMonitor: config.apiEndpoint.internalLB,
+});
 
 /**
  * The core applications upstream installs, in order, with their values (pure): CoreDNS, kube-proxy,
@@ -82,68 +76,7 @@ function podCidrs(podSubnet: string): { podCidr?: string; podCidrv6?: string } {
  * cluster with a virtual IP the `ha-config` release of `ocne-ha-monitor` (the BYO `PostStart`).
  */
 export function coreApplications(config: ResolvedClusterConfig, facts: CoreAppFacts): CoreAppPlan[] {
-  const plans: CoreAppPlan[] = [
-    {
-      release: 'core-dns',
-      chart: 'coredns',
-      namespace: KUBE_SYSTEM,
-      values: { service: { clusterIP: facts.clusterDns }, image: { tag: 'current' } },
-    },
-    {
-      release: 'kube-proxy',
-      chart: 'kube-proxy',
-      namespace: KUBE_SYSTEM,
-      values: {
-        apiServer: { host: facts.apiAddress, port: config.kubeApiServerBindPort },
-        // Upstream's quirk: clusterCIDR is the service subnet (start.go).
-        config: { mode: config.kubeProxyMode, clusterCIDR: config.serviceSubnet },
-      },
-    },
-  ];
-  if (config.cni === '' || config.cni === 'flannel') {
-    plans.push({
-      release: 'flannel',
-      chart: 'flannel',
-      namespace: 'kube-flannel',
-      values: {
-        flannel: {
-          args: ['--ip-masq', '--kube-subnet-mgr', `--iface=${config.providers.byo.networkInterface}`],
-        },
-        ...podCidrs(config.podSubnet),
-      },
-    });
-  }
-  if (!config.headless) plans.push({ release: 'ui', chart: 'ui', namespace: OCNE_SYSTEM, values: {} });
-  if (config.catalog) {
-    plans.push({ release: 'ocne-catalog', chart: 'ocne-catalog', namespace: OCNE_SYSTEM, values: {} });
-  }
-  // The HA monitor watches the virtual IP that the control-plane nodes hold themselves.
-  if (config.apiEndpoint.internalLB) {
-    plans.push({
-      release: 'ha-config',
-      chart: 'ocne-ha-monitor',
-      namespace: OCNE_SYSTEM,
-      values: { apiAddress: config.apiEndpoint.address, apiPort: config.kubeApiServerBindPort },
-    });
-  }
-  return plans;
-}
-
-/**
- * The first `clusterDNS` address of a kubelet configuration (the `kubelet` key of the
- * `kube-system/kubelet-config` ConfigMap, as kubeadm writes it: a block list `clusterDNS:\n- ip`,
- * or a flow list `clusterDNS: [ip]`).
- */
-export function kubeletClusterDns(kubeletYaml: string): string | undefined {
-  let config: unknown;
-  try {
-    config = parse(kubeletYaml);
-  } catch {
-    return undefined;
-  }
-  const dns = (config as { clusterDNS?: unknown } | null)?.clusterDNS;
-  const first = Array.isArray(dns) ? dns[0] : undefined;
-  return typeof first === 'string' && first !== '' ? first : undefined;
+  return plan(config, { ...facts, ...byoFacts(config) });
 }
 
 /**
@@ -155,41 +88,12 @@ export function kubeletClusterDns(kubeletYaml: string): string | undefined {
 export async function installCoreApplications(
   options: InstallCoreApplicationsOptions,
 ): Promise<CoreAppInstallResult[]> {
-  const { config, emit, signal } = options;
-  const timeoutMs = options.waitTimeoutMs ?? 600_000;
-  const { connect, installFromCatalog } = (
-    await loadKubernetes('Installing the core applications (the second start)')
-  ).kubernetes;
-  const waitOptions = { timeoutMs, ...(emit ? { emit } : {}), ...(signal ? { signal } : {}) };
-  const kube = await connect({ kubeconfigPath: options.kubeconfigPath, ...(signal ? { signal } : {}) });
-  await kube.waitFor(
-    { apiVersion: 'v1', kind: 'Node', labelSelector: 'node-role.kubernetes.io/control-plane' },
-    (nodes) => nodes.length > 0,
-    { ...waitOptions, description: 'Waiting for the control plane nodes' },
-  );
-  const [kubeletConfig] = await kube.waitFor<{
-    apiVersion: string;
-    kind: string;
-    data?: Record<string, string>;
-  }>(
-    { apiVersion: 'v1', kind: 'ConfigMap', namespace: KUBE_SYSTEM, name: 'kubelet-config' },
-    (maps) => maps.length > 0,
-    { ...waitOptions, description: 'Waiting for the kubelet configuration' },
-  );
-  const clusterDns = kubeletClusterDns(kubeletConfig?.data?.kubelet ?? '');
-  if (clusterDns === undefined) {
-    throw new OcneError(
-      'OCNE_CLUSTER_DNS_MISSING',
-      'the kubelet configuration (ConfigMap kube-system/kubelet-config, key kubelet) has no clusterDNS',
-    );
-  }
-  const plans = coreApplications(config, { apiAddress: config.apiEndpoint.address, clusterDns });
-  const results = await installFromCatalog(plans, {
-    catalog: options.catalog,
-    kubeconfig: options.kubeconfigPath,
-    ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
-    ...(emit ? { emit } : {}),
-    ...(signal ? { signal } : {}),
+  const { kubernetes } = await loadKubernetes('Installing the core applications (the second start)');
+  return kubernetes.installCoreApplications({
+    ...options,
+    apiAddress: options.config.apiEndpoint.address,
+    ...byoFacts(options.config),
   });
-  return results;
 }
+
+export { kubeletClusterDns } from '@ocne/config';

@@ -1,7 +1,8 @@
 /**
  * @ocne/provider-oci: Oracle Cloud clusters through Cluster API. `provider` is what the `Cluster`
- * facade loads for `provider: oci`; {@link createOciProvider} takes the Oracle Cloud lookups.
- * Today it renders templates; starting clusters arrives with the cloud layer.
+ * facade loads for `provider: oci`; {@link createOciProvider} takes the ports a start uses (the
+ * management cluster, the boot images, the OCI lookups and credentials). It renders templates,
+ * and starts and deletes clusters (`ociStart`, `ociDelete`).
  *
  * @packageDocumentation
  */
@@ -19,3 +20,4 @@ export type { UploadOciImageOptions, UploadOciImageResult } from './cloud/upload
 export { uploadOciImage } from './cloud/upload.js';
 export type { OciProviderOptions } from './provider.js';
 export { createOciProvider, provider } from './provider.js';
+export * from './start/index.js';

@@ -1,10 +1,11 @@
 /**
- * The oci provider as the `Cluster` facade drives it. So far it renders the cluster's Cluster API
- * resources (`ocne cluster template`) through `@ocne/capi/templates`, resolving a compartment path
- * and missing image OCIDs in Oracle Cloud (`./cloud/`); starting, joining and deleting clusters
- * arrive later, and until then the provider does not list them among its operations (the facade
- * says so with `OCNE_PROVIDER_UNAVAILABLE`).
+ * The oci provider as the `Cluster` facade drives it: it renders the cluster's Cluster API
+ * resources (`ocne cluster template`) through `@ocne/capi/templates`, and starts and deletes
+ * clusters through the orchestration of `start/` over its ports (the management cluster, the
+ * boot images, the OCI credentials and lookups), each of which `createOciProvider` takes.
  */
+
+import { join } from 'node:path';
 import { type OciLookup, objectsToYaml, ociTemplate } from '@ocne/capi/templates';
 import {
   architectureFromShape,
@@ -16,6 +17,17 @@ import type { ClusterProvider } from '@ocne/core';
 import { NODE_FILE_KEYS } from '@ocne/ignition';
 import { createOciLookup } from './cloud/lookup.js';
 import type { OciCloudOptions } from './cloud/session.js';
+import { fileCredentials } from './start/credentials.js';
+import { ociDelete } from './start/delete.js';
+import { defaultManagementCluster } from './start/management.js';
+import type {
+  CredentialsPort,
+  EphemeralClusterPort,
+  ImagesPort,
+  ManagementClusterPort,
+  OciStartPorts,
+} from './start/ports.js';
+import { cancellable, type OciStartDependencies, type OciStartTimeouts, ociStart } from './start/start.js';
 
 /** Options of {@link createOciProvider}. */
 export interface OciProviderOptions {
@@ -29,6 +41,28 @@ export interface OciProviderOptions {
    * authentication provider). The profile is the cluster's `providers.oci.profile`.
    */
   cloud?: OciCloudOptions;
+  /**
+   * Finds or makes the boot images of the compartment (create, upload, import). Without it, and
+   * without image OCIDs in the configuration, a start fails with `OCNE_OCI_IMAGES_REQUIRED`.
+   */
+  images?: ImagesPort;
+  /**
+   * The management cluster. @defaultValue `providers.oci.kubeconfig`, else `TEST_KUBECONFIG`, else
+   * `KUBECONFIG` of the cluster's environment, else an ephemeral cluster through `ephemeral`
+   */
+  managementCluster?: ManagementClusterPort;
+  /** Starts (or reuses) and deletes the ephemeral management cluster (the libvirt provider's). */
+  ephemeral?: EphemeralClusterPort;
+  /** Keep the ephemeral cluster after a self-managed start. @defaultValue `ephemeralCluster.preserve` */
+  keepEphemeralCluster?: boolean;
+  /** The API-signing credentials of the profile. @defaultValue read from `<home>/.oci/config` */
+  credentials?: CredentialsPort;
+  /** The application catalog (CAPI providers, oci-ccm, core applications). @defaultValue `OCNE_CATALOG` */
+  catalog?: { repoUrl: string };
+  /** The helm binary. @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
+  helmPath?: string;
+  /** How long the waits of start and delete may take. */
+  timeouts?: OciStartTimeouts;
 }
 
 /**
@@ -45,11 +79,46 @@ export function needsCloudLookup(cluster: ResolvedClusterConfig): boolean {
   );
 }
 
+/** The orchestration's dependencies from the provider's options. */
+function startDependencies(options: OciProviderOptions): OciStartDependencies {
+  const ports: OciStartPorts = {
+    managementCluster:
+      options.managementCluster ??
+      defaultManagementCluster({
+        ...(options.ephemeral ? { ephemeral: options.ephemeral } : {}),
+        ...(options.keepEphemeralCluster !== undefined
+          ? { keepEphemeral: options.keepEphemeralCluster }
+          : {}),
+      }),
+    credentials: options.credentials ?? fileCredentials(),
+    ...(options.images ? { images: options.images } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
+  return {
+    ports,
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+  };
+}
+
 /** An oci provider with explicit options: `Cluster.open({ provider: createOciProvider({ lookup }) })`. */
 export function createOciProvider(options: OciProviderOptions = {}): ClusterProvider<ResolvedConfig> {
+  const deps = startDependencies(options);
   return {
     name: 'oci',
-    capabilities: { operations: ['template'], userBootsNodes: false },
+    capabilities: { operations: ['start', 'delete', 'template'], userBootsNodes: false },
+    async start(context) {
+      return cancellable(context.signal, () => ociStart(context, deps));
+    },
+    async postStart(context, { kubeconfigPath }) {
+      // Upstream's driver runs its whole start again for a cluster it knows: every step finds its work done.
+      await cancellable(context.signal, () => ociStart(context, deps, { kubeconfigPath }));
+    },
+    async delete(context) {
+      const kubeconfigPath = join(context.home, '.kube', `kubeconfig.${context.config.cluster.name}`);
+      await cancellable(context.signal, () => ociDelete(context, { ...deps, kubeconfigPath }));
+    },
     async template({ config, emit, signal, env }) {
       // Not clusterDefinition: the template is what a user writes into that file, which may not exist yet.
       const files = await readConfigFiles(config.cluster, {

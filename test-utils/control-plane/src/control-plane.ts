@@ -292,7 +292,7 @@ function adminKubeconfig(input: { name: string; url: string; ca: string; token: 
 }
 
 /** Ports that were free a moment ago: bound on 127.0.0.1 port 0 together, then closed. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   try {
     return await Promise.all(
@@ -340,7 +340,7 @@ async function startWithFreePorts<T>(
   }
 }
 
-class ProcessExitedError extends Error {
+export class ProcessExitedError extends Error {
   readonly proc: LoggedProcess;
   constructor(proc: LoggedProcess, what: string, before: string) {
     const { exitCode, signalCode } = proc.child;
@@ -351,7 +351,7 @@ class ProcessExitedError extends Error {
 }
 
 /** Polls `check` every 100 ms until it returns true; fails when `proc` exits or `signal` aborts. */
-async function pollUntil(
+export async function pollUntil(
   proc: LoggedProcess,
   processName: string,
   condition: string,
@@ -388,7 +388,7 @@ async function removeDirectory(dir: string): Promise<void> {
   releaseDirectory(dir);
 }
 
-async function logTail(path: string): Promise<string> {
+export async function logTail(path: string): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return `--- ${path}: no log`;
   const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES);

@@ -62,6 +62,19 @@ export async function imageCreate(context: CliContext, options: ImageCreateOptio
       ? { configOverrides: { bootVolumeContainerImage: options.bootVolumeContainerImage } }
       : {}),
   });
+  if (options.type === 'ostree') {
+    // The OSTree server image: the ock-ostree image unpacked into an archive repository on an nginx image.
+    const { createOstreeImage } = await import('@ocne/image');
+    await context.follow(
+      createOstreeImage({
+        ...context.operationOptions,
+        arch: options.arch,
+        kubernetesVersion: config.cluster.kubernetesVersion,
+        ...(base.home !== undefined ? { home: base.home } : {}),
+      }),
+    );
+    return;
+  }
   context.log('info', 'Creating Image');
   await context.follow(
     createImage({

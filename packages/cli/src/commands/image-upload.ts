@@ -2,12 +2,13 @@
  * `ocne image upload`: upstream's flags. `--type ostree` copies the oci-archive of `--file` to
  * `--destination` (`docker://host/repo:tag`, or a local `oci-archive:`/`dir:` copy) through
  * `@ocne/image`'s `uploadImage`, with the registry credentials of the containers and docker auth
- * files. `--type oci` and `olvm` reach the same call, which says they are not available yet. The
- * OCI flags (bucket, compartment, image name, profile) are accepted and passed on for that uploader.
+ * files. `--type oci` goes to Oracle Cloud through `@ocne/provider-oci` ({@link imageUploadOci}:
+ * Object Storage, then a custom image); `olvm` says it is not available.
  */
 import { type Command, InvalidArgumentError, Option, type OptionValues } from 'commander';
 import type { CliContext } from '../context.js';
 import { choice, requiredText, text } from '../option-values.js';
+import { imageUploadOci } from './image-upload-oci.js';
 
 const TYPES = ['oci', 'ostree', 'olvm'] as const;
 const ARCHES = ['amd64', 'arm64'] as const;
@@ -23,6 +24,7 @@ export interface ImageUploadOptions {
   readonly bucket: string;
   readonly compartment: string | undefined;
   readonly profile: string;
+  readonly config: string | undefined;
 }
 
 /** `--arch`: upstream has no default but refuses anything but its architectures, so it is required. */
@@ -42,10 +44,24 @@ const uploadOptions = (values: OptionValues): ImageUploadOptions => ({
   bucket: requiredText(values, 'bucket'),
   compartment: text(values, 'compartment'),
   profile: requiredText(values, 'profile'),
+  config: text(values, 'config'),
 });
 
 /** Runs `image upload`: progress as events, a closing log line with the digest. */
 export async function imageUpload(context: CliContext, options: ImageUploadOptions): Promise<void> {
+  if (options.type === 'oci') {
+    await imageUploadOci(context, {
+      file: options.file,
+      arch: options.arch,
+      compartment: options.compartment,
+      bucket: options.bucket,
+      imageName: options.imageName,
+      version: options.version,
+      profile: options.profile,
+      config: options.config,
+    });
+    return;
+  }
   const { uploadImage } = await import('@ocne/image');
   const home = context.env.HOME;
   const upload = uploadImage({

@@ -109,7 +109,7 @@ describe('ocne image upload', () => {
     expect(error?.message).toContain(registry.host);
   });
 
-  it('refuses missing or wrong flags as usage errors (exit 2), and --type oci as not available (exit 1)', async () => {
+  it('refuses missing or wrong flags as usage errors (exit 2), and --type olvm as not available (exit 1)', async () => {
     expect(
       (await ocne(['image', 'upload', '-t', 'ostree', '-f', archive, '-d', 'docker://h.io/x'])).code,
     ).toBe(2);
@@ -118,8 +118,24 @@ describe('ocne image upload', () => {
         .code,
     ).toBe(2);
     expect((await ocne(['image', 'upload', '-t', 'ostree', '-f', archive, '-a', 'amd64'])).code).toBe(2);
+    const olvm = await ocne([
+      '--log-format',
+      'json',
+      'image',
+      'upload',
+      '-t',
+      'olvm',
+      '-f',
+      archive,
+      '-a',
+      'amd64',
+    ]);
+    expect(olvm.code).toBe(1);
+    expect(olvm.stderr).toContain('OCNE_IMAGE_UPLOAD_UNAVAILABLE');
+    // --type oci (the default) goes to Oracle Cloud: without a compartment it stops before any request.
     const oci = await ocne(['--log-format', 'json', 'image', 'upload', '-f', archive, '-a', 'amd64']);
     expect(oci.code).toBe(1);
-    expect(oci.stderr).toContain('OCNE_IMAGE_UPLOAD_UNAVAILABLE');
+    expect(oci.stderr).not.toContain('OCNE_IMAGE_UPLOAD_UNAVAILABLE');
+    expect(oci.stderr).toMatch(/"code":"OCNE_(OCI|CONFIG)_[A-Z_]+"/);
   });
 });

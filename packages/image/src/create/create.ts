@@ -17,9 +17,9 @@ import {
   runStep,
   startOperation,
 } from '@ocne/core';
-import { extractBootQcow2, isCompleteLayout } from '../boot-qcow2.js';
+import { extractBootQcow2 } from '../boot-qcow2.js';
 import { type DiskEditor, type DiskEditorName, selectDiskEditor } from '../disk/editor.js';
-import { imageCacheDirectory } from '../pull.js';
+import { pullImage } from '../pull.js';
 import { OCI_DHCLIENT_FILES } from './dhclient-files.js';
 import { type BootDiskEditReport, editBootDisk } from './edit-disk.js';
 import { kernelArgumentsSeparator } from './edits.js';
@@ -65,8 +65,8 @@ export interface CreateImageOptions extends OperationOptions {
   /** The home whose `.ocne` holds the image cache and the result. @defaultValue the user's home */
   home?: string;
   /**
-   * Pulls the OCK image into a `dir:` layout and says where. Without it, the cached layout
-   * (`~/.ocne/images/<reference with / → _>`) must be complete.
+   * Pulls the OCK image into a `dir:` layout and says where.
+   * @defaultValue {@link pullImage} into `~/.ocne/images/<reference with / → _>`
    */
   pull?: (request: PullRequest) => Promise<{ directory: string }>;
   /** New UUIDs for the /boot and root file systems. @defaultValue `crypto.randomUUID` */
@@ -135,17 +135,19 @@ async function moveInto(source: string, target: string): Promise<void> {
  * byte progress while layer 0 is read, and debug logs of every disk tool run.
  *
  * @throws (through the operation) `OcneError`: `OCNE_USAGE` for a bad type, architecture or
- *   ignition provider; `OCNE_IMAGE_KERNEL_ARGS_INVALID`; `OCNE_IMAGE_BOOT_NOT_CACHED` without
- *   `pull` and a complete cache; `OCNE_IMAGE_BOOT_SOURCE_INVALID`; `OCNE_IMAGE_EDITOR_UNAVAILABLE`;
+ *   ignition provider; `OCNE_IMAGE_KERNEL_ARGS_INVALID`; the pull's errors (`OCNE_REGISTRY_*`); `OCNE_IMAGE_BOOT_SOURCE_INVALID`; `OCNE_IMAGE_EDITOR_UNAVAILABLE`;
  *   `OCNE_IMAGE_LAYOUT_INVALID` (nothing written); `OCNE_IMAGE_EDIT_FAILED`;
- *   `OCNE_IMAGE_TYPE_UNSUPPORTED` for `ostree` until it is wired in.
+ *   `OCNE_IMAGE_TYPE_UNSUPPORTED` for `ostree` (see `createOstreeImage`).
  */
 export function createImage(options: CreateImageOptions = {}): Operation<ImageResult> {
   return startOperation(async ({ signal, emit }) => {
     const { type, arch } = validate(options);
     if (type === 'ostree') {
-      // Dispatch point: the ostree image is built by its own module, wired in by the package entry.
-      throw new OcneError('OCNE_IMAGE_TYPE_UNSUPPORTED', 'image type ostree is not available in this build');
+      // The OSTree server image has its own options and result: createOstreeImage.
+      throw new OcneError(
+        'OCNE_IMAGE_TYPE_UNSUPPORTED',
+        'the ostree image is made by createOstreeImage (its options and result differ); `ocne image create --type ostree` runs it',
+      );
     }
     const kubernetesVersion = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
     const home = options.home ?? homedir();
@@ -154,18 +156,10 @@ export function createImage(options: CreateImageOptions = {}): Operation<ImageRe
     const ignitionProvider = type === 'olvm' ? 'openstack' : (options.ignitionProvider ?? 'oci');
 
     emit({ type: 'log', level: 'info', message: `Getting local boot image for architecture: ${arch}` });
-    let directory: string;
-    if (options.pull) {
-      directory = (await options.pull({ reference, arch, signal, emit })).directory;
-    } else {
-      directory = imageCacheDirectory(home, reference);
-      if (!(await isCompleteLayout(directory))) {
-        throw new OcneError(
-          'OCNE_IMAGE_BOOT_NOT_CACHED',
-          `the boot image ${reference} is not in the image cache (${directory}); pull it first`,
-        );
-      }
-    }
+    // The OCK image comes through the caller's `pull`, else from its registry into upstream's
+    // cache (reused when complete; a complete cached copy also serves when the registry is down).
+    const pull = options.pull ?? ((request: PullRequest) => pullImage({ ...request, home }));
+    const { directory } = await pull({ reference, arch, signal, emit });
     signal.throwIfAborted();
 
     const tmp = join(home, '.ocne', 'tmp');

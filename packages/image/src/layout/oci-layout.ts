@@ -5,7 +5,7 @@
  * Writing a new image is `archive-write.ts`.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcneError } from '@ocne/core';
 
@@ -170,17 +170,4 @@ export async function openLocalImage(reference: string): Promise<LocalImage | un
       : openOciLayoutImage(rest);
   }
   return undefined;
-}
-
-/** True when a `dir:` layout holds a manifest and every blob it names, at its full size. */
-export async function isCompleteDirImage(directory: string): Promise<boolean> {
-  try {
-    const image = await openDirImage(directory);
-    for (const d of [image.manifest.config, ...image.manifest.layers]) {
-      if ((await stat(image.blobPath(d.digest))).size !== d.size) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -16,8 +16,8 @@ import {
   runStep,
   startOperation,
 } from '@ocne/core';
-import { isCompleteDirImage, type LocalImage, openDirImage, openLocalImage } from '../layout/oci-layout.js';
-import { imageCacheDirectory } from '../pull.js';
+import { type LocalImage, openDirImage, openLocalImage } from '../layout/oci-layout.js';
+import { pullImage } from '../pull.js';
 import { DEFAULT_OSTREE_REGISTRY, parseOstreeReference } from './reference.js';
 import { writeServerImage } from './server-image.js';
 import { unencapsulate } from './unencapsulate.js';
@@ -59,7 +59,7 @@ export interface CreateOstreeImageOptions extends OperationOptions {
   baseImage?: string;
   /** The directory holding `.ocne`; default the user's home. */
   home?: string;
-  /** How images are fetched; without it only complete images in `~/.ocne/images` are used. */
+  /** How images are fetched. @defaultValue {@link pullImage} into `~/.ocne/images` */
   pull?: PullImage;
 }
 
@@ -86,7 +86,7 @@ export function ostreeImagePath(home: string, kubernetesVersion: string, arch: I
 interface ResolveContext {
   home: string;
   arch: ImageArch;
-  pull: PullImage | undefined;
+  pull: PullImage;
   signal: AbortSignal;
   emit: EventSink;
 }
@@ -107,21 +107,13 @@ async function resolveImage(reference: string, context: ResolveContext): Promise
 async function findImage(reference: string, context: ResolveContext): Promise<LocalImage> {
   const local = await openLocalImage(reference);
   if (local) return local;
-  if (context.pull) {
-    const { directory } = await context.pull({
-      reference,
-      arch: context.arch,
-      signal: context.signal,
-      emit: context.emit,
-    });
-    return openDirImage(directory);
-  }
-  const cached = imageCacheDirectory(context.home, reference);
-  if (await isCompleteDirImage(cached)) return openDirImage(cached);
-  throw new OcneError(
-    'OCNE_IMAGE_OSTREE_SOURCE_MISSING',
-    `the image ${reference} is not in ${cached} and no way to pull it was given`,
-  );
+  const { directory } = await context.pull({
+    reference,
+    arch: context.arch,
+    signal: context.signal,
+    emit: context.emit,
+  });
+  return openDirImage(directory);
 }
 
 /**
@@ -140,7 +132,9 @@ export function createOstreeImage(options: CreateOstreeImageOptions): Operation<
       options.osTag ?? options.kubernetesVersion,
     );
     const home = options.home ?? homedir();
-    const context = { home, arch, pull: options.pull, signal, emit };
+    // Images come through the caller's `pull`, else from their registry into upstream's cache.
+    const pull: PullImage = options.pull ?? ((request) => pullImage({ ...request, home }));
+    const context = { home, arch, pull, signal, emit };
     emit({ type: 'log', level: 'info', message: 'Creating Image' });
     const image = await runStep(emit, `Getting ostree image ${source.pullReference} for ${arch}`, () =>
       resolveImage(source.pullReference, context),

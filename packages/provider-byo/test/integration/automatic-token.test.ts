@@ -1,18 +1,19 @@
 // BYO join with automaticTokenCreation: the token is created in the (real, test) cluster instead
-// of being printed as a command.
-import { mkdtempSync, rmSync } from 'node:fs';
+// of being printed as a command; a control-plane join uploads the certificates from an admin pod
+// that really runs on the test node, with a test double of kubeadm on the node's PATH.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
 import { decodeDataUrlText } from '@ocne/ignition';
 import { connect } from '@ocne/kubernetes';
 import { byoJoin } from '@ocne/provider-byo';
-import { completeAdminPod } from '@ocne/test-control-plane';
-import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { controlPlanesFromInject, testNodeFromInject } from '@ocne/test-control-plane/vitest';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const { source } = controlPlanesFromInject();
+const testNode = testNodeFromInject();
 
 async function config(automatic: boolean) {
   const home = mkdtempSync(join(tmpdir(), 'ocne-byo-auto-'));
@@ -53,34 +54,34 @@ describe('byo join with automaticTokenCreation', () => {
 
   it('a control-plane join uploads the certificates from an admin pod on the first control-plane node', async () => {
     const kube = await connect({ kubeconfig: source.kubeconfig });
-    const node = `byo-cp-${process.pid}`;
-    await kube.apply([
-      {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: node, labels: { 'node-role.kubernetes.io/control-plane': '' } },
-      },
-    ]);
-    // No node name given: it is looked up by the control-plane role label.
-    const join = byoJoin({
-      config: await config(true),
-      kubeconfig: source.kubeconfig,
-      role: 'control-plane',
-    });
-    // Play the kubelet: the admin pod appears on the node; report its container as exited 0.
-    const command = await completeAdminPod(kube, node);
-    const result = await join;
-    expect(command).toEqual([
-      'chroot',
-      '/hostroot',
-      'kubeadm',
-      'init',
-      'phase',
-      'upload-certs',
-      '--certificate-key',
-      result.certificateKey,
-      '--upload-certs',
-    ]);
+    const node = testNode.name;
+    const work = mkdtempSync(join(tmpdir(), 'ocne-byo-upload-'));
+    const kubeadm = join(testNode.binDir, 'kubeadm');
+    // The real node, with the control-plane role for this test; kubeadm records its arguments.
+    writeFileSync(kubeadm, `#!/bin/sh\necho "$@" > ${work}/kubeadm.args\n`, { mode: 0o755 });
+    const label = (value: string | null) =>
+      kube.rest().call('PATCH', `/api/v1/nodes/${node}`, {
+        body: { metadata: { labels: { 'node-role.kubernetes.io/control-plane': value } } },
+        merge: true,
+        doing: `labelling node ${node}`,
+      });
+    await label('');
+    let result: Awaited<ReturnType<typeof byoJoin>>;
+    try {
+      // No node name given: it is looked up by the control-plane role label.
+      result = await byoJoin({
+        config: await config(true),
+        kubeconfig: source.kubeconfig,
+        role: 'control-plane',
+      });
+      expect(readFileSync(join(work, 'kubeadm.args'), 'utf8')).toBe(
+        `init phase upload-certs --certificate-key ${result.certificateKey} --upload-certs\n`,
+      );
+    } finally {
+      await label(null);
+      rmSync(kubeadm, { force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
     expect(result.commands).toEqual([]);
     const [id] = result.token.split('.');
     expect(
@@ -96,6 +97,5 @@ describe('byo join with automaticTokenCreation', () => {
       labelSelector: 'app.kubernetes.io/managed-by=ocne',
     });
     expect(left.filter((p) => (p as { spec?: { nodeName?: string } }).spec?.nodeName === node)).toEqual([]);
-    await kube.delete({ apiVersion: 'v1', kind: 'Node', name: node });
   });
 });
