@@ -39,9 +39,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       : new AggregateError(errors, 'the test control planes did not start');
   }
   try {
-    // One after the other: each records the host as it finds it, and the last one restores first.
+    // Each with a cgroup root of its own; the host's state is counted machine-wide (./node.ts).
     nodes.push(await startTestNode({ controlPlane: source }));
-    nodes.push(await startTestNode({ controlPlane: destination, cgroupRoot: '/ocne-test-destination' }));
+    nodes.push(await startTestNode({ controlPlane: destination }));
   } catch (error) {
     await stop();
     throw error;

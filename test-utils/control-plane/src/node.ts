@@ -8,15 +8,19 @@
 // host-network pods run). The kubelet is reached by its Hostname address, and the node is named
 // `localhost` so that the name resolves to 127.0.0.1 without touching /etc/hosts.
 //
-// The kubelet changes the host, and `stop()` undoes it: three sysctls, its bind mount, the
-// `kubepods` cgroups, and a few fixed paths (containerd's shim socket folder, the kubelet's device
-// plugin folder, /var/log/containers) that did not exist before the node started.
+// The kubelet changes the host, and stopping undoes it: three sysctls, its bind mount, its cgroup
+// root, and a few fixed paths (containerd's shim socket folder, the kubelet's device plugin folder,
+// /var/log/containers) that did not exist before the first node started. Several test runs may share
+// one machine (two checkouts, a benchmark beside the tests): each node has a cgroup root of its own
+// (kubelets clean up every pod cgroup under theirs), and the machine-wide changes are counted in
+// /run/ocne-test-nodes, so only the last node standing restores the host as the first one found it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { acquirePidLock } from '@ocne/core';
 import { testTool } from '@ocne/test-tools';
 import { stringify as stringifyYaml } from 'yaml';
 import { freePorts, logTail, pollUntil } from './control-plane.ts';
@@ -54,8 +58,8 @@ export interface TestNodeOptions {
   /** Bound on the whole start (images, containerd, kubelet, Node Ready); 120000 ms by default. */
   startTimeoutMs?: number;
   /**
-   * The kubelet's cgroup root (`/` by default): a second node on the same machine needs one of
-   * its own, or each kubelet would clean up the other's pod cgroups.
+   * The kubelet's cgroup root: one of its own by default (`/ocne-test-<pid>-<n>`). Two nodes must
+   * never share one, or each kubelet cleans up the other's pod cgroups.
    */
   cgroupRoot?: string;
 }
@@ -112,28 +116,79 @@ async function cgroupHierarchies(): Promise<string[]> {
   return existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? [CGROUP_ROOT] : dirs;
 }
 
-/** What the host was like before the node: sysctl values, and which fixed paths and cgroups existed. */
+/** What the host was like before the first test node on it: sysctl values, and which fixed paths existed. */
 interface HostState {
-  sysctls: Map<string, string>;
+  sysctls: Record<string, string>;
   absentPaths: string[];
-  absentCgroups: string[];
 }
 
-async function recordHost(cgroupRoot: string): Promise<HostState> {
-  const sysctls = new Map<string, string>();
+/** The machine-wide record of the running test nodes (a file per node) and of the host before them. */
+const SHARED_DIR = '/run/ocne-test-nodes';
+const SHARED_LOCK = '/run/ocne-test-nodes.lock';
+const HOST_FILE = join(SHARED_DIR, 'host.json');
+
+async function recordHost(): Promise<HostState> {
+  const sysctls: Record<string, string> = {};
   for (const key of SYSCTLS) {
     const value = await readFile(join('/proc/sys', key), 'utf8').catch(() => undefined);
-    if (value !== undefined) sysctls.set(key, value.trim());
+    if (value !== undefined) sysctls[key] = value.trim();
   }
-  // With a root of its own the kubelet needs it to exist; its kubepods go below it.
-  const top = cgroupRoot === '/' ? 'kubepods' : cgroupRoot.replace(/^\/+/, '').split('/')[0]!;
-  const cgroups = (await cgroupHierarchies()).map((h) => join(h, top));
-  return {
-    sysctls,
-    absentPaths: FIXED_PATHS.filter((p) => !existsSync(p)),
-    absentCgroups: cgroups.filter((p) => !existsSync(p)),
-  };
+  return { sysctls, absentPaths: FIXED_PATHS.filter((p) => !existsSync(p)) };
 }
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** The registrations of nodes whose process still runs; those of dead processes are removed. */
+async function liveRegistrations(): Promise<string[]> {
+  const live: string[] = [];
+  for (const name of await readdir(SHARED_DIR).catch(() => [] as string[])) {
+    const pid = /^node-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined) continue;
+    if (alive(Number(pid))) live.push(name);
+    else await rm(join(SHARED_DIR, name), { force: true });
+  }
+  return live;
+}
+
+/**
+ * Registers a node about to start. The first one (no live registration) keeps the host's state,
+ * unless a crashed run already kept it: that record is older, so truer.
+ */
+async function registerNode(dir: string): Promise<string> {
+  await using _lock = await acquirePidLock(SHARED_LOCK, { timeoutMs: 60_000 });
+  await mkdir(SHARED_DIR, { recursive: true, mode: 0o700 });
+  if ((await liveRegistrations()).length === 0 && !existsSync(HOST_FILE)) {
+    await writeFile(HOST_FILE, JSON.stringify(await recordHost()));
+  }
+  const registration = `node-${process.pid}-${dir.split('/').pop()}`;
+  await writeFile(join(SHARED_DIR, registration), dir);
+  return registration;
+}
+
+/** Unregisters a stopped node; the last one restores the host as the first one found it. */
+async function unregisterNode(registration: string): Promise<void> {
+  await using _lock = await acquirePidLock(SHARED_LOCK, { timeoutMs: 60_000 });
+  await rm(join(SHARED_DIR, registration), { force: true });
+  if ((await liveRegistrations()).length > 0) return;
+  const state = JSON.parse(await readFile(HOST_FILE, 'utf8').catch(() => 'null')) as HostState | null;
+  if (state !== null) {
+    await unmountAll(state.absentPaths);
+    for (const path of state.absentPaths) await rm(path, { recursive: true, force: true, maxRetries: 3 });
+    for (const [key, value] of Object.entries(state.sysctls)) {
+      await writeFile(join('/proc/sys', key), `${value}\n`).catch(() => {});
+    }
+  }
+  await rm(SHARED_DIR, { recursive: true, force: true });
+}
+
+let nodesStarted = 0;
 
 /** Removes a cgroup tree (children first; a cgroup goes with rmdir once it has no processes). */
 async function removeCgroup(path: string): Promise<void> {
@@ -166,15 +221,6 @@ async function unmountAll(roots: readonly string[]): Promise<void> {
         execFileAsync('umount', ['-n', '-l', point]).catch(() => {}),
       );
     }
-  }
-}
-
-async function restoreHost(state: HostState, dir: string): Promise<void> {
-  await unmountAll([dir, ...state.absentPaths]);
-  for (const cgroup of state.absentCgroups) await removeCgroup(cgroup);
-  for (const path of state.absentPaths) await rm(path, { recursive: true, force: true, maxRetries: 3 });
-  for (const [key, value] of state.sysctls) {
-    await writeFile(join('/proc/sys', key), `${value}\n`).catch(() => {});
   }
 }
 
@@ -311,10 +357,10 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
   const kubelet = testTool('kubelet');
   const deadline = AbortSignal.timeout(startTimeoutMs);
   const startSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-  const cgroupRoot = options.cgroupRoot ?? '/';
-  const host = await recordHost(cgroupRoot);
+  const cgroupRoot = options.cgroupRoot ?? `/ocne-test-${process.pid}-${++nodesStarted}`;
   const dir = await mkdtemp(join(tmpdir(), 'ocne-node-'));
   guardDirectory(dir);
+  const registration = await registerNode(dir);
   const binDir = join(dir, 'bin');
   const processes: LoggedProcess[] = [];
   const logs = { containerd: join(dir, 'containerd.log'), kubelet: join(dir, 'kubelet.log') };
@@ -327,9 +373,12 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
     const hierarchy = hierarchies.find((h) => h.endsWith('/pids')) ?? hierarchies[0];
     if (hierarchy !== undefined) await killPods(dir, join(hierarchy, cgroupRoot, 'kubepods'));
     if (containerd) await stopProcess(containerd, { graceMs: STOP_GRACE_MS });
-    await restoreHost(host, dir);
+    await unmountAll([dir]);
+    const top = cgroupRoot === '/' ? 'kubepods' : cgroupRoot.replace(/^\/+/, '').split('/')[0];
+    if (top) for (const hierarchy of hierarchies) await removeCgroup(join(hierarchy, top));
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     releaseDirectory(dir);
+    await unregisterNode(registration);
   };
 
   try {
@@ -347,10 +396,8 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
       JSON.stringify({ cniVersion: '0.4.0', name: 'loopback', plugins: [{ type: 'loopback' }] }),
     );
     await writeFile(join(dir, 'containerd.toml'), containerdConfig(dir));
-    if (cgroupRoot !== '/') {
-      for (const hierarchy of await cgroupHierarchies())
-        await mkdir(join(hierarchy, cgroupRoot), { recursive: true });
-    }
+    for (const hierarchy of await cgroupHierarchies())
+      await mkdir(join(hierarchy, cgroupRoot), { recursive: true });
     await Promise.all(
       ['etc-upper', 'etc-work', 'var-upper', 'var-work'].map((d) =>
         mkdir(join(dir, 'host', d), { recursive: true }),

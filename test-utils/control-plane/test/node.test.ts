@@ -7,7 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NODE_ADMIN_IMAGE } from '@ocne/test-control-plane';
+import {
+  NODE_ADMIN_IMAGE,
+  NODE_APISERVER_ARGS,
+  startControlPlane,
+  startTestNode,
+} from '@ocne/test-control-plane';
 import { controlPlanesFromInject, testNodeFromInject } from '@ocne/test-control-plane/vitest';
 import { TOOL_VERSIONS, testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,4 +152,25 @@ describe('the test node', () => {
       await rm(join(node.binDir, `node-test-${process.pid}`), { force: true });
     }
   });
+
+  it("a second run's node on the same machine starts and stops without touching this node's pods or the host paths they use", async () => {
+    const before = await exec(['sh', '-c', 'echo alive'], '');
+    expect(before).toEqual({ stdout: 'alive\n', code: 0 });
+    {
+      await using plane = await startControlPlane({ name: 'other-run', extraArgs: [...NODE_APISERVER_ARGS] });
+      await using other = await startTestNode({ controlPlane: plane });
+      expect(other.pids.kubelet).not.toBe(node.pids.kubelet);
+    }
+    // The other node is gone; its kubelet and its stop cleaned up only what was its own.
+    expect(existsSync('/run/containerd')).toBe(true);
+    expect(await exec(['sh', '-c', 'echo still alive'], '')).toEqual({ stdout: 'still alive\n', code: 0 });
+    const { stdout } = await kubectl([
+      'get',
+      'pod',
+      pod,
+      '-o',
+      'jsonpath={.status.containerStatuses[0].restartCount}',
+    ]);
+    expect(stdout).toBe('0');
+  }, 180_000);
 });
