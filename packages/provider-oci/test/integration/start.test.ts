@@ -14,7 +14,7 @@ import { connect, type KubeClient, listReleases, uninstallRelease } from '@ocne/
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { testTool } from '@ocne/test-tools';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createOciProvider,
   type EnsureImagesRequest,
@@ -38,6 +38,9 @@ const helmPath = testTool('helm');
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const COMPARTMENT = 'ocid1.compartment.oc1..test';
 const NODE = `oci-start-cp-${process.pid}`;
+// Above the start's own waits (120 s each, see providerOptions), so a slow run fails with the
+// start's error rather than vitest's.
+vi.setConfig({ testTimeout: 400_000 });
 const CAPI_RELEASES = [
   ['cert-manager', 'cert-manager'],
   ['core-capi', 'capi-system'],
@@ -120,12 +123,13 @@ function context(s: Setup, emit: (e: EventInput) => void, signal = new AbortCont
 const providerOptions = (extra: OciProviderOptions = {}): OciProviderOptions => ({
   catalog: { repoUrl: repository!.url },
   helmPath,
+  // Generous: in the full run the played controllers share two cores with every other project.
   timeouts: {
-    controllersMs: 30_000,
-    kubeconfigMs: 30_000,
-    clusterReadyMs: 30_000,
-    moveMs: 30_000,
-    deleteMs: 30_000,
+    controllersMs: 120_000,
+    kubeconfigMs: 120_000,
+    clusterReadyMs: 120_000,
+    moveMs: 120_000,
+    deleteMs: 120_000,
   },
   ...extra,
 });

@@ -269,6 +269,11 @@ async function provision(kube: KubeClient, cluster: Obj, behaviour: ClusterBehav
   const ns = cluster.metadata?.namespace ?? '';
   const name = cluster.metadata?.name ?? '';
   const clusterPath = pathOf('cluster.x-k8s.io/v1beta1', 'clusters', ns, name);
+  // Provisioned once: a ready Cluster (also a moved copy, whose status and owners came along) gets
+  // nothing new, so a round that raced with a move's deletions never makes its objects again in the
+  // source; and a round costs nothing for the ready Clusters earlier tests of the file left behind
+  // (on a loaded machine, a round that lists every kind for each of them outlasts the waits).
+  if ((cluster.status as { controlPlaneReady?: boolean } | undefined)?.controlPlaneReady === true) return;
   if (!cluster.metadata?.finalizers?.includes(FINALIZER)) {
     await patch(kube, clusterPath, { metadata: { finalizers: [FINALIZER] } }, 'adding the Cluster finalizer');
   }
@@ -293,9 +298,6 @@ async function provision(kube: KubeClient, cluster: Obj, behaviour: ClusterBehav
       );
     }
   }
-  // Provisioned once: a ready Cluster (also a moved copy, whose status came along) gets nothing new,
-  // so a round that raced with a move's deletions never makes its objects again in the source.
-  if ((cluster.status as { controlPlaneReady?: boolean } | undefined)?.controlPlaneReady === true) return;
   const infra = (cluster.spec?.infrastructureRef ?? {}) as { name?: string };
   const ociPath = pathOf('infrastructure.cluster.x-k8s.io/v1beta2', 'ociclusters', ns, infra.name ?? name);
   const oci = (await kube
