@@ -370,7 +370,7 @@ export const ERROR_CODES = {
     area: '@ocne/provider-libvirt',
     severity: 'error',
     meaning:
-      "The boot image (the OCK image's `disk/boot.qcow2`) is neither cached under `~/.ocne/images` nor obtainable: no image source was given.",
+      "The OCK image has no boot disk for the libvirt host's architecture (only x86_64 and aarch64 hosts have one).",
   },
   OCNE_LIBVIRT_NETWORK_MISSING: {
     area: '@ocne/provider-libvirt',

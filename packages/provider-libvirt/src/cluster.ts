@@ -11,7 +11,12 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ResolvedClusterConfig, type ResolvedConfig, readConfigFiles } from '@ocne/config';
+import {
+  ensureBootImageVersion,
+  type ResolvedClusterConfig,
+  type ResolvedConfig,
+  readConfigFiles,
+} from '@ocne/config';
 import { type EventSink, OcneError, runStep, writeFileAtomic } from '@ocne/core';
 import {
   type ConfigFileInputs,
@@ -24,10 +29,10 @@ import {
   serializeIgnition,
 } from '@ocne/ignition';
 import { parse, stringify } from 'yaml';
+import { type BootImageRegistryOptions, type LocalBootDisk, pullBootDisk } from './boot-image.js';
 import { LibvirtClient } from './client.js';
 import { type LibvirtConnection, resolveConnection } from './connection.js';
 import { firstNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
-import { cachedBootDisk } from './image-cache.js';
 import { clusterAddress, releaseClusterAddress, reserveClusterAddress } from './ips.js';
 import {
   defaultPoolPath,
@@ -56,8 +61,14 @@ export type BootImageSource = (request: BootImageRequest) => Promise<string>;
 
 /** The libvirt-side options of the provider (see `createLibvirtProvider`). */
 export interface LibvirtOptions {
-  /** Where the boot image comes from. @defaultValue the cached `~/.ocne/images/…` copy, else `OCNE_LIBVIRT_BOOT_IMAGE_MISSING` */
+  /**
+   * Where the boot image comes from. @defaultValue the OCK image `bootVolumeContainerImage` (tagged
+   * with the Kubernetes version) pulled for the host's architecture into `~/.ocne/images` (reused
+   * when complete), its layer 0's `disk/boot.qcow2`
+   */
   bootImage?: BootImageSource;
+  /** How the default boot image source reaches the registry. */
+  registry?: BootImageRegistryOptions;
   /**
    * The domain type. @defaultValue `kvm` when the daemon offers KVM for the host's architecture,
    * else `qemu` (software emulation, with a CPU model it can run)
@@ -67,10 +78,21 @@ export interface LibvirtOptions {
   serialLogDir?: string;
 }
 
+/** What the cluster operations are called with (a provider context with the cluster's configuration). */
+export interface LibvirtContext {
+  config: ResolvedClusterConfig;
+  home: string;
+  /** The environment of the cluster (the registry auth files of the default boot image source). */
+  env?: Readonly<Record<string, string | undefined>>;
+  emit: EventSink;
+  signal: AbortSignal;
+}
+
 /** What every call works with. */
 interface Session {
   config: ResolvedClusterConfig;
   home: string;
+  env: Readonly<Record<string, string | undefined>>;
   emit: EventSink;
   signal: AbortSignal;
   options: LibvirtOptions;
@@ -108,23 +130,16 @@ export function kubeconfigPaths(home: string, cluster: string): { local: string;
   };
 }
 
-/** The OCK image with the Kubernetes version as its tag, unless it has a tag. */
+/** The OCK image with the Kubernetes version as its tag (upstream's `EnsureBootImageVersion`). */
 export function bootImageReference(config: ResolvedClusterConfig): string {
-  const image = config.bootVolumeContainerImage;
-  const last = image.slice(image.lastIndexOf('/') + 1);
-  return last.includes(':') || last.includes('@') ? image : `${image}:${config.kubernetesVersion}`;
+  return ensureBootImageVersion(config.kubernetesVersion, config.bootVolumeContainerImage);
 }
 
-async function openSession(
-  config: ResolvedClusterConfig,
-  home: string,
-  emit: EventSink,
-  signal: AbortSignal,
-  options: LibvirtOptions,
-): Promise<Session> {
+async function openSession(context: LibvirtContext, options: LibvirtOptions): Promise<Session> {
+  const { config, home, emit, signal } = context;
   const connection = await resolveConnection(config.providers.libvirt.uri, { home });
   const client = await LibvirtClient.connect(connection.uri, { emit });
-  return { config, home, emit, signal, options, connection, client };
+  return { config, home, env: context.env ?? {}, emit, signal, options, connection, client };
 }
 
 async function openPool(s: Session): Promise<Pool> {
@@ -161,26 +176,36 @@ async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<s
   const reference = bootImageReference(s.config);
   const platform = ARCH[arch];
   if (platform === undefined) {
-    throw new OcneError('OCNE_LIBVIRT_FAILED', `the libvirt host's architecture ${arch} has no OCK image`);
-  }
-  const file = s.options.bootImage
-    ? await s.options.bootImage({
-        arch: platform,
-        kubernetesVersion: s.config.kubernetesVersion,
-        bootVolumeContainerImage: reference,
-        signal: s.signal,
-        emit: s.emit,
-      })
-    : await cachedBootDisk(s.home, reference, s.signal);
-  if (file === undefined) {
     throw new OcneError(
       'OCNE_LIBVIRT_BOOT_IMAGE_MISSING',
-      `the boot image of ${reference} is not cached under ${join(s.home, '.ocne', 'images')}: give the provider a bootImage source`,
+      `the libvirt host's architecture ${arch} has no OCK boot image (only x86_64 and aarch64 have one)`,
     );
   }
-  await runStep(s.emit, `Uploading boot image to volume ${base}`, () =>
-    uploadBaseVolume(s.client, pool.name, base, file, { signal: s.signal }),
-  );
+  const request = {
+    arch: platform,
+    kubernetesVersion: s.config.kubernetesVersion,
+    bootVolumeContainerImage: reference,
+    signal: s.signal,
+    emit: s.emit,
+  };
+  const disk: LocalBootDisk = s.options.bootImage
+    ? { path: await s.options.bootImage(request), release: async () => {} }
+    : await pullBootDisk({
+        reference,
+        arch: platform,
+        home: s.home,
+        env: s.env,
+        registry: s.options.registry,
+        emit: s.emit,
+        signal: s.signal,
+      });
+  try {
+    await runStep(s.emit, `Uploading boot image to volume ${base}`, () =>
+      uploadBaseVolume(s.client, pool.name, base, disk.path, { signal: s.signal }),
+    );
+  } finally {
+    await disk.release();
+  }
   return base;
 }
 
@@ -272,11 +297,11 @@ export interface LibvirtStartResult {
 
 /** Runs `work` with a session, always disconnecting. */
 async function withSession<T>(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions,
   work: (s: Session) => Promise<T>,
 ): Promise<T> {
-  const s = await openSession(context.config, context.home, context.emit, context.signal, options);
+  const s = await openSession(context, options);
   try {
     return await work(s);
   } finally {
@@ -299,7 +324,7 @@ async function nodeFiles(config: ResolvedConfig, signal: AbortSignal): Promise<C
  * added by `joinLibvirtNodes` once it answers.
  */
 export async function startLibvirtCluster(
-  context: { config: ResolvedConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: Omit<LibvirtContext, 'config'> & { config: ResolvedConfig },
   options: LibvirtOptions,
 ): Promise<LibvirtStartResult> {
   const cluster = context.config.cluster;
@@ -493,7 +518,7 @@ async function removeClusterDomains(
  * base volume and the pool stay.
  */
 export async function deleteLibvirtCluster(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions,
 ): Promise<string[]> {
   const { config, home, emit } = context;
@@ -535,7 +560,7 @@ export interface LibvirtClusterInfo {
 
 /** What exists of the cluster: its domains and their state, the tunnel, the kubeconfig paths. */
 export async function showLibvirtCluster(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions = {},
 ): Promise<LibvirtClusterInfo> {
   const { config, home } = context;

@@ -4,15 +4,18 @@
  * tool manages the other's clusters. `provider` is what the `Cluster` facade loads for
  * `provider: libvirt`; `createLibvirtProvider` takes a boot image source, the domain type and the
  * application catalog; `ensureEphemeralCluster` is the bootstrap cluster of the OCI provider and
- * `image create`.
+ * `image create`. Without a `bootImage`, the boot disk is pulled from `bootVolumeContainerImage`
+ * through `@ocne/image`.
  *
  * @packageDocumentation
  */
 
+export type { BootImageRegistryOptions } from './boot-image.js';
 export type {
   BootImageRequest,
   BootImageSource,
   LibvirtClusterInfo,
+  LibvirtContext,
   LibvirtNodeInfo,
   LibvirtOptions,
   LibvirtStartResult,
