@@ -390,6 +390,20 @@ export const ERROR_CODES = {
     meaning: 'The API tunnel port chosen for the cluster is already taken on the host.',
   },
 
+  // libvirt: clusters of several nodes and joins.
+  OCNE_LIBVIRT_NO_VIRTUAL_IP: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      "A cluster on a libvirt network with neither `virtualIp` nor `loadBalancer`: the network has no IPv4 address, or no address from its gateway + 200 upward is free in `~/.ocne/ips.yaml` (upstream's allocation).",
+  },
+  OCNE_LIBVIRT_JOIN_NEEDS_CLUSTER: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'Nodes beyond the first need the running cluster (a join token made through its API server), but the start was asked to skip the Kubernetes side, or the cluster has no first node.',
+  },
+
   // Cluster API.
   OCNE_CAPI_EVEN_CONTROL_PLANE: {
     area: '@ocne/capi',

@@ -16,7 +16,10 @@ export type {
   BootImageSource,
   LibvirtClusterInfo,
   LibvirtContext,
+  LibvirtJoinRequest,
+  LibvirtJoinResult,
   LibvirtNodeInfo,
+  LibvirtNodeName,
   LibvirtOptions,
   LibvirtStartResult,
 } from './cluster.js';
@@ -25,7 +28,9 @@ export {
   deleteLibvirtCluster,
   domainName,
   isClusterDomain,
+  joinLibvirtNodes,
   kubeconfigPaths,
+  nodesToJoin,
   nodeVolumes,
   showLibvirtCluster,
   startLibvirtCluster,
@@ -39,5 +44,7 @@ export {
   ensureEphemeralCluster,
   ephemeralConfig,
 } from './ephemeral.js';
+export type { NetworkAddress } from './ips.js';
+export { allocateVirtualIp, networkAddress } from './ips.js';
 export type { LibvirtProviderOptions } from './provider.js';
 export { createLibvirtProvider, provider } from './provider.js';
