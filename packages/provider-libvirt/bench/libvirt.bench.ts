@@ -9,9 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
-import { startLibvirtDaemon, tinyBootImage, tinyOciLayout, waitForGuest } from '@ocne/test-libvirt';
+import { pushTinyOciImage, startLibvirtDaemon, tinyBootImage, waitForGuest } from '@ocne/test-libvirt';
 import { startTestRegistry } from '@ocne/test-registry';
-import { execa } from 'execa';
 import { createLibvirtProvider } from '../src/index.ts';
 
 const image = await tinyBootImage();
@@ -34,18 +33,8 @@ try {
   // The image the pulling provider starts from: OCK's name is never asked for, only the loopback registry.
   const probe = await loadConfig({ config: 'provider: libvirt\n', defaults: false, home, env: {} });
   const version = probe.cluster.kubernetesVersion;
-  const layout = await tinyOciLayout(version);
-  await execa('skopeo', [
-    'copy',
-    '--quiet',
-    '--dest-cert-dir',
-    registry.certDir,
-    '--dest-creds',
-    `${registry.username}:${registry.password}`,
-    `oci:${layout.dir}:${layout.tag}`,
-    `docker://${registry.host}/olcne/ock:${version}`,
-  ]);
-  const pulled = `    bootVolumeName: boot-pulled.qcow2\nbootVolumeContainerImage: ${registry.host}/olcne/ock\n`;
+  const pushed = await pushTinyOciImage(registry, version);
+  const pulled = `    bootVolumeName: boot-pulled.qcow2\nbootVolumeContainerImage: ${pushed}\n`;
   const env = { REGISTRY_AUTH_FILE: registry.authFile };
   const context = async (name: string, extra = '') => {
     const text = `provider: libvirt\nname: ${name}\nproviders:\n  libvirt:\n    uri: ${daemon.uri}\n    controlPlaneNode:\n      memory: 524288Ki\n      cpu: 1\n      storage: 2Gi\n${extra}`;

@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventInput, OcneError } from '@ocne/core';
 import { imageCacheDirectory } from '@ocne/image';
-import { tinyOciLayout, waitForGuest } from '@ocne/test-libvirt';
+import { pushTinyOciImage, waitForGuest } from '@ocne/test-libvirt';
 import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,20 +32,8 @@ beforeAll(async () => {
   registry = await startTestRegistry({ auth: 'basic' });
   const probe = await libvirtConfig(`${NAME}-probe`);
   const version = probe.config.cluster.kubernetesVersion;
-  const layout = await tinyOciLayout(version);
-  await execa('skopeo', [
-    'copy',
-    '--dest-cert-dir',
-    registry.certDir,
-    '--dest-creds',
-    `${registry.username}:${registry.password}`,
-    `oci:${layout.dir}:${layout.tag}`,
-    `docker://${registry.host}/olcne/ock:${version}`,
-  ]);
-  setup = await libvirtConfig(
-    NAME,
-    `    bootVolumeName: ${BASE}\nbootVolumeContainerImage: ${registry.host}/olcne/ock\n`,
-  );
+  const image = await pushTinyOciImage(registry, version);
+  setup = await libvirtConfig(NAME, `    bootVolumeName: ${BASE}\nbootVolumeContainerImage: ${image}\n`);
   reference = `docker://${registry.host}/olcne/ock:${version}`;
   provider = createLibvirtProvider({
     registry: { tls: { caFile: registry.pki.caPath } },
