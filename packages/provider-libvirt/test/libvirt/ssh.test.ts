@@ -84,7 +84,8 @@ beforeAll(async () => {
   const wrapper = join(dir, 'ssh');
   await writeFile(
     wrapper,
-    '#!/bin/sh\nexec ssh -F none -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"\n',
+    // One ssh connection shared by the many virsh calls of a start (each would else log in anew).
+    `#!/bin/sh\nexec ssh -F none -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPath=${join(dir, 'cm-%p')} -o ControlPersist=5 "$@"\n`,
   );
   await chmod(wrapper, 0o755);
   const socket = new URL(libvirt.uri).searchParams.get('socket') ?? '';
