@@ -6,6 +6,7 @@
  * `join` adds nodes to a running cluster on a libvirt network (upstream's says `Join not
  * implemented for libvirt provider`); `delete` removes every domain, NVRAM and volume of the cluster.
  */
+import { readFile } from 'node:fs/promises';
 import type { ResolvedConfig } from '@ocne/config';
 import { type ClusterProvider, OcneError, type ProviderContext } from '@ocne/core';
 import { deleteLibvirtCluster, joinLibvirtNodes, type LibvirtOptions, startFirstNode } from './cluster.js';
@@ -99,9 +100,11 @@ export function createLibvirtProvider(options: LibvirtProviderOptions = {}): Clu
       await waitForCluster(options, context, result.kubeconfigPaths.local);
       // As upstream: the other nodes only when the first was made now (a second start reuses what exists).
       if (result.created && extra.controlPlaneNodes + extra.workerNodes > 0) {
+        // The token is made where the wait found the API server.
+        const override = options.kubernetes ? options.kubernetes.kubeconfigPath : undefined;
         await joinLibvirtNodes(context, options, {
           ...extra,
-          kubeconfig: result.kubeconfig,
+          kubeconfig: override === undefined ? result.kubeconfig : await readFile(override, 'utf8'),
           ...(certificateKey !== undefined ? { certificateKey } : {}),
         });
       }
