@@ -23,6 +23,9 @@ PACKAGES=(
   containerd runc
   # the test node's pause binary, compiled static from a few lines of C
   gcc libc6-dev
+  # sshd on 127.0.0.1 for libvirt's qemu+ssh transport (started by the test, stopped by PID), and the
+  # nc that libvirt runs on the remote side to reach a daemon socket given with ?socket=
+  openssh-server netcat-openbsd
 )
 
 missing=()

@@ -215,11 +215,15 @@ describe('Cluster (byo)', () => {
 
   it('operations a provider does not have say so', async () => {
     const cluster = await Cluster.open({
-      config: { provider: 'libvirt', name: 'lv' },
+      config: {
+        provider: 'oci',
+        name: 'lv',
+        providers: { oci: { compartment: 'ocid1.compartment.oc1..x' } },
+      },
       home,
       defaults: false,
     });
-    // libvirt starts clusters now; joining nodes to one is not in this version (nor upstream's).
+    // OCI nodes join by editing the Cluster API resources (upstream's oci Join says so): no join here.
     const kubeconfigPath = join(home, 'lv.kubeconfig');
     writeFileSync(kubeconfigPath, 'apiVersion: v1\nkind: Config\n');
     await expect(cluster.join({ workerNodes: 1, kubeconfigPath })).rejects.toMatchObject({

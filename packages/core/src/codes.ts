@@ -370,7 +370,7 @@ export const ERROR_CODES = {
     area: '@ocne/provider-libvirt',
     severity: 'error',
     meaning:
-      "The boot image (the OCK image's `disk/boot.qcow2`) is neither cached under `~/.ocne/images` nor obtainable: no image source was given.",
+      "The OCK image has no boot disk for the libvirt host's architecture (only x86_64 and aarch64 hosts have one).",
   },
   OCNE_LIBVIRT_NETWORK_MISSING: {
     area: '@ocne/provider-libvirt',
@@ -388,6 +388,20 @@ export const ERROR_CODES = {
     area: '@ocne/provider-libvirt',
     severity: 'error',
     meaning: 'The API tunnel port chosen for the cluster is already taken on the host.',
+  },
+
+  // libvirt: clusters of several nodes and joins.
+  OCNE_LIBVIRT_NO_VIRTUAL_IP: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      "A cluster on a libvirt network with neither `virtualIp` nor `loadBalancer`: the network has no IPv4 address, or no address from its gateway + 200 upward is free in `~/.ocne/ips.yaml` (upstream's allocation).",
+  },
+  OCNE_LIBVIRT_JOIN_NEEDS_CLUSTER: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'Nodes beyond the first need the running cluster (a join token made through its API server), but the start was asked to skip the Kubernetes side, or the cluster has no first node.',
   },
 
   // Cluster API.

@@ -1,19 +1,28 @@
 // libvirt clusters on a private libvirtd with QEMU software emulation and the tiny boot image
 // (`pnpm bench`): time from `start` to the first guest printing the Ignition it read from fw_cfg,
-// and to `delete` done, for one node (the first run also uploads the base image) and for three.
+// and to `delete` done, for one node (the first run also uploads the base image) and for three;
+// and one node whose boot image is pulled (the default source) from the test registry on
+// 127.0.0.1 (TLS + Basic auth), extracted and uploaded.
 // User-mode networking allows one node per cluster (a multi-node cluster needs a libvirt network,
 // which is never started here), so "3 nodes" is three one-node clusters started together.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
-import { startLibvirtDaemon, tinyBootImage, waitForGuest } from '@ocne/test-libvirt';
+import { pushTinyOciImage, startLibvirtDaemon, tinyBootImage, waitForGuest } from '@ocne/test-libvirt';
+import { startTestRegistry } from '@ocne/test-registry';
 import { createLibvirtProvider } from '../src/index.ts';
 
 const image = await tinyBootImage();
 const daemon = await startLibvirtDaemon();
+const registry = await startTestRegistry({ auth: 'basic' });
 const work = await mkdtemp(join(tmpdir(), 'ocne-libvirt-bench-'));
 try {
+  const pulling = createLibvirtProvider({
+    registry: { tls: { caFile: registry.pki.caPath } },
+    serialLogDir: daemon.logDir,
+    kubernetes: false,
+  });
   const provider = createLibvirtProvider({
     bootImage: async () => image.path,
     serialLogDir: daemon.logDir,
@@ -21,17 +30,23 @@ try {
   });
   // One home, as one user's: the clusters share ~/.ocne/ips.yaml and so get distinct tunnel ports.
   const home = join(work, 'home');
-  const context = async (name: string) => {
-    const text = `provider: libvirt\nname: ${name}\nproviders:\n  libvirt:\n    uri: ${daemon.uri}\n    controlPlaneNode:\n      memory: 524288Ki\n      cpu: 1\n      storage: 2Gi\n`;
+  // The image the pulling provider starts from: OCK's name is never asked for, only the loopback registry.
+  const probe = await loadConfig({ config: 'provider: libvirt\n', defaults: false, home, env: {} });
+  const version = probe.cluster.kubernetesVersion;
+  const pushed = await pushTinyOciImage(registry, version);
+  const pulled = `    bootVolumeName: boot-pulled.qcow2\nbootVolumeContainerImage: ${pushed}\n`;
+  const env = { REGISTRY_AUTH_FILE: registry.authFile };
+  const context = async (name: string, extra = '') => {
+    const text = `provider: libvirt\nname: ${name}\nproviders:\n  libvirt:\n    uri: ${daemon.uri}\n    controlPlaneNode:\n      memory: 524288Ki\n      cpu: 1\n      storage: 2Gi\n${extra}`;
     const config = await loadConfig({ config: text, defaults: false, home, env: {} });
-    return { config, home, env: {}, emit: () => {}, signal: new AbortController().signal };
+    return { config, home, env, emit: () => {}, signal: new AbortController().signal };
   };
 
   /** Starts `names` together; returns ms to the first guest's Ignition, to all of them, and to delete done. */
-  async function run(names: string[]) {
-    const contexts = await Promise.all(names.map(context));
+  async function run(names: string[], how: { extra?: string; provider?: typeof provider } = {}) {
+    const contexts = await Promise.all(names.map((n) => context(n, how.extra)));
     const t0 = performance.now();
-    await Promise.all(contexts.map((c) => provider.start!(c)));
+    await Promise.all(contexts.map((c) => (how.provider ?? provider).start!(c)));
     const started = performance.now() - t0;
     const read = names.map((n) =>
       waitForGuest(join(daemon.logDir, `${n}-control-plane-1.log`), (r) => r.ignition !== undefined, {
@@ -41,7 +56,7 @@ try {
     const first = await Promise.race(read);
     const all = Math.max(...(await Promise.all(read)));
     const d0 = performance.now();
-    await Promise.all(contexts.map((c) => provider.delete!(c)));
+    await Promise.all(contexts.map((c) => (how.provider ?? provider).delete!(c)));
     const deleted = performance.now() - d0;
     return { started, first, all, deleted, total: performance.now() - t0 };
   }
@@ -51,17 +66,19 @@ try {
   console.log(
     `  ${'case'.padEnd(34)} ${'start()'.padStart(8)} ${'1st read'.padStart(9)} ${'all read'.padStart(9)} ${'delete'.padStart(8)} ${'total'.padStart(8)}`,
   );
-  for (const [label, names] of [
-    ['1 node (uploads the base image)', ['bench-a']],
-    ['1 node (base image in the pool)', ['bench-b']],
-    ['3 nodes (three 1-node clusters)', ['bench-c', 'bench-d', 'bench-e']],
+  for (const [label, names, how] of [
+    ['1 node (uploads the base image)', ['bench-a'], {}],
+    ['1 node (base image in the pool)', ['bench-b'], {}],
+    ['3 nodes (three 1-node clusters)', ['bench-c', 'bench-d', 'bench-e'], {}],
+    ['1 node (pulls, extracts, uploads)', ['bench-f'], { extra: pulled, provider: pulling }],
   ] as const) {
-    const r = await run([...names]);
+    const r = await run([...names], how);
     console.log(
       `  ${label.padEnd(34)} ${s(r.started).padStart(8)} ${s(r.first).padStart(9)} ${s(r.all).padStart(9)} ${s(r.deleted).padStart(8)} ${s(r.total).padStart(8)}`,
     );
   }
 } finally {
+  await registry.stop();
   await daemon.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -11,12 +11,19 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ResolvedClusterConfig, type ResolvedConfig, readConfigFiles } from '@ocne/config';
+import {
+  ensureBootImageVersion,
+  type ResolvedClusterConfig,
+  type ResolvedConfig,
+  readConfigFiles,
+} from '@ocne/config';
 import { type EventSink, OcneError, runStep, writeFileAtomic } from '@ocne/core';
 import {
   type ConfigFileInputs,
+  caCertHashesFromKubeconfig,
   configFileInputs,
   cryptoRandom,
+  generateBootstrapToken,
   generateCertificateKey,
   generateClusterPki,
   generateRsaKeyPair,
@@ -24,11 +31,17 @@ import {
   serializeIgnition,
 } from '@ocne/ignition';
 import { parse, stringify } from 'yaml';
+import { type BootImageRegistryOptions, type LocalBootDisk, pullBootDisk } from './boot-image.js';
 import { LibvirtClient } from './client.js';
 import { type LibvirtConnection, resolveConnection } from './connection.js';
-import { firstNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
-import { cachedBootDisk } from './image-cache.js';
-import { clusterAddress, releaseClusterAddress, reserveClusterAddress } from './ips.js';
+import { firstNodeIgnition, joiningNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
+import {
+  allocateVirtualIp,
+  clusterAddress,
+  networkAddress,
+  releaseClusterAddress,
+  reserveClusterAddress,
+} from './ips.js';
 import {
   defaultPoolPath,
   deleteVolume,
@@ -56,8 +69,14 @@ export type BootImageSource = (request: BootImageRequest) => Promise<string>;
 
 /** The libvirt-side options of the provider (see `createLibvirtProvider`). */
 export interface LibvirtOptions {
-  /** Where the boot image comes from. @defaultValue the cached `~/.ocne/images/…` copy, else `OCNE_LIBVIRT_BOOT_IMAGE_MISSING` */
+  /**
+   * Where the boot image comes from. @defaultValue the OCK image `bootVolumeContainerImage` (tagged
+   * with the Kubernetes version) pulled for the host's architecture into `~/.ocne/images` (reused
+   * when complete), its layer 0's `disk/boot.qcow2`
+   */
   bootImage?: BootImageSource;
+  /** How the default boot image source reaches the registry. */
+  registry?: BootImageRegistryOptions;
   /**
    * The domain type. @defaultValue `kvm` when the daemon offers KVM for the host's architecture,
    * else `qemu` (software emulation, with a CPU model it can run)
@@ -67,10 +86,21 @@ export interface LibvirtOptions {
   serialLogDir?: string;
 }
 
+/** What the cluster operations are called with (a provider context with the cluster's configuration). */
+export interface LibvirtContext {
+  config: ResolvedClusterConfig;
+  home: string;
+  /** The environment of the cluster (the registry auth files of the default boot image source). */
+  env?: Readonly<Record<string, string | undefined>>;
+  emit: EventSink;
+  signal: AbortSignal;
+}
+
 /** What every call works with. */
 interface Session {
   config: ResolvedClusterConfig;
   home: string;
+  env: Readonly<Record<string, string | undefined>>;
   emit: EventSink;
   signal: AbortSignal;
   options: LibvirtOptions;
@@ -108,23 +138,16 @@ export function kubeconfigPaths(home: string, cluster: string): { local: string;
   };
 }
 
-/** The OCK image with the Kubernetes version as its tag, unless it has a tag. */
+/** The OCK image with the Kubernetes version as its tag (upstream's `EnsureBootImageVersion`). */
 export function bootImageReference(config: ResolvedClusterConfig): string {
-  const image = config.bootVolumeContainerImage;
-  const last = image.slice(image.lastIndexOf('/') + 1);
-  return last.includes(':') || last.includes('@') ? image : `${image}:${config.kubernetesVersion}`;
+  return ensureBootImageVersion(config.kubernetesVersion, config.bootVolumeContainerImage);
 }
 
-async function openSession(
-  config: ResolvedClusterConfig,
-  home: string,
-  emit: EventSink,
-  signal: AbortSignal,
-  options: LibvirtOptions,
-): Promise<Session> {
+async function openSession(context: LibvirtContext, options: LibvirtOptions): Promise<Session> {
+  const { config, home, emit, signal } = context;
   const connection = await resolveConnection(config.providers.libvirt.uri, { home });
   const client = await LibvirtClient.connect(connection.uri, { emit });
-  return { config, home, emit, signal, options, connection, client };
+  return { config, home, env: context.env ?? {}, emit, signal, options, connection, client };
 }
 
 async function openPool(s: Session): Promise<Pool> {
@@ -161,27 +184,107 @@ async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<s
   const reference = bootImageReference(s.config);
   const platform = ARCH[arch];
   if (platform === undefined) {
-    throw new OcneError('OCNE_LIBVIRT_FAILED', `the libvirt host's architecture ${arch} has no OCK image`);
-  }
-  const file = s.options.bootImage
-    ? await s.options.bootImage({
-        arch: platform,
-        kubernetesVersion: s.config.kubernetesVersion,
-        bootVolumeContainerImage: reference,
-        signal: s.signal,
-        emit: s.emit,
-      })
-    : await cachedBootDisk(s.home, reference, s.signal);
-  if (file === undefined) {
     throw new OcneError(
       'OCNE_LIBVIRT_BOOT_IMAGE_MISSING',
-      `the boot image of ${reference} is not cached under ${join(s.home, '.ocne', 'images')}: give the provider a bootImage source`,
+      `the libvirt host's architecture ${arch} has no OCK boot image (only x86_64 and aarch64 have one)`,
     );
   }
-  await runStep(s.emit, `Uploading boot image to volume ${base}`, () =>
-    uploadBaseVolume(s.client, pool.name, base, file, { signal: s.signal }),
-  );
+  const request = {
+    arch: platform,
+    kubernetesVersion: s.config.kubernetesVersion,
+    bootVolumeContainerImage: reference,
+    signal: s.signal,
+    emit: s.emit,
+  };
+  const disk: LocalBootDisk = s.options.bootImage
+    ? { path: await s.options.bootImage(request), release: async () => {} }
+    : await pullBootDisk({
+        reference,
+        arch: platform,
+        home: s.home,
+        env: s.env,
+        registry: s.options.registry,
+        emit: s.emit,
+        signal: s.signal,
+      });
+  try {
+    await runStep(s.emit, `Uploading boot image to volume ${base}`, () =>
+      uploadBaseVolume(s.client, pool.name, base, disk.path, { signal: s.signal }),
+    );
+  } finally {
+    await disk.release();
+  }
   return base;
+}
+
+/** Upstream's limits of user-mode networking (no libvirt network): one control-plane node, no workers. */
+function checkUserNetworkLimits(bridge: boolean, extraControlPlanes: number, workers: number): void {
+  if (bridge) return;
+  if (workers > 0) {
+    throw new OcneError(
+      'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
+      'Adding worker nodes to user-networking clusters is not supported',
+    );
+  }
+  if (extraControlPlanes > 0) {
+    throw new OcneError(
+      'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
+      'Adding more than one control plane nodes to user-networking clusters is not supported',
+    );
+  }
+}
+
+/**
+ * The API address of a cluster on a libvirt network: the virtual IP, else the load balancer, else
+ * (chosen under the ips.yaml lock) upstream's allocation from the network's first address.
+ */
+async function bridgeApiAddress(s: Session): Promise<string | ((used: readonly string[]) => string)> {
+  if (s.config.apiEndpoint.address !== '') return s.config.apiEndpoint.address;
+  const network = s.config.providers.libvirt.network;
+  const xml = await s.client.virsh(['net-dumpxml', network], { signal: s.signal });
+  const address = networkAddress(xml);
+  if (address === undefined) {
+    throw new OcneError(
+      'OCNE_LIBVIRT_NO_VIRTUAL_IP',
+      `libvirt network ${network} has no IPv4 address to take a virtual IP from: set virtualIp or loadBalancer`,
+    );
+  }
+  return (used) => allocateVirtualIp(address, used);
+}
+
+/** One node to make: its domain name and role. */
+export interface LibvirtNodeName {
+  domain: string;
+  role: 'control-plane' | 'worker';
+}
+
+/**
+ * The nodes a join adds, named as upstream names them: control-plane nodes then workers, each
+ * numbered after the highest of its role the cluster has (a start makes control-plane 2..N and
+ * workers 1..M).
+ */
+export function nodesToJoin(
+  cluster: string,
+  existing: readonly string[],
+  counts: { controlPlaneNodes: number; workerNodes: number },
+): LibvirtNodeName[] {
+  const highest = (role: 'control-plane' | 'worker'): number => {
+    let max = 0;
+    for (const name of existing) {
+      const prefix = `${cluster}-${role}-`;
+      if (!name.startsWith(prefix)) continue;
+      const n = Number(name.slice(prefix.length));
+      if (Number.isInteger(n) && n > max) max = n;
+    }
+    return max;
+  };
+  const nodes: LibvirtNodeName[] = [];
+  for (const role of ['control-plane', 'worker'] as const) {
+    const count = role === 'control-plane' ? counts.controlPlaneNodes : counts.workerNodes;
+    const from = highest(role);
+    for (let i = 1; i <= count; i++) nodes.push({ domain: domainName(cluster, role, from + i), role });
+  }
+  return nodes;
 }
 
 /** What a node needs beyond its Ignition. */
@@ -272,11 +375,11 @@ export interface LibvirtStartResult {
 
 /** Runs `work` with a session, always disconnecting. */
 async function withSession<T>(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions,
   work: (s: Session) => Promise<T>,
 ): Promise<T> {
-  const s = await openSession(context.config, context.home, context.emit, context.signal, options);
+  const s = await openSession(context, options);
   try {
     return await work(s);
   } finally {
@@ -296,46 +399,41 @@ async function nodeFiles(config: ResolvedConfig, signal: AbortSignal): Promise<C
 /**
  * Creates the cluster's first control-plane node (or reuses the domain that exists) and returns
  * the admin kubeconfig. The nodes beyond the first need the API server (a join token) and are
- * added by `joinLibvirtNodes` once it answers.
+ * added by {@link joinLibvirtNodes} once it answers (the provider's `start` does both).
  */
 export async function startLibvirtCluster(
-  context: { config: ResolvedConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: Omit<LibvirtContext, 'config'> & { config: ResolvedConfig },
   options: LibvirtOptions,
 ): Promise<LibvirtStartResult> {
+  return (await startFirstNode(context, options, { joinLater: true })).result;
+}
+
+/**
+ * {@link startLibvirtCluster}, plus the key `kubeadm init` uploads the control-plane certificates
+ * with (when the node was made now), which control-plane nodes joined by the same start need.
+ */
+export async function startFirstNode(
+  context: Omit<LibvirtContext, 'config'> & { config: ResolvedConfig },
+  options: LibvirtOptions,
+  nodes: {
+    /** False when nothing will join the other nodes (a start without the Kubernetes side): they are refused. */
+    joinLater: boolean;
+  },
+): Promise<{ result: LibvirtStartResult; certificateKey?: string }> {
   const cluster = context.config.cluster;
   const { emit, signal, home } = context;
   const files = await nodeFiles(context.config, signal);
   return withSession({ ...context, config: cluster }, options, async (s) => {
     const { bridge } = await networking(s);
-    if (!bridge && cluster.workerNodes > 0) {
+    checkUserNetworkLimits(bridge, cluster.controlPlaneNodes - 1, cluster.workerNodes);
+    if (!nodes.joinLater && cluster.controlPlaneNodes + cluster.workerNodes > 1) {
       throw new OcneError(
-        'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
-        'Adding worker nodes to user-networking clusters is not supported',
-      );
-    }
-    if (!bridge && cluster.controlPlaneNodes > 1) {
-      throw new OcneError(
-        'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
-        'Adding more than one control plane nodes to user-networking clusters is not supported',
-      );
-    }
-    if (bridge && (cluster.workerNodes > 0 || cluster.controlPlaneNodes > 1)) {
-      // Upstream joins them after the first node answers, with a token made through the tunnel.
-      throw new OcneError(
-        'OCNE_NOT_IMPLEMENTED',
-        'nodes beyond the first control-plane node (libvirt network clusters) are not made by this version',
-      );
-    }
-    if (bridge && cluster.virtualIp === '' && cluster.loadBalancer === '') {
-      // Upstream allocates a virtual IP from the network here; this SDK needs it configured.
-      throw new OcneError(
-        'OCNE_CONFIG_MISSING',
-        `a cluster on libvirt network ${cluster.providers.libvirt.network} needs virtualIp or loadBalancer in this version`,
+        'OCNE_LIBVIRT_JOIN_NEEDS_CLUSTER',
+        'nodes beyond the first control-plane node join through the API server: a start with kubernetes: false makes only one node',
       );
     }
     const paths = kubeconfigPaths(home, cluster.name);
     const first = domainName(cluster.name, 'control-plane', 1);
-    const apiAddress = bridge ? cluster.apiEndpoint.address : '127.0.0.1';
     const existing = await s.client.domain(first);
     if (existing !== undefined) {
       const kubeconfig = await readFile(paths.local, 'utf8').catch(() => undefined);
@@ -356,14 +454,17 @@ export async function startLibvirtCluster(
           message: `Cluster ${cluster.name} has its domain ${first} running already`,
         });
       }
+      const domains = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster.name)).sort();
       return {
-        kubeconfig,
-        kubeconfigPaths: paths,
-        tunnel: { address: s.connection.targetIp, port: record.port },
-        apiAddress,
-        domains: [first],
-        created: false,
-        bridge,
+        result: {
+          kubeconfig,
+          kubeconfigPaths: paths,
+          tunnel: { address: s.connection.targetIp, port: record.port },
+          apiAddress: record.ip,
+          domains,
+          created: false,
+          bridge,
+        },
       };
     }
     emit({
@@ -379,11 +480,20 @@ export async function startLibvirtCluster(
       home,
       name: cluster.name,
       host: s.connection.host,
-      ip: apiAddress,
+      ip: bridge ? await bridgeApiAddress(s) : '127.0.0.1',
       local: s.connection.local,
       listenAddress: s.connection.targetIp,
       signal,
     });
+    const apiAddress = record.ip;
+    if (bridge && cluster.apiEndpoint.address === '') {
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Using virtual IP ${apiAddress} on libvirt network ${cluster.providers.libvirt.network}`,
+      });
+    }
+    const certificateKey = generateCertificateKey(cryptoRandom);
     let made = false;
     try {
       const [caKeys, adminKeys] = await Promise.all([
@@ -425,11 +535,7 @@ export async function startLibvirtCluster(
         firstNodeIgnition(
           input,
           { domain: first, first: true, role: 'control-plane' },
-          {
-            caCertPem: pki.caCertPem,
-            caKeyPem: pki.caKeyPem,
-            certificateKey: generateCertificateKey(cryptoRandom),
-          },
+          { caCertPem: pki.caCertPem, caKeyPem: pki.caKeyPem, certificateKey },
         ),
       );
       const nics: DomainNic[] = [
@@ -445,13 +551,16 @@ export async function startLibvirtCluster(
         addNode(s, pool, base, arch, hypervisor, { domain: first, role: 'control-plane', ignition, nics }),
       );
       return {
-        kubeconfig: local,
-        kubeconfigPaths: paths,
-        tunnel: { address: s.connection.targetIp, port: record.port },
-        apiAddress,
-        domains: [first],
-        created: true,
-        bridge,
+        result: {
+          kubeconfig: local,
+          kubeconfigPaths: paths,
+          tunnel: { address: s.connection.targetIp, port: record.port },
+          apiAddress,
+          domains: [first],
+          created: true,
+          bridge,
+        },
+        certificateKey,
       };
     } catch (error) {
       // Nothing half-made stays: the next start would take it for a cluster.
@@ -464,15 +573,112 @@ export async function startLibvirtCluster(
   });
 }
 
-/** Destroys, undefines (with NVRAM) and deletes the volumes of every domain of the cluster. */
-async function removeClusterDomains(
-  s: Session,
-  cluster: string,
-  also: readonly string[] = [],
-): Promise<string[]> {
-  const found = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster));
-  const names = [...new Set([...found, ...also])];
-  if (names.length === 0) return [];
+/** What {@link joinLibvirtNodes} is asked for. */
+export interface LibvirtJoinRequest {
+  controlPlaneNodes: number;
+  workerNodes: number;
+  /** The admin kubeconfig (YAML) the join token is made through: the cluster's `.local` one. */
+  kubeconfig: string;
+  /**
+   * The key the first node's `kubeadm init` uploaded the control-plane certificates with. Without it
+   * control-plane nodes cannot join (the upload expires after two hours, and only a start has it).
+   */
+  certificateKey?: string;
+}
+
+/** What {@link joinLibvirtNodes} made. */
+export interface LibvirtJoinResult {
+  /** The domains made and started. */
+  domains: string[];
+  /** The bootstrap token the nodes join with. */
+  token: string;
+}
+
+/**
+ * Adds nodes to a running cluster on a libvirt network, as upstream's `join` inside `create`
+ * does: a bootstrap token made through the API server, the CA hash of the `.vm` kubeconfig, then
+ * per node an overlay, a join Ignition volume and a domain on the network, started (there is no
+ * wait: the nodes join on their own). Nodes made by a call that fails are removed again.
+ */
+export async function joinLibvirtNodes(
+  context: Omit<LibvirtContext, 'config'> & { config: ResolvedConfig },
+  options: LibvirtOptions,
+  request: LibvirtJoinRequest,
+): Promise<LibvirtJoinResult> {
+  const cluster = context.config.cluster;
+  const { emit, signal, home } = context;
+  return withSession({ ...context, config: cluster }, options, async (s) => {
+    const { bridge } = await networking(s);
+    checkUserNetworkLimits(bridge, request.controlPlaneNodes, request.workerNodes);
+    if (request.controlPlaneNodes > 0 && request.certificateKey === undefined) {
+      throw new OcneError(
+        'OCNE_NOT_IMPLEMENTED',
+        'joining control-plane nodes to a running libvirt cluster needs its certificates uploaded again; this version joins control-plane nodes only while the cluster starts',
+      );
+    }
+    const record = await clusterAddress(home, cluster.name);
+    const paths = kubeconfigPaths(home, cluster.name);
+    const vm = await readFile(paths.vm, 'utf8').catch(() => undefined);
+    const existing = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster.name));
+    const first = domainName(cluster.name, 'control-plane', 1);
+    if (record === undefined || vm === undefined || !existing.includes(first)) {
+      throw new OcneError(
+        'OCNE_LIBVIRT_JOIN_NEEDS_CLUSTER',
+        `cluster ${cluster.name} has no first node to join (domain ${first}, ${paths.vm} and its ips.yaml record): start it first`,
+      );
+    }
+    const nodes = nodesToJoin(cluster.name, existing, request);
+    const token = generateBootstrapToken(cryptoRandom);
+    const { createJoinToken } = await import('./kube.js');
+    await createJoinToken({ kubeconfig: request.kubeconfig, token, cluster: cluster.name, emit, signal });
+    const files = await nodeFiles(context.config, signal);
+    const input: LibvirtIgnitionInput = {
+      cluster,
+      files,
+      apiAddress: record.ip,
+      internalLB: record.ip !== '127.0.0.1' && cluster.loadBalancer === '',
+      bridge,
+      targetIp: s.connection.targetIp,
+    };
+    const join = {
+      token,
+      caCertHashes: caCertHashesFromKubeconfig(vm),
+    };
+    const arch = await s.client.hostArch();
+    const hypervisor = await chooseHypervisor(s, arch);
+    const pool = await openPool(s);
+    const base = await ensureBaseVolume(s, pool, arch);
+    const made: string[] = [];
+    try {
+      for (const node of nodes) {
+        const ignition = serializeIgnition(
+          joiningNodeIgnition(
+            input,
+            { domain: node.domain, first: false, role: node.role },
+            node.role === 'control-plane' && request.certificateKey !== undefined
+              ? { ...join, certificateKey: request.certificateKey }
+              : join,
+          ),
+        );
+        made.push(node.domain);
+        const nics: DomainNic[] = [
+          { type: 'network', network: cluster.providers.libvirt.network, bus: 1, slot: 0 },
+        ];
+        await runStep(emit, `Starting domain ${node.domain}`, () =>
+          addNode(s, pool, base, arch, hypervisor, { ...node, ignition, nics }),
+        );
+      }
+    } catch (error) {
+      await removeNodes(s, made).catch(() => {});
+      throw error;
+    }
+    return { domains: made, token };
+  });
+}
+
+/** Destroys, undefines (with NVRAM) and deletes the volumes of the named domains. */
+async function removeNodes(s: Session, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
   const pool = await openPool(s);
   for (const name of names) {
     const domain = await s.client.domain(name);
@@ -484,6 +690,16 @@ async function removeClusterDomains(
     await deleteVolume(s.client, pool.name, volumes.ignition, {});
     await deleteVolume(s.client, pool.name, volumes.disk, {});
   }
+}
+
+/** Removes every domain of the cluster (and `also`, made half-way); returns the names found. */
+async function removeClusterDomains(
+  s: Session,
+  cluster: string,
+  also: readonly string[] = [],
+): Promise<string[]> {
+  const found = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster));
+  await removeNodes(s, [...new Set([...found, ...also])]);
   return found;
 }
 
@@ -493,7 +709,7 @@ async function removeClusterDomains(
  * base volume and the pool stay.
  */
 export async function deleteLibvirtCluster(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions,
 ): Promise<string[]> {
   const { config, home, emit } = context;
@@ -535,7 +751,7 @@ export interface LibvirtClusterInfo {
 
 /** What exists of the cluster: its domains and their state, the tunnel, the kubeconfig paths. */
 export async function showLibvirtCluster(
-  context: { config: ResolvedClusterConfig; home: string; emit: EventSink; signal: AbortSignal },
+  context: LibvirtContext,
   options: LibvirtOptions = {},
 ): Promise<LibvirtClusterInfo> {
   const { config, home } = context;

@@ -38,7 +38,8 @@ export interface ResolveConnectionOptions {
  * upstream makes it. As upstream, a URI with a host counts as remote, even `localhost`.
  *
  * Decision for `qemu+ssh`: the C client runs OpenSSH, so `~/.ssh/config` applies and the remote
- * needs `virt-ssh-helper` or `nc`; upstream's own client reads no ssh config.
+ * needs `virt-ssh-helper` or `nc` (`nc -U` when the URI names a `socket=`: `virt-ssh-helper` only
+ * reaches the default socket); upstream's own client reads no ssh config.
  */
 export async function resolveConnection(
   configured: string,

@@ -4,16 +4,22 @@
  * tool manages the other's clusters. `provider` is what the `Cluster` facade loads for
  * `provider: libvirt`; `createLibvirtProvider` takes a boot image source, the domain type and the
  * application catalog; `ensureEphemeralCluster` is the bootstrap cluster of the OCI provider and
- * `image create`.
+ * `image create`. Without a `bootImage`, the boot disk is pulled from `bootVolumeContainerImage`
+ * through `@ocne/image`.
  *
  * @packageDocumentation
  */
 
+export type { BootImageRegistryOptions } from './boot-image.js';
 export type {
   BootImageRequest,
   BootImageSource,
   LibvirtClusterInfo,
+  LibvirtContext,
+  LibvirtJoinRequest,
+  LibvirtJoinResult,
   LibvirtNodeInfo,
+  LibvirtNodeName,
   LibvirtOptions,
   LibvirtStartResult,
 } from './cluster.js';
@@ -22,7 +28,9 @@ export {
   deleteLibvirtCluster,
   domainName,
   isClusterDomain,
+  joinLibvirtNodes,
   kubeconfigPaths,
+  nodesToJoin,
   nodeVolumes,
   showLibvirtCluster,
   startLibvirtCluster,
@@ -36,5 +44,7 @@ export {
   ensureEphemeralCluster,
   ephemeralConfig,
 } from './ephemeral.js';
+export type { NetworkAddress } from './ips.js';
+export { allocateVirtualIp, networkAddress } from './ips.js';
 export type { LibvirtProviderOptions } from './provider.js';
 export { createLibvirtProvider, provider } from './provider.js';

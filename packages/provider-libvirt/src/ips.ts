@@ -102,12 +102,13 @@ export async function reserveClusterAddress(options: {
   home: string;
   name: string;
   host: string;
-  ip: string;
+  /** The API address, or how to choose one from the addresses the host's records hold (under the lock). */
+  ip: string | ((used: readonly string[]) => string);
   local: boolean;
   listenAddress: string;
   signal?: AbortSignal;
 }): Promise<ClusterAddress> {
-  const { home, name, host, ip, local, listenAddress, signal } = options;
+  const { home, name, host, local, listenAddress, signal } = options;
   return updateIps(
     home,
     async (ips) => {
@@ -123,6 +124,7 @@ export async function reserveClusterAddress(options: {
       }
       if (port >= 65536)
         throw new OcneError('OCNE_LIBVIRT_PORT_IN_USE', `no free tunnel port on ${host || 'this host'}`);
+      const ip = typeof options.ip === 'string' ? options.ip : options.ip(Object.keys(hostEntry.ips));
       hostEntry.ports[String(port)] = true;
       // 127.0.0.1 is every user-networking cluster's address: not handed out, not recorded.
       if (ip !== '127.0.0.1') hostEntry.ips[ip] = true;
@@ -149,5 +151,72 @@ export async function releaseClusterAddress(home: string, name: string, signal?:
       delete ips.clusters[name];
     },
     signal,
+  );
+}
+
+/** The first IPv4 address of a libvirt network (`net-dumpxml`): its gateway and prefix length. */
+export interface NetworkAddress {
+  address: string;
+  prefix: number;
+}
+
+const ipv4ToInt = (ip: string): number | undefined => {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
+    n = n * 256 + Number(p);
+  }
+  return n;
+};
+
+const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+
+/**
+ * The first IPv4 `<ip>` element of a network's XML (`address` plus `netmask` or `prefix`);
+ * undefined when the network has none. Upstream takes the first `<ip>` whatever its family; an
+ * IPv6 one first would give it an IPv6 virtual IP, which the rest of its driver does not handle.
+ */
+export function networkAddress(xml: string): NetworkAddress | undefined {
+  for (const m of xml.matchAll(/<ip\b([^>]*)>/g)) {
+    const attrs = new Map([...(m[1] ?? '').matchAll(/(\w+)=['"]([^'"]*)['"]/g)].map((a) => [a[1], a[2]]));
+    const address = attrs.get('address');
+    if (address === undefined || ipv4ToInt(address) === undefined) continue;
+    const prefix = attrs.get('prefix');
+    const netmask = attrs.get('netmask');
+    if (prefix !== undefined) return { address, prefix: Number(prefix) };
+    const mask = netmask === undefined ? undefined : ipv4ToInt(netmask);
+    if (mask === undefined) return { address, prefix: 24 };
+    return { address, prefix: mask.toString(2).replace(/0+$/, '').length };
+  }
+  return undefined;
+}
+
+/**
+ * The virtual IP upstream's `allocateIP` hands a bridge-network cluster that configures neither a
+ * virtual IP nor a load balancer: the network's gateway address plus 200, then upward, the first
+ * address no ips.yaml record of the host holds, inside the network's subnet.
+ *
+ * @throws `OcneError` `OCNE_LIBVIRT_NO_VIRTUAL_IP` when gateway + 200 (or every address above it
+ *   that is free) lies outside the subnet
+ */
+export function allocateVirtualIp(network: NetworkAddress, used: Iterable<string>): string {
+  const gateway = ipv4ToInt(network.address);
+  if (gateway === undefined || network.prefix < 0 || network.prefix > 32) {
+    throw new OcneError('OCNE_LIBVIRT_NO_VIRTUAL_IP', `the network address ${network.address} is not IPv4`);
+  }
+  const mask = network.prefix === 0 ? 0 : (0xffffffff << (32 - network.prefix)) >>> 0;
+  const base = (gateway & mask) >>> 0;
+  const broadcast = (base | (~mask >>> 0)) >>> 0;
+  const taken = new Set(used);
+  // As upstream's: every address the subnet contains counts, the broadcast address included.
+  for (let ip = gateway + 200; ip <= broadcast; ip++) {
+    const text = intToIpv4(ip);
+    if (!taken.has(text)) return text;
+  }
+  throw new OcneError(
+    'OCNE_LIBVIRT_NO_VIRTUAL_IP',
+    `Could not find unused IP within the subnet ${intToIpv4(base)}/${network.prefix} (from the gateway ${network.address} + 200 upward)`,
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { ResolvedClusterConfig } from '@ocne/config';
 import { type EventSink, OcneError, runStep } from '@ocne/core';
-import { connect } from '@ocne/kubernetes';
+import { connect, createBootstrapToken } from '@ocne/kubernetes';
 import { installCoreApplications } from '@ocne/provider-byo';
 import { BRIDGE_NIC } from './ignition.js';
 
@@ -96,5 +96,26 @@ export async function installLibvirtApplications(options: InstallLibvirtApplicat
     signal: options.signal,
     ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
     ...(options.waitTimeoutMs !== undefined ? { waitTimeoutMs: options.waitTimeoutMs } : {}),
+  });
+}
+
+/**
+ * Creates the bootstrap token the joining nodes present (upstream's `CreateJoinToken` through the
+ * `.local` kubeconfig). Upstream returns without joining when this fails; here it is an error.
+ */
+export async function createJoinToken(options: {
+  kubeconfig: string;
+  token: string;
+  cluster: string;
+  emit: EventSink;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { emit, signal } = options;
+  await runStep(emit, 'Creating join token', async () => {
+    const kube = await connect({ kubeconfig: options.kubeconfig, signal });
+    await createBootstrapToken(kube, options.token, {
+      description: `ocne join of ${options.cluster}`,
+      signal,
+    });
   });
 }

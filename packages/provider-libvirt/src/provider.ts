@@ -1,13 +1,16 @@
 /**
  * The libvirt provider as the `Cluster` facade drives it: `provider` (options from the environment)
- * and {@link createLibvirtProvider} for explicit ones. `start` creates the VMs, waits for the API
- * server through the tunnel and installs the core applications; a start of a cluster that exists
- * waits and installs again (`postStart`); `delete` removes every domain, NVRAM and volume of the
- * cluster. It has no `join` (upstream's says `Join not implemented for libvirt provider`).
+ * and {@link createLibvirtProvider} for explicit ones. `start` creates the first node, waits for
+ * the API server through the tunnel, joins the other nodes (on a libvirt network) and installs the
+ * core applications; a start of a cluster that exists waits and installs again (`postStart`);
+ * `join` adds nodes to a running cluster on a libvirt network (upstream's says `Join not
+ * implemented for libvirt provider`); `delete` removes every domain, NVRAM and volume of the cluster.
  */
+import { readFile } from 'node:fs/promises';
 import type { ResolvedConfig } from '@ocne/config';
 import { type ClusterProvider, OcneError, type ProviderContext } from '@ocne/core';
-import { deleteLibvirtCluster, type LibvirtOptions, startLibvirtCluster } from './cluster.js';
+import { deleteLibvirtCluster, joinLibvirtNodes, type LibvirtOptions, startFirstNode } from './cluster.js';
+import { clusterAddress } from './ips.js';
 
 /** Options of {@link createLibvirtProvider}. */
 export interface LibvirtProviderOptions extends LibvirtOptions {
@@ -41,8 +44,25 @@ function catalogOf(options: LibvirtProviderOptions, context: ProviderContext<Res
   return catalog;
 }
 
-/** Waits for the cluster and installs the applications, as a first start ends and a second start does. */
-async function afterBoot(
+/** Waits until the API server lists a node (through `@ocne/kubernetes`). */
+async function waitForCluster(
+  options: LibvirtProviderOptions,
+  context: ProviderContext<ResolvedConfig>,
+  kubeconfigPath: string,
+): Promise<void> {
+  if (options.kubernetes === false) return;
+  // Loaded on first use: the Kubernetes client is heavy, and the facade loads this package for any libvirt call.
+  const { waitForNodes } = await import('./kube.js');
+  await waitForNodes({
+    kubeconfigPath: options.kubernetes?.kubeconfigPath ?? kubeconfigPath,
+    emit: context.emit,
+    signal: context.signal,
+    ...(options.kubernetes?.timeoutMs !== undefined ? { timeoutMs: options.kubernetes.timeoutMs } : {}),
+  });
+}
+
+/** Installs the core applications, as a first start ends and a second start does. */
+async function installApplications(
   options: LibvirtProviderOptions,
   context: ProviderContext<ResolvedConfig>,
   kubeconfigPath: string,
@@ -50,19 +70,11 @@ async function afterBoot(
 ): Promise<void> {
   if (options.kubernetes === false) return;
   const catalog = catalogOf(options, context);
-  // Loaded on first use: the Kubernetes client is heavy, and the facade loads this package for any libvirt call.
-  const { installLibvirtApplications, waitForNodes } = await import('./kube.js');
+  const { installLibvirtApplications } = await import('./kube.js');
   const helmPath = options.helmPath ?? (context.env.OCNE_HELM || undefined);
-  const path = options.kubernetes?.kubeconfigPath ?? kubeconfigPath;
-  await waitForNodes({
-    kubeconfigPath: path,
-    emit: context.emit,
-    signal: context.signal,
-    ...(options.kubernetes?.timeoutMs !== undefined ? { timeoutMs: options.kubernetes.timeoutMs } : {}),
-  });
   await installLibvirtApplications({
     config: context.config.cluster,
-    kubeconfigPath: path,
+    kubeconfigPath: options.kubernetes?.kubeconfigPath ?? kubeconfigPath,
     ...network,
     catalog,
     emit: context.emit,
@@ -76,22 +88,49 @@ async function afterBoot(
 export function createLibvirtProvider(options: LibvirtProviderOptions = {}): ClusterProvider<ResolvedConfig> {
   return {
     name: 'libvirt',
-    // No join: upstream's says `Join not implemented for libvirt provider`; the facade refuses it.
-    capabilities: { operations: ['start', 'delete'], userBootsNodes: false },
+    capabilities: { operations: ['start', 'join', 'delete'], userBootsNodes: false },
     async start(context) {
+      const cluster = context.config.cluster;
+      const extra = { controlPlaneNodes: cluster.controlPlaneNodes - 1, workerNodes: cluster.workerNodes };
       // Checked before any VM is made: without a catalog the start could not finish.
       if (options.kubernetes !== false) catalogOf(options, context);
-      const result = await startLibvirtCluster(context, options);
-      await afterBoot(options, context, result.kubeconfigPaths.local, result);
+      const { result, certificateKey } = await startFirstNode(context, options, {
+        joinLater: options.kubernetes !== false,
+      });
+      await waitForCluster(options, context, result.kubeconfigPaths.local);
+      // As upstream: the other nodes only when the first was made now (a second start reuses what exists).
+      if (result.created && extra.controlPlaneNodes + extra.workerNodes > 0) {
+        // The token is made where the wait found the API server.
+        const override = options.kubernetes ? options.kubernetes.kubeconfigPath : undefined;
+        await joinLibvirtNodes(context, options, {
+          ...extra,
+          kubeconfig: override === undefined ? result.kubeconfig : await readFile(override, 'utf8'),
+          ...(certificateKey !== undefined ? { certificateKey } : {}),
+        });
+      }
+      await installApplications(options, context, result.kubeconfigPaths.local, result);
       return { kubeconfig: result.kubeconfig };
     },
     async postStart(context, { kubeconfigPath }) {
       const cluster = context.config.cluster;
+      // The API address is the one recorded at start (a virtual IP may have been allocated then).
+      const record = await clusterAddress(context.home, cluster.name);
+      const apiAddress = record?.ip ?? (cluster.apiEndpoint.address || '127.0.0.1');
+      await waitForCluster(options, context, kubeconfigPath);
       // The facade's kubeconfig is the `.local` one: the cluster is reached through its tunnel.
-      await afterBoot(options, context, kubeconfigPath, {
-        apiAddress: cluster.virtualIp || cluster.loadBalancer || '127.0.0.1',
-        bridge: cluster.virtualIp !== '' || cluster.loadBalancer !== '',
+      await installApplications(options, context, kubeconfigPath, {
+        apiAddress,
+        bridge: apiAddress !== '127.0.0.1',
       });
+    },
+    async join(context, request) {
+      // Without a start's certificate key, control-plane joins are refused by joinLibvirtNodes.
+      const { token } = await joinLibvirtNodes(context, options, {
+        controlPlaneNodes: request.controlPlaneNodes,
+        workerNodes: request.workerNodes,
+        kubeconfig: request.kubeconfig,
+      });
+      return { token, commands: [] };
     },
     async delete(context) {
       await deleteLibvirtCluster({ ...context, config: context.config.cluster }, options);

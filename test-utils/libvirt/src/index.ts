@@ -4,5 +4,5 @@ export type { LibvirtDaemon, StartLibvirtDaemonOptions } from './daemon.ts';
 export { startLibvirtDaemon } from './daemon.ts';
 export type { GuestReport } from './serial.ts';
 export { parseGuestReport, waitForGuest } from './serial.ts';
-export type { TinyBootImage, TinyOciLayout } from './tiny-image.ts';
-export { tinyBootImage, tinyOciLayout } from './tiny-image.ts';
+export type { TinyBootImage, TinyImageRegistry, TinyOciLayout } from './tiny-image.ts';
+export { pushTinyOciImage, tinyBootImage, tinyOciLayout } from './tiny-image.ts';

@@ -177,3 +177,35 @@ export async function tinyOciLayout(tag = '1.33'): Promise<TinyOciLayout> {
   await rename(temp, dir);
   return { dir, tag, manifestDigest };
 }
+
+/** What {@link pushTinyOciImage} needs of a registry (`TestRegistry` of `@ocne/test-registry` has it). */
+export interface TinyImageRegistry {
+  /** `127.0.0.1:<port>`. */
+  host: string;
+  /** A folder holding the registry's CA certificate, as skopeo's `--dest-cert-dir` reads it. */
+  certDir: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * Pushes the tiny image to `<host>/olcne/ock:<tag>` with skopeo, as OCK is published, so a
+ * provider whose `bootVolumeContainerImage` names `<host>/olcne/ock` pulls it.
+ *
+ * @returns the image without its tag (`<host>/olcne/ock`), for `bootVolumeContainerImage`
+ */
+export async function pushTinyOciImage(registry: TinyImageRegistry, tag: string): Promise<string> {
+  const layout = await tinyOciLayout(tag);
+  const image = `${registry.host}/olcne/ock`;
+  await execa('skopeo', [
+    'copy',
+    '--quiet',
+    '--dest-cert-dir',
+    registry.certDir,
+    '--dest-creds',
+    `${registry.username}:${registry.password}`,
+    `oci:${layout.dir}:${layout.tag}`,
+    `docker://${image}:${tag}`,
+  ]);
+  return image;
+}

@@ -15,6 +15,7 @@ import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLibvirtProvider } from '../../src/index.ts';
+import { createJoinToken } from '../../src/kube.ts';
 
 const { source } = controlPlanesFromInject();
 const helmPath = testTool('helm');
@@ -156,5 +157,51 @@ describe('libvirt: after the VMs boot', () => {
       apiAddress: '127.0.0.1',
       apiPort: 6443,
     });
+  });
+
+  it('makes the join token the other nodes present as a kubeadm bootstrap token in the cluster', async () => {
+    const token = `${'lvjoin'}.${String(process.pid).padStart(16, '0').slice(-16)}`;
+    const name = `bootstrap-token-${token.slice(0, 6)}`;
+    await kube
+      .delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'kube-system', name })
+      .catch(() => undefined);
+    const events: EventInput[] = [];
+    await createJoinToken({
+      kubeconfig: source.kubeconfig,
+      token,
+      cluster: 'apps',
+      emit: (e) => events.push(e),
+      signal: new AbortController().signal,
+    });
+    try {
+      const secret = await kube.get<{
+        apiVersion: string;
+        kind: string;
+        type?: string;
+        data?: Record<string, string>;
+      }>({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: 'kube-system',
+        name,
+      });
+      const data = Object.fromEntries(
+        Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+      );
+      expect(secret?.type).toBe('bootstrap.kubernetes.io/token');
+      expect(data).toMatchObject({
+        'token-id': token.slice(0, 6),
+        'token-secret': token.slice(7),
+        'usage-bootstrap-authentication': 'true',
+        'usage-bootstrap-signing': 'true',
+        description: 'ocne join of apps',
+      });
+      expect(data['auth-extra-groups']).toContain('system:bootstrappers:kubeadm:default-node-token');
+      expect(events.some((e) => e.type === 'step' && e.step === 'Creating join token')).toBe(true);
+    } finally {
+      await kube
+        .delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'kube-system', name })
+        .catch(() => undefined);
+    }
   });
 });
