@@ -17,7 +17,7 @@ import {
   runStep,
   startOperation,
 } from '@ocne/core';
-import { type LocalImage, openDirImage, openLocalImage } from '../layout/oci-layout.js';
+import { type LocalImage, openLocalImage, parseLocalLocation } from '../layout/archive-read.js';
 import { pullImage } from '../pull.js';
 import type { ImageArchitecture, PullImage } from '../types.js';
 import { DEFAULT_OSTREE_REGISTRY, parseOstreeReference } from './reference.js';
@@ -47,7 +47,7 @@ export interface CreateOstreeImageOptions extends OperationOptions {
   osTag?: string;
   /**
    * The nginx image to add the repository to (`ostreeServerBaseImage`): a registry reference
-   * (pulled or cached like the ostree image), or a local `oci:<dir>[:<tag>]` or `dir:<dir>`.
+   * (pulled or cached like the ostree image), or a local `oci:<dir>[:<tag>]`, `oci-archive:<file>` or `dir:<dir>`.
    */
   baseImage?: string;
   /** The directory holding `.ocne`; default the user's home. */
@@ -103,15 +103,15 @@ async function resolveImage(reference: string, context: ResolveContext): Promise
 }
 
 async function findImage(reference: string, context: ResolveContext): Promise<LocalImage> {
-  const local = await openLocalImage(reference);
-  if (local) return local;
+  // A local layout (`oci:`, `oci-archive:`, `dir:`) is read where it lies; anything else is pulled.
+  if (parseLocalLocation(reference)) return openLocalImage(reference, context.arch);
   const { directory } = await context.pull({
     reference,
     arch: context.arch,
     signal: context.signal,
     emit: context.emit,
   });
-  return openDirImage(directory);
+  return openLocalImage(`dir:${directory}`, context.arch);
 }
 
 /**
