@@ -53,7 +53,13 @@ export type {
 export { guestfsEditorAvailability, loopEditorAvailability, selectDiskEditor } from './disk/editor.js';
 export type { GptPartition, GptTable, ReadBytes } from './disk/gpt.js';
 export { readGpt } from './disk/gpt.js';
-export type { LocalImage, LocalLocation } from './layout/archive-read.js';
+export type {
+  HistoryEntry,
+  ImageConfig,
+  LocalBlob,
+  LocalImage,
+  LocalLocation,
+} from './layout/archive-read.js';
 export { openLocalImage, parseLocalLocation } from './layout/archive-read.js';
 export type { CreateOstreeImageOptions, OstreeImageResult } from './ostree/create.js';
 export {

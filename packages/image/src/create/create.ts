@@ -70,8 +70,11 @@ export type CreateImageOptions = CreateBootImageOptions | (CreateOstreeImageOpti
 export interface BootImageResult {
   /** The written image. */
   readonly path: string;
+  /** `oci` or `olvm` (tells it apart from an {@link OstreeImageResult} in an {@link ImageResult}). */
   readonly type: BootImageType;
+  /** The architecture of the boot disk. */
   readonly arch: ImageArchitecture;
+  /** The Kubernetes version of the OCK image and in the file name. */
   readonly kubernetesVersion: string;
   /** The OCK image the disk came from. */
   readonly bootVolumeContainerImage: string;
@@ -139,9 +142,11 @@ async function moveInto(source: string, target: string): Promise<void> {
  *   those of {@link createOstreeImage}.
  */
 export function createImage(options?: CreateBootImageOptions): Operation<BootImageResult>;
+/** The OSTree server image: {@link createOstreeImage}. */
 export function createImage(
   options: CreateOstreeImageOptions & { type: 'ostree' },
 ): Operation<OstreeImageResult>;
+/** Any type, decided at run time: the result says which by its `type`. */
 export function createImage(options: CreateImageOptions): Operation<ImageResult>;
 export function createImage(options: CreateImageOptions = {}): Operation<ImageResult> {
   if (options.type === 'ostree') return createOstreeImage(options);

@@ -39,7 +39,7 @@ export interface CreateOstreeImageOptions extends OperationOptions {
    * @defaultValue the SDK's default Kubernetes version
    */
   kubernetesVersion?: string;
-  /** @defaultValue `amd64` */
+  /** The architecture of the ostree image taken from a multi-architecture image. @defaultValue `amd64` */
   arch?: ImageArchitecture;
   /** The ostree image without its tag; default upstream's `ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree`. */
   osRegistry?: string;
@@ -62,8 +62,11 @@ export interface CreateOstreeImageOptions extends OperationOptions {
 export interface OstreeImageResult {
   /** The oci-archive written. */
   readonly path: string;
+  /** Always `ostree` (tells it apart from a {@link BootImageResult} in an {@link ImageResult}). */
   readonly type: 'ostree';
+  /** The architecture of the image served. */
   readonly arch: ImageArchitecture;
+  /** The Kubernetes version in the archive's name (and the default `osTag`). */
   readonly kubernetesVersion: string;
   /** The OSTree commit the image serves under the ref `ock`. */
   readonly commit: string;
