@@ -105,15 +105,15 @@ export async function nginxBaseFixture(): Promise<{ layout: string; tag: string 
 
 /**
  * F4: a base image with a real nginx (Debian's binary and its libraries, copied from this machine;
- * `src/nginx-image.py`) whose config serves `/usr/share/nginx/html` on port 80, as an OCI layout
+ * `src/base-image.py --real`) whose config serves `/usr/share/nginx/html` on port 80, as an OCI layout
  * tagged `nginx`. Needs the Debian package `nginx` (never started as a service).
  */
 export async function nginxRealBaseFixture(): Promise<{ layout: string; tag: string }> {
   // The image copies the host's nginx: a new nginx package makes a new fixture.
   const binary = await stat('/usr/sbin/nginx');
-  const key = await inputKey('nginx-image.py', { size: binary.size, mtime: binary.mtimeMs });
+  const key = await inputKey('base-image.py', { real: true, size: binary.size, mtime: binary.mtimeMs });
   const dir = await cached(`f4-${key}`, async (out) => {
-    await run(python, [join(here, 'nginx-image.py'), join(out, 'oci')]);
+    await run(python, [join(here, 'base-image.py'), join(out, 'oci'), '--real']);
   });
   return { layout: join(dir, 'oci'), tag: 'nginx' };
 }
@@ -179,6 +179,18 @@ export async function startRootfsNginx(rootfs: string): Promise<RootfsNginx> {
       }
     },
   };
+}
+
+/**
+ * What a client of the server image does: `ostree pull` of the ref `ock` from `<url>/ostree` into a
+ * new archive repository at `repo`; returns the commit it got and `ostree fsck`'s output.
+ */
+export async function pullOverHttp(url: string, repo: string): Promise<{ commit: string; fsck: string }> {
+  await tool('ostree', ['init', `--repo=${repo}`, '--mode=archive']);
+  await tool('ostree', ['remote', 'add', `--repo=${repo}`, '--no-gpg-verify', 'ock', `${url}/ostree`]);
+  await tool('ostree', ['pull', `--repo=${repo}`, 'ock', 'ock']);
+  const commit = (await tool('ostree', ['rev-parse', `--repo=${repo}`, 'ock/ock'])).trim();
+  return { commit, fsck: await tool('ostree', ['fsck', `--repo=${repo}`]) };
 }
 
 /** Runs a CLI (ostree, skopeo, umoci) and returns its stdout. */

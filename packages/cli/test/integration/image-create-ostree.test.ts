@@ -7,10 +7,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { main } from '@ocne/cli';
 import { nginxRealBaseFixture, type OstreeImageFixture, ostreeImageFixture } from '@ocne/test-ostree';
 import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ocneInProcess } from './in-process.ts';
 
 const run = promisify(execFile);
 let work: string;
@@ -45,27 +45,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function ocne(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const sink = (write: (s: string) => void) =>
-    ({
-      write: (chunk: string, callback?: () => void) => {
-        write(chunk);
-        callback?.();
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  const code = await main({
-    argv,
-    stdout: sink(() => {}),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    env: { HOME: home, REGISTRY_AUTH_FILE: registry.authFile },
-    tty: false,
-  });
-  return { code, stderr };
-}
+const ocne = (argv: string[]) => ocneInProcess(argv, { HOME: home, REGISTRY_AUTH_FILE: registry.authFile });
 
 describe('ocne image create --type ostree', { timeout: 180_000 }, () => {
   it("pulls the configuration's ostree image and --base-image, and saves the server image", async () => {

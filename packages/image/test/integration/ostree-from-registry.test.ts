@@ -13,6 +13,7 @@ import {
   nginxRealBaseFixture,
   type OstreeImageFixture,
   ostreeImageFixture,
+  pullOverHttp,
   startRootfsNginx,
   tool,
 } from '@ocne/test-ostree';
@@ -112,19 +113,9 @@ describe('createOstreeImage from a registry with TLS and authentication', { time
   it("runs: the image's own nginx serves the commit to ostree pull over HTTP", async () => {
     const nginx = await startRootfsNginx(rootfs);
     try {
-      const client = join(work, 'client');
-      await tool('ostree', ['init', `--repo=${client}`, '--mode=archive']);
-      await tool('ostree', [
-        'remote',
-        'add',
-        `--repo=${client}`,
-        '--no-gpg-verify',
-        'ock',
-        `${nginx.url}/ostree`,
-      ]);
-      await tool('ostree', ['pull', `--repo=${client}`, 'ock', 'ock']);
-      expect((await tool('ostree', ['rev-parse', `--repo=${client}`, 'ock/ock'])).trim()).toBe(source.commit);
-      expect(await tool('ostree', ['fsck', `--repo=${client}`])).toContain('no errors found');
+      const pulled = await pullOverHttp(nginx.url, join(work, 'client'));
+      expect(pulled.commit).toBe(source.commit);
+      expect(pulled.fsck).toContain('no errors found');
     } finally {
       await nginx.stop();
     }
