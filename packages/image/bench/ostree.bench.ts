@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tableRow } from '@ocne/test-bench';
 import { copyToDir, nginxRealBaseFixture, ostreeImageFixture } from '@ocne/test-ostree';
 import { createImage } from '../src/index.ts';
 
@@ -95,6 +96,13 @@ try {
   console.log(
     `peak RSS: ${mib(peak)}; during the import ${mib(importPeak)}, before it ${mib(base)} (limit ${mib(LIMIT)})`,
   );
+  tableRow({
+    what: `createImage ostree: ${mib(compressed)} of layers, ${result.contentObjects} content objects`,
+    ours: `${(createMs / 1000).toFixed(1)} s in all (unpack ${(unencapMs / 1000).toFixed(1)} s), peak RSS ${mib(peak)}`,
+    peer: `ostree CLI tar + pull-local: ${(cliMs / 1000).toFixed(1)} s`,
+    ratio: `${(unencapMs / cliMs).toFixed(2)}x (unpack)`,
+    goal: 'RSS < 300 MB; unpack about the CLI',
+  });
   if (peak > LIMIT) {
     console.error('peak RSS over the limit: the import is not streaming');
     process.exitCode = 1;
