@@ -17,6 +17,8 @@ PACKAGES=(
   xfsprogs gdisk fdisk dosfstools mtools libguestfs-tools libguestfs-xfs
   # OSTree, container images and the registry
   ostree gir1.2-ostree-1.0 python3-gi skopeo umoci docker-registry jq zstd
+  # a real nginx binary for the test base image of the OSTree server image (never started as a service)
+  nginx
   # htpasswd -B: bcrypt password files for the test registry's Basic auth
   apache2-utils
   # the test node

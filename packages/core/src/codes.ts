@@ -720,11 +720,6 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning: 'A disk tool failed while the boot image was edited; the output was not written.',
   },
-  OCNE_IMAGE_TYPE_UNSUPPORTED: {
-    area: '@ocne/image',
-    severity: 'error',
-    meaning: '`createImage` was asked for a type it does not make (`ostree` is `createOstreeImage`).',
-  },
   // @ocne/provider-oci: starting and deleting clusters (start/).
   OCNE_OCI_MANAGEMENT_CLUSTER_REQUIRED: {
     area: '@ocne/provider-oci',

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pullImage, uploadImage } from '@ocne/image';
+import { tableRow } from '@ocne/test-bench';
 import { startTestRegistry } from '@ocne/test-registry';
 
 const SIZE = Number(process.env.OCNE_BENCH_LAYER_BYTES ?? 1024 * 1024 * 1024);
@@ -81,6 +82,13 @@ try {
     `pull: ${seconds.toFixed(1)} s, ${(SIZE / 1024 / 1024 / seconds).toFixed(0)} MiB/s (digest verified), peak RSS ${afterPull.toFixed(0)} MB`,
   );
   if (pulled.layers[0]?.digest !== layerDigest) throw new Error('pulled the wrong layer');
+  tableRow({
+    what: `push + pull of a ${mb(SIZE)} MiB layer (docker-registry, TLS, Basic auth)`,
+    ours: `pull ${seconds.toFixed(1)} s, peak RSS ${afterPull.toFixed(0)} MB`,
+    peer: `peak RSS bound ${LIMIT_MB} MB`,
+    ratio: `${(afterPull / LIMIT_MB).toFixed(2)}x of the bound`,
+    goal: `RSS < ${LIMIT_MB} MB`,
+  });
   if (afterPull > LIMIT_MB) {
     console.log(`FAIL: peak RSS ${afterPull.toFixed(0)} MB is over ${LIMIT_MB} MB`);
     failed = true;

@@ -21,11 +21,11 @@
 export type { ExtractBootQcow2Options, ExtractBootQcow2Result } from './boot-qcow2.js';
 export { BOOT_QCOW2_ENTRY, extractBootQcow2 } from './boot-qcow2.js';
 export type {
+  BootImageResult,
+  BootImageType,
+  CreateBootImageOptions,
   CreateImageOptions,
-  ImageArchitecture,
   ImageResult,
-  ImageType,
-  PullRequest,
 } from './create/create.js';
 export { bootImageReference, createImage } from './create/create.js';
 export type { DeploymentFile } from './create/dhclient-files.js';
@@ -53,14 +53,15 @@ export type {
 export { guestfsEditorAvailability, loopEditorAvailability, selectDiskEditor } from './disk/editor.js';
 export type { GptPartition, GptTable, ReadBytes } from './disk/gpt.js';
 export { readGpt } from './disk/gpt.js';
-export type { LocalImage, LocalLocation } from './layout/archive-read.js';
-export { openLocalImage, parseLocalLocation } from './layout/archive-read.js';
 export type {
-  CreateOstreeImageOptions,
-  ImageArch,
-  OstreeImageResult,
-  PullImage,
-} from './ostree/create.js';
+  HistoryEntry,
+  ImageConfig,
+  LocalBlob,
+  LocalImage,
+  LocalLocation,
+} from './layout/archive-read.js';
+export { openLocalImage, parseLocalLocation } from './layout/archive-read.js';
+export type { CreateOstreeImageOptions, OstreeImageResult } from './ostree/create.js';
 export {
   createOstreeImage,
   DEFAULT_OSTREE_SERVER_BASE_IMAGE,
@@ -84,5 +85,6 @@ export type {
 export { MEDIA_TYPES, openRegistry } from './registry/client.js';
 export type { RegistryReference } from './registry/reference.js';
 export { formatRegistryReference, parseRegistryReference } from './registry/reference.js';
+export type { ImageArchitecture, ImageType, PullImage, PullRequest } from './types.js';
 export type { UploadedBlob, UploadOptions, UploadResult, UploadType } from './upload.js';
 export { uploadImage } from './upload.js';

@@ -75,16 +75,50 @@ export function imageCacheDirectory(home: string, reference: string): string {
   return join(home, '.ocne', 'images', name.replaceAll('/', '_'));
 }
 
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+// An image config is JSON of a few KiB; it is read whole, so a larger one is refused before download.
+const CONFIG_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * The image manifest, with every descriptor checked: a digest becomes a file name in the cache, so
+ * anything but `sha256:<hex>` could name a file outside it; sizes must be byte counts.
+ */
 function readManifest(bytes: Buffer, where: string): ImageManifest {
-  const json = JSON.parse(bytes.toString('utf8')) as ImageManifest;
-  if (typeof json.config?.digest !== 'string' || !Array.isArray(json.layers)) {
+  let json: ImageManifest;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+  } catch (error) {
+    throw new OcneError('OCNE_IMAGE_UNSUPPORTED', `${where}: the manifest is not JSON`, { cause: error });
+  }
+  if (typeof json?.config?.digest !== 'string' || !Array.isArray(json.layers)) {
     throw new OcneError('OCNE_IMAGE_UNSUPPORTED', `${where} is not an image manifest (no config and layers)`);
+  }
+  for (const d of [json.config, ...json.layers]) {
+    if (
+      typeof d !== 'object' ||
+      d === null ||
+      typeof d.digest !== 'string' ||
+      !SHA256_DIGEST.test(d.digest) ||
+      !Number.isSafeInteger(d.size) ||
+      d.size < 0
+    ) {
+      throw new OcneError(
+        'OCNE_IMAGE_UNSUPPORTED',
+        `${where}: a descriptor has digest ${JSON.stringify(String(d?.digest)).slice(0, 80)} and size ${String(d?.size).slice(0, 20)}; expected sha256:<64 hex digits> and a byte count`,
+      );
+    }
+  }
+  if (json.config.size > CONFIG_LIMIT) {
+    throw new OcneError(
+      'OCNE_IMAGE_UNSUPPORTED',
+      `${where}: the image config is ${json.config.size} bytes, more than a config can be`,
+    );
   }
   return json;
 }
 
-/** The blob's file name in a `dir:` layout: the hex digest for sha256. */
-const blobFile = (digest: string): string => (digest.startsWith('sha256:') ? digest.slice(7) : digest);
+/** The blob's file name in a `dir:` layout: the hex digest (digests are checked by readManifest). */
+const blobFile = (digest: string): string => digest.slice('sha256:'.length);
 
 /** Whether every blob of `manifest` is in `dir` with its digest. */
 async function complete(dir: string, manifest: ImageManifest, signal?: AbortSignal): Promise<boolean> {
@@ -197,11 +231,19 @@ export async function pullImage(options: PullImageOptions): Promise<PullResult> 
       }
     }
     const configBytes = await readFile(join(dir, blobFile(manifest.config.digest)));
+    let config: Record<string, unknown>;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new OcneError('OCNE_IMAGE_UNSUPPORTED', `${name}: the image config is not JSON`, {
+        cause: error,
+      });
+    }
     return {
       directory: dir,
       manifest,
       manifestDigest,
-      config: JSON.parse(configBytes.toString('utf8')) as Record<string, unknown>,
+      config,
       layers: manifest.layers.map((l) => ({
         digest: l.digest,
         size: l.size,

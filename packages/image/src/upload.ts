@@ -19,7 +19,12 @@ import {
   startOperation,
   writeFileAtomic,
 } from '@ocne/core';
-import { type LocalImage, openLocalImage, parseLocalLocation } from './layout/archive-read.js';
+import {
+  checkBlobSizes,
+  type LocalImage,
+  openLocalImage,
+  parseLocalLocation,
+} from './layout/archive-read.js';
 import { DIR_TRANSPORT_VERSION } from './pull.js';
 import type { RegistryCredentials } from './registry/auth.js';
 import { throwIfCancelled } from './registry/blob-file.js';
@@ -275,6 +280,7 @@ async function uploadContainerImage(
 ): Promise<UploadResult> {
   const source = parseLocalLocation(options.source) ? options.source : `oci-archive:${options.source}`;
   const image = await openLocalImage(source, options.arch ?? 'amd64');
+  checkBlobSizes(image);
   if (options.destination.startsWith('docker://')) return toRegistry(image, options, emit, signal);
   return toLocal(image, options, emit, signal);
 }

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_KUBERNETES_VERSION } from '@ocne/config';
+import { OcneError } from '@ocne/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootImageReference, createImage, OCI_DHCLIENT_FILES, selectDiskEditor } from '../src/index.js';
 
@@ -33,8 +35,22 @@ describe('createImage refusals', () => {
     await refused({ arch: 'x86' as 'amd64' }, 'OCNE_USAGE', /^Architecture must be one of: amd64, arm64$/);
     await refused({ ignitionProvider: 'o ci' }, 'OCNE_USAGE', /^'o ci' is not a valid ignition provider$/);
     await refused({ kernelArguments: '!"#' }, 'OCNE_IMAGE_KERNEL_ARGS_INVALID', /sed expression invalid/);
-    await refused({ type: 'ostree' }, 'OCNE_IMAGE_TYPE_UNSUPPORTED', /ostree/);
     expect(await readdir(home)).toEqual([]);
+  });
+
+  it("type 'ostree' runs the OSTree server image: it pulls the ock-ostree image first", async () => {
+    const references: string[] = [];
+    const op = createImage({
+      type: 'ostree',
+      home,
+      osRegistry: 'ostree-unverified-registry:registry.local/olcne/ock-ostree',
+      pull: async ({ reference }) => {
+        references.push(reference);
+        throw new OcneError('OCNE_REGISTRY_UNREACHABLE', 'stop here');
+      },
+    });
+    await expect(op.promise()).rejects.toMatchObject({ code: 'OCNE_REGISTRY_UNREACHABLE' });
+    expect(references).toEqual([`registry.local/olcne/ock-ostree:${DEFAULT_KUBERNETES_VERSION}`]);
   });
 
   it('pulls the OCK image tagged with the Kubernetes version, as upstream names it', () => {

@@ -14,6 +14,7 @@ import {
   nginxBaseFixture,
   type OstreeImageFixture,
   ostreeImageFixture,
+  pullOverHttp,
   serveDirectory,
   tool,
 } from '@ocne/test-ostree';
@@ -148,19 +149,9 @@ describe('createOstreeImage', () => {
   it('serves the same commit to ostree pull over HTTP', async () => {
     const server = await serveDirectory(join(rootfs, 'usr', 'share', 'nginx', 'html'));
     try {
-      const client = join(scratch, 'client');
-      await tool('ostree', ['init', `--repo=${client}`, '--mode=archive']);
-      await tool('ostree', [
-        'remote',
-        'add',
-        `--repo=${client}`,
-        '--no-gpg-verify',
-        'ock',
-        `${server.url}/ostree`,
-      ]);
-      await tool('ostree', ['pull', `--repo=${client}`, 'ock', 'ock']);
-      expect((await tool('ostree', ['rev-parse', `--repo=${client}`, 'ock/ock'])).trim()).toBe(source.commit);
-      expect(await tool('ostree', ['fsck', `--repo=${client}`])).toContain('no errors found');
+      const pulled = await pullOverHttp(server.url, join(scratch, 'client'));
+      expect(pulled.commit).toBe(source.commit);
+      expect(pulled.fsck).toContain('no errors found');
     } finally {
       await server.close();
     }

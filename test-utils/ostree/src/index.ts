@@ -4,10 +4,10 @@
  * ostree CLI + libostree through python3-gi), and F3, a tiny base "nginx" image (`base-image.py`).
  * Also the small helpers tests use around them: the ostree and skopeo CLIs, a static HTTP server.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,6 +101,96 @@ export async function nginxBaseFixture(): Promise<{ layout: string; tag: string 
     await run(python, [join(here, 'base-image.py'), join(out, 'oci')]);
   });
   return { layout: join(dir, 'oci'), tag: 'nginx' };
+}
+
+/**
+ * F4: a base image with a real nginx (Debian's binary and its libraries, copied from this machine;
+ * `src/base-image.py --real`) whose config serves `/usr/share/nginx/html` on port 80, as an OCI layout
+ * tagged `nginx`. Needs the Debian package `nginx` (never started as a service).
+ */
+export async function nginxRealBaseFixture(): Promise<{ layout: string; tag: string }> {
+  // The image copies the host's nginx: a new nginx package makes a new fixture.
+  const binary = await stat('/usr/sbin/nginx');
+  const key = await inputKey('base-image.py', { real: true, size: binary.size, mtime: binary.mtimeMs });
+  const dir = await cached(`f4-${key}`, async (out) => {
+    await run(python, [join(here, 'base-image.py'), join(out, 'oci'), '--real']);
+  });
+  return { layout: join(dir, 'oci'), tag: 'nginx' };
+}
+
+/** A running nginx from an unpacked image's root file system. */
+export interface RootfsNginx {
+  /** `http://127.0.0.1:<port>`: the image's docroot. */
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the image's own nginx the way its `CMD` does (`nginx -g 'daemon off;'`), chrooted into an
+ * unpacked root file system (root only). Its config's `listen 80;` is changed to a free loopback
+ * port first, the only edit: a test must not take port 80 or listen beyond 127.0.0.1.
+ */
+export async function startRootfsNginx(rootfs: string): Promise<RootfsNginx> {
+  const conf = join(rootfs, 'etc', 'nginx', 'nginx.conf');
+  const probe = createServer();
+  await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((ok) => probe.close(() => ok()));
+  const text = await readFile(conf, 'utf8');
+  if (!/listen 80;/.test(text)) throw new Error(`${conf} has no "listen 80;"`);
+  await writeFile(conf, text.replace(/listen 80;/, `listen 127.0.0.1:${port};`));
+  const child = spawn('chroot', [rootfs, '/usr/sbin/nginx', '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const url = `http://127.0.0.1:${port}`;
+  // Ready when it answers; event-driven enough: each try is one request, with a generous ceiling.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}`);
+    try {
+      const res = await fetch(`${url}/`);
+      await res.arrayBuffer();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nginx did not answer on ${url}: ${stderr}`);
+      }
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    stop: async () => {
+      if (child.exitCode === null) {
+        // SIGQUIT: nginx's graceful stop of the master and its worker.
+        child.kill('SIGQUIT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * What a client of the server image does: `ostree pull` of the ref `ock` from `<url>/ostree` into a
+ * new archive repository at `repo`; returns the commit it got and `ostree fsck`'s output.
+ */
+export async function pullOverHttp(url: string, repo: string): Promise<{ commit: string; fsck: string }> {
+  await tool('ostree', ['init', `--repo=${repo}`, '--mode=archive']);
+  await tool('ostree', ['remote', 'add', `--repo=${repo}`, '--no-gpg-verify', 'ock', `${url}/ostree`]);
+  await tool('ostree', ['pull', `--repo=${repo}`, 'ock', 'ock']);
+  const commit = (await tool('ostree', ['rev-parse', `--repo=${repo}`, 'ock/ock'])).trim();
+  return { commit, fsck: await tool('ostree', ['fsck', `--repo=${repo}`]) };
 }
 
 /** Runs a CLI (ostree, skopeo, umoci) and returns its stdout. */

@@ -21,6 +21,7 @@ export interface ImageCreateOptions {
   readonly version: string | undefined;
   readonly bootVolumeContainerImage: string | undefined;
   readonly editor: (typeof EDITORS)[number];
+  readonly baseImage: string | undefined;
 }
 
 /** Upstream validates these in its command, before anything runs: a usage error here. */
@@ -41,6 +42,7 @@ const imageCreateOptions = (values: OptionValues): ImageCreateOptions => ({
   version: text(values, 'version'),
   bootVolumeContainerImage: text(values, 'bootVolumeContainerImage'),
   editor: choice(values, 'editor', EDITORS),
+  baseImage: text(values, 'baseImage'),
 });
 
 /** Runs `image create`: the image path is logged, as upstream logs it. */
@@ -63,14 +65,20 @@ export async function imageCreate(context: CliContext, options: ImageCreateOptio
       : {}),
   });
   if (options.type === 'ostree') {
-    // The OSTree server image: the ock-ostree image unpacked into an archive repository on an nginx image.
-    const { createOstreeImage } = await import('@ocne/image');
+    // The OSTree server image: the ock-ostree image (osRegistry:osTag of the configuration, as
+    // upstream reads them) unpacked into an archive repository on an nginx image.
+    const { cluster } = config;
     await context.follow(
-      createOstreeImage({
+      createImage({
         ...context.operationOptions,
+        type: 'ostree',
         arch: options.arch,
-        kubernetesVersion: config.cluster.kubernetesVersion,
+        kubernetesVersion: cluster.kubernetesVersion,
+        ...(cluster.osRegistry !== undefined ? { osRegistry: cluster.osRegistry } : {}),
+        ...(cluster.osTag !== undefined ? { osTag: cluster.osTag } : {}),
+        ...(options.baseImage !== undefined ? { baseImage: options.baseImage } : {}),
         ...(base.home !== undefined ? { home: base.home } : {}),
+        env: context.env,
       }),
     );
     return;
@@ -85,6 +93,7 @@ export async function imageCreate(context: CliContext, options: ImageCreateOptio
       bootVolumeContainerImage: config.cluster.bootVolumeContainerImage,
       editor: options.editor,
       ...(base.home !== undefined ? { home: base.home } : {}),
+      env: context.env,
       ...(options.ignitionProvider !== undefined ? { ignitionProvider: options.ignitionProvider } : {}),
       ...(options.kernelArgs !== undefined ? { kernelArguments: options.kernelArgs } : {}),
     }),
@@ -118,6 +127,10 @@ export function configure(command: Command, context: CliContext): void {
     )
     .option('-v, --version <version>', 'Kubernetes version')
     .option('--boot-volume-container-image <image>', 'the OCK image holding the boot disk (SDK addition)')
+    .option(
+      '--base-image <image>',
+      'the nginx image the ostree repository is added to, for --type ostree (SDK addition; upstream builds one with podman)',
+    )
     .option(
       '--editor <editor>',
       `how the disk is edited (SDK addition): ${EDITORS.join(', ')}`,

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { main } from '@ocne/cli';
 import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ocneInProcess } from './in-process.ts';
 
 const run = promisify(execFile);
 let work: string;
@@ -33,30 +33,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function ocne(
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const sink = (write: (s: string) => void) =>
-    ({
-      write: (chunk: string, callback?: () => void) => {
-        write(chunk);
-        callback?.();
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  const code = await main({
-    argv,
-    stdout: sink(() => {}),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    env: { HOME: home, REGISTRY_AUTH_FILE: registry.authFile, ...env },
-    tty: false,
-  });
-  return { code, stderr };
-}
+const ocne = (argv: string[], env: Record<string, string> = {}) =>
+  ocneInProcess(argv, { HOME: home, REGISTRY_AUTH_FILE: registry.authFile, ...env });
 
 /** `image upload --type ostree` of the archive to `destination`, for amd64. */
 const uploadArgs = (destination: string): string[] => [

@@ -2,46 +2,34 @@
  * `createImage`: `ocne image create` without a cluster. For `oci` and `olvm` it takes the OCK boot
  * disk out of the pulled image, makes upstream's edits on it with a local disk editor, and writes
  * it atomically as `~/.ocne/images/boot.qcow2-<kubernetesVersion>-<arch>.<type>` (still qcow2:
- * the suffix is only a name, as upstream's). `ostree` is dispatched elsewhere.
+ * the suffix is only a name, as upstream's). `ostree` goes to `createOstreeImage`.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BOOT_IMAGE, DEFAULT_KUBERNETES_VERSION, ensureBootImageVersion } from '@ocne/config';
-import {
-  type EventSink,
-  OcneError,
-  type Operation,
-  type OperationOptions,
-  runStep,
-  startOperation,
-} from '@ocne/core';
+import { OcneError, type Operation, type OperationOptions, runStep, startOperation } from '@ocne/core';
 import { extractBootQcow2 } from '../boot-qcow2.js';
 import { type DiskEditor, type DiskEditorName, selectDiskEditor } from '../disk/editor.js';
+import {
+  type CreateOstreeImageOptions,
+  createOstreeImage,
+  type OstreeImageResult,
+} from '../ostree/create.js';
 import { pullImage } from '../pull.js';
+import type { ImageArchitecture, ImageType, PullImage } from '../types.js';
 import { OCI_DHCLIENT_FILES } from './dhclient-files.js';
 import { type BootDiskEditReport, editBootDisk } from './edit-disk.js';
 import { kernelArgumentsSeparator } from './edits.js';
 
-/** The image types upstream creates. */
-export type ImageType = 'oci' | 'olvm' | 'ostree';
+/** The boot image types: edits of the OCK boot disk. */
+export type BootImageType = Exclude<ImageType, 'ostree'>;
 
-/** The architectures upstream builds for. */
-export type ImageArchitecture = 'amd64' | 'arm64';
-
-/** What a `pull` hook gets: the reference to pull (with its transport) for one architecture. */
-export interface PullRequest {
-  reference: string;
-  arch: ImageArchitecture;
-  signal: AbortSignal;
-  emit: EventSink;
-}
-
-/** Options of {@link createImage}. */
-export interface CreateImageOptions extends OperationOptions {
+/** Options of {@link createImage} for the boot images (`oci`, `olvm`). */
+export interface CreateBootImageOptions extends OperationOptions {
   /** @defaultValue `oci` */
-  type?: ImageType;
+  type?: BootImageType;
   /** @defaultValue `amd64` */
   arch?: ImageArchitecture;
   /** @defaultValue the SDK's default Kubernetes version */
@@ -64,21 +52,29 @@ export interface CreateImageOptions extends OperationOptions {
   editor?: DiskEditorName | 'auto' | DiskEditor;
   /** The home whose `.ocne` holds the image cache and the result. @defaultValue the user's home */
   home?: string;
+  /** Environment for the registry auth files (`REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`) of the default pull. @defaultValue `process.env` */
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * Pulls the OCK image into a `dir:` layout and says where.
    * @defaultValue {@link pullImage} into `~/.ocne/images/<reference with / → _>`
    */
-  pull?: (request: PullRequest) => Promise<{ directory: string }>;
+  pull?: PullImage;
   /** New UUIDs for the /boot and root file systems. @defaultValue `crypto.randomUUID` */
   randomUuid?: () => string;
 }
 
-/** What {@link createImage} made. */
-export interface ImageResult {
+/** Options of {@link createImage}: a boot image, or (`type: 'ostree'`) the OSTree server image. */
+export type CreateImageOptions = CreateBootImageOptions | (CreateOstreeImageOptions & { type: 'ostree' });
+
+/** What {@link createImage} made for a boot image (`oci`, `olvm`). */
+export interface BootImageResult {
   /** The written image. */
   readonly path: string;
-  readonly type: ImageType;
+  /** `oci` or `olvm` (tells it apart from an {@link OstreeImageResult} in an {@link ImageResult}). */
+  readonly type: BootImageType;
+  /** The architecture of the boot disk. */
   readonly arch: ImageArchitecture;
+  /** The Kubernetes version of the OCK image and in the file name. */
   readonly kubernetesVersion: string;
   /** The OCK image the disk came from. */
   readonly bootVolumeContainerImage: string;
@@ -88,6 +84,9 @@ export interface ImageResult {
   readonly edits: BootDiskEditReport;
 }
 
+/** What {@link createImage} made: {@link BootImageResult} or, for `ostree`, {@link OstreeImageResult}. */
+export type ImageResult = BootImageResult | OstreeImageResult;
+
 const ARCHITECTURES: readonly ImageArchitecture[] = ['amd64', 'arm64'];
 const TYPES: readonly ImageType[] = ['oci', 'olvm', 'ostree'];
 
@@ -96,9 +95,10 @@ export function bootImageReference(kubernetesVersion: string, image: string = DE
   return ensureBootImageVersion(kubernetesVersion, image);
 }
 
-function validate(options: CreateImageOptions): { type: ImageType; arch: ImageArchitecture } {
+function validate(options: CreateBootImageOptions): { type: BootImageType; arch: ImageArchitecture } {
   const type = options.type ?? 'oci';
   const arch = options.arch ?? 'amd64';
+  // `ostree` never gets here (createImage dispatches it); the check is for untyped callers.
   if (!TYPES.includes(type))
     throw new OcneError('OCNE_USAGE', `Image type must be one of: ${TYPES.join(', ')}`);
   if (!ARCHITECTURES.includes(arch)) {
@@ -128,7 +128,9 @@ async function moveInto(source: string, target: string): Promise<void> {
 }
 
 /**
- * Creates a boot image of the given type, as `ocne image create` does, with no cluster.
+ * Creates an image of the given type, as `ocne image create` does, with no cluster: for `oci`
+ * (the default) and `olvm` a boot image (below); for `ostree` the OSTree server image, exactly
+ * {@link createOstreeImage} (its options, its {@link OstreeImageResult}).
  *
  * Events: the log lines upstream prints (`Getting local boot image for architecture: …`,
  * `New boot image was created successfully at …`), steps for the extraction and the edit,
@@ -136,19 +138,24 @@ async function moveInto(source: string, target: string): Promise<void> {
  *
  * @throws (through the operation) `OcneError`: `OCNE_USAGE` for a bad type, architecture or
  *   ignition provider; `OCNE_IMAGE_KERNEL_ARGS_INVALID`; the pull's errors (`OCNE_REGISTRY_*`); `OCNE_IMAGE_BOOT_SOURCE_INVALID`; `OCNE_IMAGE_EDITOR_UNAVAILABLE`;
- *   `OCNE_IMAGE_LAYOUT_INVALID` (nothing written); `OCNE_IMAGE_EDIT_FAILED`;
- *   `OCNE_IMAGE_TYPE_UNSUPPORTED` for `ostree` (see `createOstreeImage`).
+ *   `OCNE_IMAGE_LAYOUT_INVALID` (nothing written); `OCNE_IMAGE_EDIT_FAILED`; for `ostree`,
+ *   those of {@link createOstreeImage}.
  */
+export function createImage(options?: CreateBootImageOptions): Operation<BootImageResult>;
+/** The OSTree server image: {@link createOstreeImage}. */
+export function createImage(
+  options: CreateOstreeImageOptions & { type: 'ostree' },
+): Operation<OstreeImageResult>;
+/** Any type, decided at run time: the result says which by its `type`. */
+export function createImage(options: CreateImageOptions): Operation<ImageResult>;
 export function createImage(options: CreateImageOptions = {}): Operation<ImageResult> {
+  if (options.type === 'ostree') return createOstreeImage(options);
+  return createBootImage(options);
+}
+
+function createBootImage(options: CreateBootImageOptions): Operation<BootImageResult> {
   return startOperation(async ({ signal, emit }) => {
     const { type, arch } = validate(options);
-    if (type === 'ostree') {
-      // The OSTree server image has its own options and result: createOstreeImage.
-      throw new OcneError(
-        'OCNE_IMAGE_TYPE_UNSUPPORTED',
-        'the ostree image is made by createOstreeImage (its options and result differ); `ocne image create --type ostree` runs it',
-      );
-    }
     const kubernetesVersion = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
     const home = options.home ?? homedir();
     const reference = bootImageReference(kubernetesVersion, options.bootVolumeContainerImage);
@@ -158,7 +165,9 @@ export function createImage(options: CreateImageOptions = {}): Operation<ImageRe
     emit({ type: 'log', level: 'info', message: `Getting local boot image for architecture: ${arch}` });
     // The OCK image comes through the caller's `pull`, else from its registry into upstream's
     // cache (reused when complete; a complete cached copy also serves when the registry is down).
-    const pull = options.pull ?? ((request: PullRequest) => pullImage({ ...request, home }));
+    const env = options.env;
+    const pull: PullImage =
+      options.pull ?? ((request) => pullImage({ ...request, home, ...(env ? { env } : {}) }));
     const { directory } = await pull({ reference, arch, signal, emit });
     signal.throwIfAborted();
 

@@ -1,23 +1,68 @@
 /**
- * Local images to upload, read where they lie: an `oci-archive:` tar (what `image create --type
- * ostree` writes), an `oci:` image layout folder, or a containers `dir:` folder. Nothing is
- * unpacked: a tar is indexed once (its headers only; blobs are stored whole in a tar, so each is
+ * Local images, read where they lie: an `oci-archive:` tar (what `image create --type ostree`
+ * writes), an `oci:` image layout folder, or a containers `dir:` folder (what `pullImage` leaves
+ * in the cache). The one reader for uploads and for the images `createImage` starts from. Nothing
+ * is unpacked: a tar is indexed once (its headers only; blobs are stored whole in a tar, so each is
  * a byte range of the file) and every blob is then read as a stream of its range, so a multi-GB
- * layer never sits in memory or in a temp file.
+ * layer never sits in memory or in a temp file. Blob digests are the reader's caller's to check
+ * (each reads a blob once, hashing on the way); the small config is checked here.
  */
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { OcneError } from '@ocne/core';
 import { type BlobSource, type Descriptor, isIndex, MEDIA_TYPES, sha256 } from '../registry/client.js';
 
-/** A local image: its manifest and the blobs it names. */
+/** One `history` entry of an image config. */
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** The image config fields the SDK reads or writes; others pass through untouched. */
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  created?: string;
+  config?: {
+    Cmd?: string[];
+    Entrypoint?: string[];
+    Env?: string[];
+    ExposedPorts?: Record<string, object>;
+    Labels?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  rootfs: { type: string; diff_ids: string[] };
+  history?: HistoryEntry[];
+  [key: string]: unknown;
+}
+
+/** A blob of a local image. `size` is the manifest's; `storedSize` what lies on disk. */
+export interface LocalBlob extends BlobSource {
+  readonly mediaType: string;
+  /** The bytes stored; differs from `size` only when the blob is damaged. */
+  readonly storedSize: number;
+}
+
+/** A local image: its manifest, its config and the blobs it names. */
 export interface LocalImage {
   /** The location as given, such as `oci-archive:/path/x.tar`. */
   readonly location: string;
   readonly manifest: { readonly bytes: Buffer; readonly mediaType: string; readonly digest: string };
+  /** The image config (its digest checked). */
+  readonly config: ImageConfig;
+  /** The layers, in order. */
+  readonly layers: readonly LocalBlob[];
   /** Config first, then the layers in order. */
-  readonly blobs: readonly (BlobSource & { readonly mediaType: string })[];
+  readonly blobs: readonly LocalBlob[];
+}
+
+/** Every stored byte of a blob (an empty stream for an empty blob). */
+export function readBlob(blob: LocalBlob): Readable {
+  return blob.storedSize === 0 ? Readable.from([]) : blob.open(0, blob.storedSize - 1);
 }
 
 /** A transport and what follows it. */
@@ -55,6 +100,7 @@ interface Entry {
 }
 
 const ZERO_BLOCK = Buffer.alloc(512);
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function tarString(block: Buffer, start: number, length: number): string {
   const field = block.subarray(start, start + length);
@@ -160,7 +206,11 @@ function parseJson(bytes: Buffer, location: string, what: string): Record<string
   }
 }
 
-/** Opens a local image for reading; `arch` picks from an index (the entry for it). */
+/**
+ * Opens a local image for reading; `arch` picks from an index (the entry for it). Stored sizes
+ * are not compared with the manifest here ({@link checkBlobSizes}): a reader that hashes every
+ * byte finds a damaged blob anyway, and says which layer.
+ */
 export async function openLocalImage(location: string, arch: string): Promise<LocalImage> {
   const where = parseLocalLocation(location);
   if (!where) throw invalid(location, 'expected oci-archive:<file>, oci:<folder> or dir:<folder>');
@@ -182,8 +232,13 @@ export async function openLocalImage(location: string, arch: string): Promise<Lo
     if (!entry) throw invalid(location, `${what} (${name}) is missing`);
     return readEntry(entry, location, what);
   };
-  const blobName = (digest: string) =>
-    where.transport === 'dir' ? digest.replace(/^sha256:/, '') : `blobs/${digest.replace(':', '/')}`;
+  const blobName = (digest: unknown) => {
+    // The digest becomes a file name: anything but sha256 hex could name a file outside the image.
+    if (typeof digest !== 'string' || !SHA256_DIGEST.test(digest))
+      throw invalid(location, `unsupported digest ${JSON.stringify(digest)?.slice(0, 80)}`);
+    const hex = digest.slice('sha256:'.length);
+    return where.transport === 'dir' ? hex : `blobs/sha256/${hex}`;
+  };
 
   let manifestBytes: Buffer;
   if (where.transport === 'dir') {
@@ -229,22 +284,46 @@ export async function openLocalImage(location: string, arch: string): Promise<Lo
   const config = manifest.config as Descriptor | undefined;
   const layers = manifest.layers as Descriptor[] | undefined;
   if (!config || !Array.isArray(layers)) throw invalid(location, 'the manifest has no config or layers');
-  const blobs = [];
+  const blobs: LocalBlob[] = [];
+  let configEntry: Entry | undefined;
   for (const d of [config, ...layers]) {
     const entry = await files(blobName(d.digest));
     if (!entry) throw invalid(location, `blob ${d.digest} is missing`);
-    if (entry.size !== d.size)
-      throw new OcneError(
-        'OCNE_IMAGE_DIGEST_MISMATCH',
-        `${location}: blob ${d.digest} has ${entry.size} bytes, the manifest says ${d.size}`,
-      );
+    configEntry ??= entry;
     blobs.push({
       digest: d.digest,
       size: d.size,
+      storedSize: entry.size,
       mediaType: d.mediaType,
       open: (start: number, end: number) =>
         createReadStream(entry.file, { start: entry.offset + start, end: entry.offset + end }),
     });
   }
-  return { location, manifest: { bytes: manifestBytes, mediaType, digest: sha256(manifestBytes) }, blobs };
+  const configBytes = await readEntry(configEntry!, location, 'the config');
+  if (sha256(configBytes) !== config.digest) {
+    throw new OcneError(
+      'OCNE_IMAGE_DIGEST_MISMATCH',
+      `${location}: the image config does not match its digest`,
+    );
+  }
+  const imageConfig = parseJson(configBytes, location, 'the config') as ImageConfig;
+  return {
+    location,
+    manifest: { bytes: manifestBytes, mediaType, digest: sha256(manifestBytes) },
+    config: imageConfig,
+    layers: blobs.slice(1),
+    blobs,
+  };
+}
+
+/** Refuses an image whose stored blobs differ in size from what its manifest says (before sending any). */
+export function checkBlobSizes(image: LocalImage): void {
+  for (const blob of image.blobs) {
+    if (blob.storedSize !== blob.size) {
+      throw new OcneError(
+        'OCNE_IMAGE_DIGEST_MISMATCH',
+        `${image.location}: blob ${blob.digest} has ${blob.storedSize} bytes, the manifest says ${blob.size}`,
+      );
+    }
+  }
 }

@@ -11,12 +11,23 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OcneError } from '@ocne/core';
 import { type Header, type Pack, pack as tarPack } from 'tar-stream';
-import { type Descriptor, digestHex } from './oci-layout.js';
+import type { Descriptor } from '../registry/client.js';
+import { type LocalBlob, readBlob } from './archive-read.js';
 
-/** One blob of an archive: bytes in memory, or a file. */
+/** One blob of an archive: bytes in memory, a file, or a blob of a local image. */
 export type ArchiveBlob =
   | { readonly digest: string; readonly bytes: Buffer }
-  | { readonly digest: string; readonly path: string };
+  | { readonly digest: string; readonly path: string }
+  | LocalBlob;
+
+const SHA256 = /^sha256:([0-9a-f]{64})$/;
+
+/** The hex part of a `sha256:` digest; anything else is refused (it becomes a file name). */
+function digestHex(digest: string): string {
+  const m = SHA256.exec(digest);
+  if (!m?.[1]) throw new OcneError('OCNE_IMAGE_OSTREE_SOURCE_INVALID', `unsupported digest ${digest}`);
+  return m[1];
+}
 
 /** What {@link writeOciArchive} writes. */
 export interface OciArchiveContent {
@@ -95,16 +106,19 @@ export async function writeOciArchive(
       if ('bytes' in blob) {
         await addBytes(name, blob.bytes);
       } else {
-        const { size } = await stat(blob.path);
+        const [size, source, where] =
+          'path' in blob
+            ? [(await stat(blob.path)).size, createReadStream(blob.path), blob.path]
+            : [blob.storedSize, readBlob(blob), `blob ${blob.digest}`];
         const entry = tar.entry({ name, size, mode: 0o644, mtime: MTIME });
         // Blobs from a cache are copied as they are: check them on the way, so a damaged cache
         // cannot produce an archive whose blobs do not match their names.
         const hash = createHash('sha256');
-        await pipeline(createReadStream(blob.path), hashing(hash), entry);
+        await pipeline(source, hashing(hash), entry);
         if (`sha256:${hash.digest('hex')}` !== blob.digest) {
           throw new OcneError(
             'OCNE_IMAGE_OSTREE_DIGEST',
-            `${blob.path} does not match its digest ${blob.digest}`,
+            `${where} does not match its digest ${blob.digest}`,
           );
         }
       }

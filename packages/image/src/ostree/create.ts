@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_KUBERNETES_VERSION } from '@ocne/config';
 import {
   type EventSink,
   OcneError,
@@ -16,25 +17,12 @@ import {
   runStep,
   startOperation,
 } from '@ocne/core';
-import { type LocalImage, openDirImage, openLocalImage } from '../layout/oci-layout.js';
+import { type LocalImage, openLocalImage, parseLocalLocation } from '../layout/archive-read.js';
 import { pullImage } from '../pull.js';
+import type { ImageArchitecture, PullImage } from '../types.js';
 import { DEFAULT_OSTREE_REGISTRY, parseOstreeReference } from './reference.js';
 import { writeServerImage } from './server-image.js';
 import { unencapsulate } from './unencapsulate.js';
-
-/** The architectures upstream builds images for. */
-export type ImageArch = 'amd64' | 'arm64';
-
-/**
- * Puts an image for `arch` into a containers `dir:` layout and returns its directory (the
- * registry client's `pullImage` does this).
- */
-export type PullImage = (options: {
-  reference: string;
-  arch: ImageArch;
-  signal: AbortSignal;
-  emit: EventSink;
-}) => Promise<{ directory: string }>;
 
 /**
  * The default base of the server image: any image whose nginx serves `/usr/share/nginx/html`
@@ -44,21 +32,28 @@ export const DEFAULT_OSTREE_SERVER_BASE_IMAGE = 'docker.io/library/nginx:stable'
 
 /** Options of {@link createOstreeImage}. */
 export interface CreateOstreeImageOptions extends OperationOptions {
-  /** The Kubernetes version: the default `osTag` and part of the output name. */
-  kubernetesVersion: string;
-  /** Default `amd64`. */
-  arch?: ImageArch;
+  /** Only `ostree` (for {@link createImage}, which dispatches on it). */
+  type?: 'ostree';
+  /**
+   * The Kubernetes version: the default `osTag` and part of the output name.
+   * @defaultValue the SDK's default Kubernetes version
+   */
+  kubernetesVersion?: string;
+  /** The architecture of the ostree image taken from a multi-architecture image. @defaultValue `amd64` */
+  arch?: ImageArchitecture;
   /** The ostree image without its tag; default upstream's `ostree-unverified-registry:container-registry.oracle.com/olcne/ock-ostree`. */
   osRegistry?: string;
   /** Default: `kubernetesVersion`. */
   osTag?: string;
   /**
    * The nginx image to add the repository to (`ostreeServerBaseImage`): a registry reference
-   * (pulled or cached like the ostree image), or a local `oci:<dir>[:<tag>]` or `dir:<dir>`.
+   * (pulled or cached like the ostree image), or a local `oci:<dir>[:<tag>]`, `oci-archive:<file>` or `dir:<dir>`.
    */
   baseImage?: string;
   /** The directory holding `.ocne`; default the user's home. */
   home?: string;
+  /** Environment for the registry auth files (`REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`) of the default pull. @defaultValue `process.env` */
+  env?: Readonly<Record<string, string | undefined>>;
   /** How images are fetched. @defaultValue {@link pullImage} into `~/.ocne/images` */
   pull?: PullImage;
 }
@@ -67,6 +62,12 @@ export interface CreateOstreeImageOptions extends OperationOptions {
 export interface OstreeImageResult {
   /** The oci-archive written. */
   readonly path: string;
+  /** Always `ostree` (tells it apart from a {@link BootImageResult} in an {@link ImageResult}). */
+  readonly type: 'ostree';
+  /** The architecture of the image served. */
+  readonly arch: ImageArchitecture;
+  /** The Kubernetes version in the archive's name (and the default `osTag`). */
+  readonly kubernetesVersion: string;
   /** The OSTree commit the image serves under the ref `ock`. */
   readonly commit: string;
   /** The digest of the archive's manifest. */
@@ -78,14 +79,14 @@ export interface OstreeImageResult {
 }
 
 /** The oci-archive upstream writes for `--type ostree`. */
-export function ostreeImagePath(home: string, kubernetesVersion: string, arch: ImageArch): string {
+export function ostreeImagePath(home: string, kubernetesVersion: string, arch: ImageArchitecture): string {
   return join(home, '.ocne', 'images', `ock-${kubernetesVersion}-${arch}-ostree.tar`);
 }
 
 /** Where an image comes from, and for which architecture. */
 interface ResolveContext {
   home: string;
-  arch: ImageArch;
+  arch: ImageArchitecture;
   pull: PullImage;
   signal: AbortSignal;
   emit: EventSink;
@@ -105,15 +106,15 @@ async function resolveImage(reference: string, context: ResolveContext): Promise
 }
 
 async function findImage(reference: string, context: ResolveContext): Promise<LocalImage> {
-  const local = await openLocalImage(reference);
-  if (local) return local;
+  // A local layout (`oci:`, `oci-archive:`, `dir:`) is read where it lies; anything else is pulled.
+  if (parseLocalLocation(reference)) return openLocalImage(reference, context.arch);
   const { directory } = await context.pull({
     reference,
     arch: context.arch,
     signal: context.signal,
     emit: context.emit,
   });
-  return openDirImage(directory);
+  return openLocalImage(`dir:${directory}`, context.arch);
 }
 
 /**
@@ -126,14 +127,17 @@ export function createOstreeImage(options: CreateOstreeImageOptions): Operation<
     if (arch !== 'amd64' && arch !== 'arm64') {
       throw new OcneError('OCNE_USAGE', 'Architecture must be one of: amd64, arm64');
     }
-    if (!options.kubernetesVersion) throw new OcneError('OCNE_USAGE', 'a Kubernetes version is required');
+    const kubernetesVersion = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+    if (!kubernetesVersion) throw new OcneError('OCNE_USAGE', 'a Kubernetes version is required');
     const source = parseOstreeReference(
       options.osRegistry ?? DEFAULT_OSTREE_REGISTRY,
-      options.osTag ?? options.kubernetesVersion,
+      options.osTag ?? kubernetesVersion,
     );
     const home = options.home ?? homedir();
     // Images come through the caller's `pull`, else from their registry into upstream's cache.
-    const pull: PullImage = options.pull ?? ((request) => pullImage({ ...request, home }));
+    const env = options.env;
+    const pull: PullImage =
+      options.pull ?? ((request) => pullImage({ ...request, home, ...(env ? { env } : {}) }));
     const context = { home, arch, pull, signal, emit };
     emit({ type: 'log', level: 'info', message: 'Creating Image' });
     const image = await runStep(emit, `Getting ostree image ${source.pullReference} for ${arch}`, () =>
@@ -156,13 +160,16 @@ export function createOstreeImage(options: CreateOstreeImageOptions): Operation<
         level: 'info',
         message: `Unpacked commit ${imported.commit}: ${imported.contentObjects} content and ${imported.metadataObjects} metadata objects`,
       });
-      const destination = ostreeImagePath(home, options.kubernetesVersion, arch);
+      const destination = ostreeImagePath(home, kubernetesVersion, arch);
       const server = await runStep(emit, 'Generating container image', () =>
         writeServerImage({ base, repo, destination, workDir: work, commit: imported.commit, signal, emit }),
       );
       emit({ type: 'log', level: 'info', message: `Saved image to ${destination}` });
       return {
         path: server.path,
+        type: 'ostree',
+        arch,
+        kubernetesVersion,
         commit: imported.commit,
         manifestDigest: server.manifestDigest,
         contentObjects: imported.contentObjects,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type EventSink, OcneError } from '@ocne/core';
 import { pack as tarPack } from 'tar-stream';
+import type { ImageConfig, LocalImage } from '../layout/archive-read.js';
 import {
   type ArchiveBlob,
   addTarEntry,
@@ -18,7 +19,7 @@ import {
   sha256Digest,
   writeOciArchive,
 } from '../layout/archive-write.js';
-import type { Descriptor, ImageConfig, ImageManifest, LocalImage } from '../layout/oci-layout.js';
+import type { Descriptor, ImageManifest } from '../registry/client.js';
 
 /** Where nginx's docroot keeps the repository, as upstream's image has it. */
 export const OSTREE_DOCROOT_PATH = 'usr/share/nginx/html/ostree';
@@ -167,7 +168,7 @@ export async function writeServerImage(options: ServerImageOptions): Promise<Ser
     ],
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const layers: Descriptor[] = base.manifest.layers.map((l) => ({
+  const layers: Descriptor[] = base.layers.map((l) => ({
     mediaType: TO_OCI[l.mediaType] ?? l.mediaType,
     digest: l.digest,
     size: l.size,
@@ -185,7 +186,7 @@ export async function writeServerImage(options: ServerImageOptions): Promise<Ser
   };
   const blobs: ArchiveBlob[] = [
     { digest: manifest.config.digest, bytes: configBytes },
-    ...base.manifest.layers.map((l) => ({ digest: l.digest, path: base.blobPath(l.digest) })),
+    ...base.layers,
     { digest: layer.digest, path: layerFile },
   ];
   const descriptor = await writeOciArchive(

@@ -7,7 +7,7 @@
  * verified before it is kept; a mismatch anywhere fails the whole import.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Transform } from 'node:stream';
@@ -16,8 +16,8 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { type EventSink, OcneError } from '@ocne/core';
 import { extract as tarExtract } from 'tar-stream';
+import { type LocalBlob, type LocalImage, readBlob } from '../layout/archive-read.js';
 import { hashing } from '../layout/archive-write.js';
-import type { Descriptor, LocalImage } from '../layout/oci-layout.js';
 import { archiveFileHeader, fileHeader, framed, S_IFLNK, S_IFREG } from './gvariant.js';
 
 /** The labels of an ostree-ext v1 image. */
@@ -50,7 +50,11 @@ export interface UnencapsulateResult {
 }
 
 /** The ostree layers of an image, from its labels, as ostree-ext chooses them. */
-export function ostreeLayers(image: LocalImage): { commit: string; layers: Descriptor[]; diffIds: string[] } {
+export function ostreeLayers(image: LocalImage): {
+  commit: string;
+  layers: readonly LocalBlob[];
+  diffIds: string[];
+} {
   const labels = image.config.config?.Labels ?? {};
   const commit = labels[COMMIT_LABEL];
   if (!commit || !/^[0-9a-f]{64}$/.test(commit)) {
@@ -66,7 +70,13 @@ export function ostreeLayers(image: LocalImage): { commit: string; layers: Descr
       `the image has no ${FINAL_DIFFID_LABEL} label: an ostree-ext v0 image, which is not supported (only v1, "chunked")`,
     );
   }
-  const diffIds = image.config.rootfs.diff_ids;
+  const diffIds = image.config.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== image.layers.length) {
+    throw new OcneError(
+      'OCNE_IMAGE_OSTREE_SOURCE_INVALID',
+      `the config's diff_ids do not match the manifest's ${image.layers.length} layers`,
+    );
+  }
   const last = diffIds.indexOf(finalDiffId);
   if (last < 0) {
     throw new OcneError(
@@ -80,7 +90,7 @@ export function ostreeLayers(image: LocalImage): { commit: string; layers: Descr
       `Image has ${diffIds.length - 1 - last} non-ostree layers: a derived image cannot be unencapsulated`,
     );
   }
-  return { commit, layers: image.manifest.layers.slice(0, last + 1), diffIds: diffIds.slice(0, last + 1) };
+  return { commit, layers: image.layers.slice(0, last + 1), diffIds: diffIds.slice(0, last + 1) };
 }
 
 function decompressor(mediaType: string): Transform {
@@ -164,7 +174,7 @@ export async function unencapsulate(options: UnencapsulateOptions): Promise<Unen
     const diffHash = createHash('sha256');
     const extract = tarExtract();
     const pump = pipeline(
-      createReadStream(image.blobPath(layer.digest)),
+      readBlob(layer),
       hashing(blobHash, report),
       decompressor(layer.mediaType),
       hashing(diffHash),

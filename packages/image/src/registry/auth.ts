@@ -7,7 +7,7 @@
  * keys written as URLs (`https://index.docker.io/v1/`) count for their host. Credential helpers
  * (`credHelpers`, `credsStore`) are not run: pass credentials in instead.
  */
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcneError } from '@ocne/core';
 
@@ -44,20 +44,64 @@ function normalizeKey(key: string): string {
   return key;
 }
 
+// Auth files hold a few entries; a larger one is not an auth file (and is not read whole).
+const AUTH_FILE_LIMIT = 1024 * 1024;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+// Credentials go into an HTTP header: control characters there would be refused, or worse.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A key or file name for a message: clipped and with control characters escaped. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+}
+
 /** The credentials of one auths entry, or undefined when it has none. */
 function entryCredentials(file: string, key: string, entry: unknown): RegistryCredentials | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
   const auth = (entry as { auth?: unknown }).auth;
   if (typeof auth !== 'string' || auth === '') return undefined;
+  const invalid = () =>
+    new OcneError(
+      'OCNE_REGISTRY_AUTH_FAILED',
+      `${file}: the "auth" of ${shown(key)} is not base64 of "user:password"`,
+    );
+  // Buffer.from(…, 'base64') skips what is not base64: check first, or garbage becomes a password.
+  if (!BASE64.test(auth)) throw invalid();
   const decoded = Buffer.from(auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) {
-    throw new OcneError(
-      'OCNE_REGISTRY_AUTH_FAILED',
-      `${file}: the "auth" of ${key} is not base64 of "user:password"`,
-    );
-  }
+  if (colon < 0 || CONTROL.test(decoded) || decoded.includes('\ufffd')) throw invalid();
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** An auth file's text, or undefined when there is none; a file too large is refused unread. */
+async function readAuthFile(file: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return undefined;
+    const buffer = Buffer.alloc(AUTH_FILE_LIMIT + 1);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      if (size > AUTH_FILE_LIMIT) {
+        throw new OcneError(
+          'OCNE_REGISTRY_AUTH_FAILED',
+          `${file} is larger than ${AUTH_FILE_LIMIT} bytes: not a registry auth file`,
+        );
+      }
+    }
+    return buffer.subarray(0, size).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -74,23 +118,22 @@ export async function findCredentials(
   const keys = parts.map((_, i) => `${registry}/${parts.slice(0, parts.length - i).join('/')}`);
   keys.push(registry);
   for (const file of authFiles(lookup)) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
+    const text = await readAuthFile(file);
+    if (text === undefined) continue;
     let auths: Record<string, unknown>;
     try {
-      const parsed = JSON.parse(text) as { auths?: unknown };
+      const parsed: unknown = JSON.parse(text);
+      const found =
+        typeof parsed === 'object' && parsed !== null ? (parsed as { auths?: unknown }).auths : undefined;
       auths =
-        typeof parsed.auths === 'object' && parsed.auths !== null
-          ? (parsed.auths as Record<string, unknown>)
+        typeof found === 'object' && found !== null && !Array.isArray(found)
+          ? (found as Record<string, unknown>)
           : {};
     } catch (error) {
       throw new OcneError(
         'OCNE_REGISTRY_AUTH_FAILED',
-        `${file} is not valid JSON: ${(error as Error).message}`,
+        // The parser quotes the bytes it stopped at: escaped, so a binary file prints nothing raw.
+        `${file} is not valid JSON: ${JSON.stringify((error as Error).message.slice(0, 200))}`,
         {
           cause: error,
         },

@@ -96,9 +96,56 @@ export const sha256 = (bytes: Uint8Array): string =>
 export const isIndex = (mediaType: string): boolean =>
   mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList;
 
+/**
+ * A response body, read up to `limit` bytes: a registry (or a proxy in front of it) may answer with
+ * a body that never ends. Past the limit the stream is cancelled and `complete` is false.
+ */
+export async function readBody(
+  response: Response,
+  limit: number,
+): Promise<{ bytes: Buffer; complete: boolean }> {
+  if (!response.body) return { bytes: Buffer.alloc(0), complete: true };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { bytes: Buffer.concat(chunks), complete: true };
+    if (size + value.length > limit) {
+      chunks.push(value.subarray(0, limit - size));
+      await reader.cancel().catch(() => {});
+      return { bytes: Buffer.concat(chunks), complete: false };
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+}
+
+// Error bodies are for a message: their start is enough.
+const ERROR_BODY_LIMIT = 64 * 1024;
+// A token answer is a small JSON object.
+const TOKEN_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Text from the network as a message may show it: control characters (a hostile registry's
+ * terminal escapes, OpenSSL's line breaks) become spaces, and it is clipped.
+ */
+function printable(text: string, max = 300): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to replace them
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
 /** The message of a registry error body (`{"errors":[{code,message}]}`), or its start. */
 async function errorText(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
+  return printable(await errorBody(response));
+}
+
+async function errorBody(response: Response): Promise<string> {
+  const text = await readBody(response, ERROR_BODY_LIMIT).then(
+    (body) => body.bytes.toString('utf8'),
+    () => '',
+  );
   try {
     const errors = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors ?? [];
     if (errors.length > 0) return errors.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`).join('; ');
@@ -111,7 +158,7 @@ function networkReason(error: unknown): string {
   const reasons: string[] = [];
   for (let e: unknown = error; e instanceof Error && reasons.length < 4; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    reasons.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
+    reasons.push(printable(typeof code === 'string' ? `${e.message} (${code})` : e.message));
   }
   return reasons.filter((r) => r !== 'fetch failed').join(': ') || String(error);
 }
@@ -270,11 +317,20 @@ export class RegistryClient {
         `the token server answered ${response.status}: ${await errorText(response)}`,
       );
     }
-    const body = (await response.json().catch(() => ({}))) as {
-      token?: unknown;
-      access_token?: unknown;
-      expires_in?: unknown;
-    };
+    const answer = await readBody(response, TOKEN_BODY_LIMIT);
+    if (!answer.complete) {
+      throw this.#fail(
+        'OCNE_REGISTRY_ERROR',
+        `the token server answered with more than ${TOKEN_BODY_LIMIT} bytes`,
+      );
+    }
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown } = {};
+    try {
+      const parsed: unknown = JSON.parse(answer.bytes.toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null) body = parsed;
+    } catch {
+      // Not JSON: no token, refused below.
+    }
     const token = typeof body.token === 'string' ? body.token : body.access_token;
     if (typeof token !== 'string' || token === '') {
       throw this.#fail('OCNE_REGISTRY_ERROR', 'the token server answered without a token');
@@ -292,9 +348,10 @@ export class RegistryClient {
    * `OCNE_REGISTRY_AUTH_FAILED` error, as is a 403.
    */
   async request(req: RegistryRequest): Promise<Response> {
-    const url = req.path.startsWith('http') ? req.path : `${this.#base}${req.path}`;
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.#authorization(req.repository, req.actions, req.signal);
+      // After the ping: it may have moved an insecure registry from HTTPS to HTTP.
+      const url = req.path.startsWith('http') ? req.path : `${this.#base}${req.path}`;
       const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
       const response = await this.#fetch(url, {
         method: req.method,
@@ -342,9 +399,19 @@ export class RegistryClient {
     });
     await this.#expect(response, what, [200]);
     const length = Number(response.headers.get('content-length') ?? '0');
-    if (length > MANIFEST_LIMIT)
-      throw this.#fail('OCNE_REGISTRY_ERROR', `${what} is ${length} bytes, more than a manifest can be`);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const tooLarge = (size: string) =>
+      this.#fail(
+        'OCNE_REGISTRY_ERROR',
+        `${what} is ${size}, more than a manifest can be (${MANIFEST_LIMIT} bytes)`,
+      );
+    if (length > MANIFEST_LIMIT) {
+      await response.body?.cancel().catch(() => {});
+      throw tooLarge(`${length} bytes`);
+    }
+    // A body longer than announced, or never ending without a length, stops at the limit too.
+    const body = await readBody(response, MANIFEST_LIMIT);
+    if (!body.complete) throw tooLarge('longer');
+    const bytes = body.bytes;
     const digest = sha256(bytes);
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw this.#fail('OCNE_IMAGE_DIGEST_MISMATCH', `${what} has digest ${digest}`);

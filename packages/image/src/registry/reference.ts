@@ -27,11 +27,20 @@ const DOMAIN = new RegExp(
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
+// Longer than any valid reference (255 for the name, 128 for a tag, 71 for a digest, a transport).
+const MAX_REFERENCE = 512;
+
+/** The reference as a message shows it: clipped, quoted, control characters escaped. */
+const shown = (value: string): string =>
+  JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+
 const invalid = (value: string, why: string) =>
-  new OcneError('OCNE_IMAGE_REFERENCE_INVALID', `invalid image reference "${value}": ${why}`);
+  new OcneError('OCNE_IMAGE_REFERENCE_INVALID', `invalid image reference ${shown(value)}: ${why}`);
 
 /** Parses `[docker://]registry/repository[:tag][@sha256:…]`. */
 export function parseRegistryReference(value: string): RegistryReference {
+  if (typeof value !== 'string') throw invalid(String(value), 'it is not a string');
+  if (value.length > MAX_REFERENCE) throw invalid(value, `it is longer than ${MAX_REFERENCE} characters`);
   let rest = value.startsWith('docker://') ? value.slice('docker://'.length) : value;
   if (rest === '') throw invalid(value, 'it is empty');
   let digest: string | undefined;
@@ -40,7 +49,7 @@ export function parseRegistryReference(value: string): RegistryReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST.test(digest))
-      throw invalid(value, `"${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
+      throw invalid(value, `${shown(digest)} is not a sha256 digest (sha256:<64 hex digits>)`);
   }
   let registry = 'docker.io';
   const slash = rest.indexOf('/');
@@ -56,12 +65,15 @@ export function parseRegistryReference(value: string): RegistryReference {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid(value, `"${tag}" is not a valid tag`);
+    if (!TAG.test(tag)) throw invalid(value, `${shown(tag)} is not a valid tag`);
   }
   if (registry === 'docker.io' && !rest.includes('/')) rest = `library/${rest}`;
-  if (!DOMAIN.test(registry)) throw invalid(value, `"${registry}" is not a valid registry name`);
+  if (!DOMAIN.test(registry)) throw invalid(value, `${shown(registry)} is not a valid registry name`);
   if (!PATH.test(rest))
-    throw invalid(value, `"${rest}" is not a valid repository name (lower-case letters, digits, separators)`);
+    throw invalid(
+      value,
+      `${shown(rest)} is not a valid repository name (lower-case letters, digits, separators)`,
+    );
   if (`${registry}/${rest}`.length > 255) throw invalid(value, 'the name is longer than 255 characters');
   if (tag === undefined && digest === undefined) tag = 'latest';
   return { registry, repository: rest, tag, digest };

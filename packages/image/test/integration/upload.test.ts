@@ -165,6 +165,8 @@ describe('uploadImage to a registry', () => {
   it('leaves --type oci to the OCI provider: a typed "not available" error', async () => {
     await expect(uploadImage({ type: 'oci', source: archive, destination: '' })).rejects.toMatchObject({
       code: 'OCNE_IMAGE_UPLOAD_UNAVAILABLE',
+      // The error says where the upload is: the OCI clients live in the provider, not here.
+      message: expect.stringMatching(/uploadOciImage of @ocne\/provider-oci/),
     });
   });
 });
