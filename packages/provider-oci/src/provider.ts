@@ -19,6 +19,7 @@ import { createOciLookup } from './cloud/lookup.js';
 import type { OciCloudOptions } from './cloud/session.js';
 import { fileCredentials } from './start/credentials.js';
 import { ociDelete } from './start/delete.js';
+import { cloudImages } from './start/images.js';
 import { defaultManagementCluster } from './start/management.js';
 import type {
   CredentialsPort,
@@ -42,8 +43,10 @@ export interface OciProviderOptions {
    */
   cloud?: OciCloudOptions;
   /**
-   * Finds or makes the boot images of the compartment (create, upload, import). Without it, and
-   * without image OCIDs in the configuration, a start fails with `OCNE_OCI_IMAGES_REQUIRED`.
+   * Finds or makes the boot images of the compartment (create, upload, import).
+   * @defaultValue without a `lookup`: {@link cloudImages} through `cloud` (the newest OCK image of
+   * the compartment, else one made from `bootVolumeContainerImage`, uploaded and imported); with a
+   * `lookup`: only what it finds
    */
   images?: ImagesPort;
   /**
@@ -91,11 +94,15 @@ function startDependencies(options: OciProviderOptions): OciStartDependencies {
           : {}),
       }),
     credentials: options.credentials ?? fileCredentials(),
-    ...(options.images ? { images: options.images } : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   };
+  // Without lookups of its own, the provider reaches Oracle Cloud itself (the profile, endpoint
+  // and home come from the cluster when a start runs).
+  const images = options.images ?? (options.lookup ? undefined : cloudImages({ cloud: options.cloud ?? {} }));
+  if (images) ports.images = images;
   return {
     ports,
+    ...(options.lookup ? {} : { cloud: options.cloud ?? {} }),
     ...(options.catalog ? { catalog: options.catalog } : {}),
     ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),

@@ -153,12 +153,18 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
     httpOptions,
   };
   const params = { authenticationDetailsProvider: auth };
-  const clients: OciClients = {
-    identity: new sdk.identity.IdentityClient(params, configuration),
-    compute: new sdk.core.ComputeClient(params, configuration),
-    workRequests: new sdk.workRequests.WorkRequestClient(params, configuration),
-    objectStorage: new sdk.objectStorage.ObjectStorageClient(params, configuration),
-  };
+  let clients: OciClients;
+  try {
+    clients = {
+      identity: new sdk.identity.IdentityClient(params, configuration),
+      compute: new sdk.core.ComputeClient(params, configuration),
+      workRequests: new sdk.workRequests.WorkRequestClient(params, configuration),
+      objectStorage: new sdk.objectStorage.ObjectStorageClient(params, configuration),
+    };
+  } catch (error) {
+    // The clients' signer parses the key: a file that is no key, or a wrong passphrase, ends here.
+    throw configError(`cannot use the private key of profile ${profile}`, error);
+  }
   const endpoint = options.endpoint ?? env.OCNE_OCI_ENDPOINT;
   for (const client of Object.values(clients) as { regionId: string; endpoint: string }[]) {
     if (options.region !== undefined) client.regionId = options.region;

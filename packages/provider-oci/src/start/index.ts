@@ -12,6 +12,8 @@ export type {
   WatchFailuresOptions,
 } from './failures.js';
 export { errorConditions, terminalFailure, watchControllerFailures } from './failures.js';
+export type { CloudImagesOptions } from './images.js';
+export { cloudImages } from './images.js';
 export type { DefaultManagementClusterOptions } from './management.js';
 export { defaultManagementCluster, namedManagementCluster } from './management.js';
 export type * from './ports.js';
