@@ -19,6 +19,7 @@ import { createOciLookup } from './cloud/lookup.js';
 import type { OciCloudOptions } from './cloud/session.js';
 import { fileCredentials } from './start/credentials.js';
 import { ociDelete } from './start/delete.js';
+import { libvirtEphemeralCluster } from './start/ephemeral.js';
 import { cloudImages } from './start/images.js';
 import { defaultManagementCluster } from './start/management.js';
 import type {
@@ -54,7 +55,10 @@ export interface OciProviderOptions {
    * `KUBECONFIG` of the cluster's environment, else an ephemeral cluster through `ephemeral`
    */
   managementCluster?: ManagementClusterPort;
-  /** Starts (or reuses) and deletes the ephemeral management cluster (the libvirt provider's). */
+  /**
+   * Starts (or reuses) and deletes the ephemeral management cluster.
+   * @defaultValue {@link libvirtEphemeralCluster}: `@ocne/provider-libvirt`'s, loaded when needed
+   */
   ephemeral?: EphemeralClusterPort;
   /** Keep the ephemeral cluster after a self-managed start. @defaultValue `ephemeralCluster.preserve` */
   keepEphemeralCluster?: boolean;
@@ -88,7 +92,12 @@ function startDependencies(options: OciProviderOptions): OciStartDependencies {
     managementCluster:
       options.managementCluster ??
       defaultManagementCluster({
-        ...(options.ephemeral ? { ephemeral: options.ephemeral } : {}),
+        ephemeral:
+          options.ephemeral ??
+          libvirtEphemeralCluster({
+            ...(options.catalog ? { catalog: options.catalog } : {}),
+            ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+          }),
         ...(options.keepEphemeralCluster !== undefined
           ? { keepEphemeral: options.keepEphemeralCluster }
           : {}),

@@ -4,6 +4,8 @@
  */
 export { fileCredentials, parseOciConfigFile } from './credentials.js';
 export { ociDelete } from './delete.js';
+export type { EphemeralClusterApi, LibvirtEphemeralClusterOptions } from './ephemeral.js';
+export { libvirtEphemeralCluster } from './ephemeral.js';
 export type {
   FailureWatch,
   InfrastructureRef,

@@ -16,7 +16,7 @@ import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { type OciApiServer, readTarGz, startOciApiServer } from '@ocne/test-oci-api';
 import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { testTool } from '@ocne/test-tools';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createOciProvider,
   type EnsureImagesRequest,
@@ -37,7 +37,26 @@ import {
   writeTestCharts,
 } from './world.ts';
 
+// The libvirt provider's ephemeral API, faked at the module: a VM here cannot run Kubernetes (the
+// libvirt tests start the real one). It answers with the management test control plane.
+const ephemeral = vi.hoisted(() => ({
+  kubeconfigPath: '',
+  ensured: [] as Array<Record<string, unknown>>,
+  deleted: [] as Array<Record<string, unknown>>,
+}));
+vi.mock('@ocne/provider-libvirt', () => ({
+  ensureEphemeralCluster: async (options: Record<string, unknown>) => {
+    ephemeral.ensured.push(options);
+    return { kubeconfigPath: ephemeral.kubeconfigPath, created: true, name: 'ocne-ephemeral' };
+  },
+  deleteEphemeralCluster: async (options: Record<string, unknown>) => {
+    ephemeral.deleted.push(options);
+    return [];
+  },
+}));
+
 const { source, destination } = controlPlanesFromInject();
+ephemeral.kubeconfigPath = source.kubeconfigPath;
 const helmPath = testTool('helm');
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const COMPARTMENT = 'ocid1.compartment.oc1..test';
@@ -90,7 +109,7 @@ async function setup(
       : '';
   const text = `provider: oci\nname: ${name}\nproviders:\n  oci:\n    compartment: ${options.compartment ?? COMPARTMENT}\n    namespace: ${namespace}\n    selfManaged: ${options.selfManaged === true}\n    controlPlaneShape:\n      shape: VM.Standard.A1.Flex\n      ocpus: 2\n    workerShape:\n      shape: VM.Standard.E4.Flex\n      ocpus: 1\n${images}${extra}`;
   await writeFile(join(home, 'capi.yaml'), text);
-  const env = { KUBECONFIG: source.kubeconfigPath };
+  const env: Record<string, string> = { KUBECONFIG: source.kubeconfigPath };
   const config = await loadConfig({ configPath: join(home, 'capi.yaml'), defaults: false, home, env });
   return { name, namespace, home, env, config };
 }
@@ -452,6 +471,42 @@ describe('oci self-managed clusters', () => {
     );
     expect(await capiObjects(mgmt, s.namespace)).toEqual([]);
     expect(await capiObjects(workload, s.namespace)).toEqual([]);
+  });
+});
+
+describe('oci start without a management cluster', () => {
+  it('runs on the ephemeral cluster of @ocne/provider-libvirt and deletes it after a self-managed move', async () => {
+    const s = await setup('', { selfManaged: true, images: true });
+    const bare = { ...s, env: { OCNE_TEST: 'ephemeral' } }; // no KUBECONFIG
+    ephemeral.ensured.length = 0;
+    ephemeral.deleted.length = 0;
+    const { emit } = collector();
+    const result = await createOciProvider(providerOptions()).start!(context(bare, emit));
+    expect(result.kubeconfig).toBe(destination.kubeconfig);
+    expect(ephemeral.ensured).toHaveLength(1);
+    expect(ephemeral.ensured[0]).toMatchObject({
+      home: s.home,
+      env: bare.env,
+      provider: { catalog: { repoUrl: repository!.url }, helmPath },
+    });
+    // The target's configuration: the libvirt provider derives the ephemeral one from it.
+    expect((ephemeral.ensured[0]!.config as ResolvedConfig).cluster.name).toBe(s.name);
+    // Its kubeconfig was the management cluster: the providers went there, and the cluster moved out.
+    const releases = await listReleases({ helmPath, kubeconfig: source.kubeconfigPath });
+    expect(releases.map((r) => r.name)).toEqual(expect.arrayContaining(['core-capi', 'capoci']));
+    expect(await capiObjects(workload, s.namespace)).toEqual(expect.arrayContaining([`Cluster/${s.name}`]));
+    expect(ephemeral.deleted).toHaveLength(1);
+    expect(ephemeral.deleted[0]).toMatchObject({ home: s.home });
+  });
+
+  it('keeps the ephemeral cluster of a cluster that is not self-managed (its controllers run there)', async () => {
+    const s = await setup('', { images: true });
+    ephemeral.ensured.length = 0;
+    ephemeral.deleted.length = 0;
+    await createOciProvider(providerOptions()).start!(context({ ...s, env: {} }, collector().emit));
+    expect(ephemeral.ensured).toHaveLength(1);
+    expect(ephemeral.deleted).toEqual([]);
+    expect(await capiObjects(mgmt, s.namespace)).toEqual(expect.arrayContaining([`Cluster/${s.name}`]));
   });
 });
 
