@@ -8,9 +8,11 @@
  * `fetch` through `httpOptions`, read when the request is sent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
 import { OcneError } from '@ocne/core';
 import type { AuthenticationDetailsProvider } from 'oci-common';
 import type { ComputeClient } from 'oci-core';
@@ -63,12 +65,18 @@ export interface OciCloudOptions {
   readonly endpoint?: string;
   /** Where `~/.oci` is (default: `$HOME`, else the user's home). */
   readonly home?: string;
-  /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT` and `HOME` (default `process.env`). */
+  /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT`, `OCI_DEFAULT_CERTS_PATH` and `HOME` (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How failed requests are retried (default: 5 attempts, 1 s doubling to 30 s). */
   readonly retry?: OciRetryOptions;
   /** The time limit of one attempt of one request (default 120 s; uploads of a part included). */
   readonly requestTimeoutMs?: number;
+  /**
+   * Certificates (PEM) trusted for the endpoints besides the system's: a TLS-inspecting proxy's CA,
+   * a private cloud's. Only these clients trust them. Default: the file `$OCI_DEFAULT_CERTS_PATH`
+   * names (the variable the OCI Go SDK and upstream read), else none.
+   */
+  readonly caCertificates?: string;
 }
 
 /** The clients of a session. */
@@ -103,12 +111,33 @@ export interface OciSession {
 
 const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
-/** `fetch` options whose `signal` is the current attempt's (read by the SDK at send time). */
-const httpOptions = {
-  get signal(): AbortSignal | undefined {
-    return attemptSignal.getStore();
-  },
-};
+/** The agent of a session with its own trust roots, closed with the session. */
+interface Dispatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * `fetch` options whose `signal` is the current attempt's (read by the SDK at send time), and,
+ * when given, the dispatcher that trusts the session's own CA certificates.
+ */
+function fetchOptions(dispatcher: object | undefined): object {
+  return {
+    get signal(): AbortSignal | undefined {
+      return attemptSignal.getStore();
+    },
+    ...(dispatcher === undefined ? {} : { dispatcher }),
+  };
+}
+
+/**
+ * A dispatcher trusting the system's roots and `ca`. The SDK calls Node's own `fetch`, whose
+ * bundled undici speaks the older handler interface: the wrapper adapts this undici's agent to it.
+ */
+async function trustingDispatcher(ca: string): Promise<{ dispatcher: object; agent: Dispatcher }> {
+  const { Agent, Dispatcher1Wrapper } = await import('undici');
+  const agent = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+  return { dispatcher: new Dispatcher1Wrapper(agent), agent };
+}
 
 function configError(message: string, cause: unknown): OcneError {
   const detail = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : String(cause);
@@ -145,12 +174,20 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
       'the tenancy OCID is unknown: the authentication provider does not give it; pass tenancyId',
     );
   }
+  let ca = options.caCertificates;
+  if (ca === undefined && env.OCI_DEFAULT_CERTS_PATH) {
+    const path = env.OCI_DEFAULT_CERTS_PATH;
+    ca = await readFile(path, 'utf8').catch((error: unknown) => {
+      throw configError(`cannot read the CA certificates of OCI_DEFAULT_CERTS_PATH ${path}`, error);
+    });
+  }
+  const trusting = ca === undefined ? undefined : await trustingDispatcher(ca);
   const configuration = {
     // Retries are this layer's (with a signal and a time limit per attempt); the SDK's are off
     // for these clients only.
     retryConfiguration: sdk.common.NoRetryConfigurationDetails,
     circuitBreaker: new sdk.common.CircuitBreaker({ disableClientCircuitBreaker: true }),
-    httpOptions,
+    httpOptions: fetchOptions(trusting?.dispatcher),
   };
   const params = { authenticationDetailsProvider: auth };
   let clients: OciClients;
@@ -218,6 +255,7 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
     call,
     close() {
       for (const client of Object.values(clients) as { close?: () => void }[]) client.close?.();
+      trusting?.agent.close().catch(() => {});
     },
   };
 }
