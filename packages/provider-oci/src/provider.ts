@@ -62,7 +62,10 @@ export interface OciProviderOptions {
   ephemeral?: EphemeralClusterPort;
   /** Keep the ephemeral cluster after a self-managed start. @defaultValue `ephemeralCluster.preserve` */
   keepEphemeralCluster?: boolean;
-  /** The API-signing credentials of the profile. @defaultValue read from `<home>/.oci/config` */
+  /**
+   * The API-signing credentials of the profile.
+   * @defaultValue the profile of `cloud.configFile`, else `$OCI_CONFIG_FILE`, else `<home>/.oci/config`
+   */
   credentials?: CredentialsPort;
   /** The application catalog (CAPI providers, oci-ccm, core applications). @defaultValue `OCNE_CATALOG` */
   catalog?: { repoUrl: string };
@@ -102,7 +105,11 @@ function startDependencies(options: OciProviderOptions): OciStartDependencies {
           ? { keepEphemeral: options.keepEphemeralCluster }
           : {}),
       }),
-    credentials: options.credentials ?? fileCredentials(),
+    credentials:
+      options.credentials ??
+      fileCredentials(
+        options.cloud?.configFile !== undefined ? { configFile: options.cloud.configFile } : {},
+      ),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   };
   // Without lookups of its own, the provider reaches Oracle Cloud itself (the profile, endpoint

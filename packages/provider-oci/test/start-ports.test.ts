@@ -116,7 +116,7 @@ describe('fileCredentials', () => {
     const missing = await fileCredentials()
       .read({ ...req, profile: 'NOPE' })
       .catch((e: unknown) => e);
-    expect(isOcneError(missing) && missing.code).toBe('OCNE_OCI_CREDENTIALS_INVALID');
+    expect(isOcneError(missing) && missing.code).toBe('OCNE_OCI_CONFIG_INVALID');
     expect((missing as Error).message).toContain('no NOPE section found in OCI configuration file');
   });
 });

@@ -8,18 +8,18 @@
  * `fetch` through `httpOptions`, read when the request is sent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
 import { OcneError } from '@ocne/core';
-import type { AuthenticationDetailsProvider } from 'oci-common';
+import type { AuthenticationDetailsProvider, Region } from 'oci-common';
 import type { ComputeClient } from 'oci-core';
 import type { IdentityClient } from 'oci-identity';
 import type { ObjectStorageClient } from 'oci-objectstorage';
 import type { WorkRequestClient } from 'oci-workrequests';
 import { isRetryable, ociError } from './errors.js';
+import { type OciConfigProfile, readOciProfile } from './oci-config.js';
 import { loadOciSdk } from './sdk.js';
 
 /** How failed requests are retried. */
@@ -144,6 +144,49 @@ function configError(message: string, cause: unknown): OcneError {
   return new OcneError('OCNE_OCI_CONFIG_INVALID', `${message}: ${detail}`, { cause });
 }
 
+/**
+ * Signs with a profile of the configuration file. The key is checked here, so that a file that is
+ * no key or a wrong passphrase fails before the first request, not mid-upload.
+ */
+function signingProvider(
+  sdk: Awaited<ReturnType<typeof loadOciSdk>>,
+  read: OciConfigProfile,
+  regionOverride: string | undefined,
+): AuthenticationDetailsProvider {
+  const what = `profile ${read.profile} of the OCI configuration file ${read.file}`;
+  for (const key of ['tenancy', 'user', 'fingerprint', 'key_file'] as const) {
+    const value = key === 'key_file' ? read.keyFile : read[key];
+    if (value === '') throw new OcneError('OCNE_OCI_CONFIG_INVALID', `${what} has no ${key}`);
+  }
+  try {
+    createPrivateKey({
+      key: read.key,
+      format: 'pem',
+      ...(read.passphrase ? { passphrase: read.passphrase } : {}),
+    });
+  } catch (error) {
+    throw configError(
+      `the key file ${read.keyFile} of ${what} is not a private key, or its passphrase (pass_phrase) is wrong`,
+      error,
+    );
+  }
+  const regionId = regionOverride ?? read.region;
+  let region: Region | null = null;
+  if (regionId !== '') {
+    // A region this SDK version does not know is taken to be in the commercial realm, as the SDK's own reader does.
+    region =
+      sdk.common.Region.fromRegionId(regionId) ?? sdk.common.Region.register(regionId, sdk.common.Realm.OC1);
+  }
+  return new sdk.common.SimpleAuthenticationDetailsProvider(
+    read.tenancy,
+    read.user,
+    read.fingerprint,
+    read.key,
+    read.passphrase ?? null,
+    region as Region,
+  );
+}
+
 /** Opens a session: reads the configuration and makes the clients (loading the SDK). */
 export async function openOciSession(options: OciCloudOptions = {}): Promise<OciSession> {
   const sdk = await loadOciSdk();
@@ -154,18 +197,13 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
   if (options.authenticationProvider !== undefined) {
     auth = options.authenticationProvider as AuthenticationDetailsProvider;
   } else {
-    const file =
-      options.configFile ??
-      env.OCI_CONFIG_FILE ??
-      join(options.home ?? env.HOME ?? homedir(), '.oci', 'config');
-    try {
-      const provider = new sdk.common.ConfigFileAuthenticationDetailsProvider(file, profile);
-      // Read the key now, so that a missing file or wrong passphrase fails here, not mid-upload.
-      provider.getPrivateKey();
-      auth = provider;
-    } catch (error) {
-      throw configError(`cannot use profile ${profile} of the OCI config file ${file}`, error);
-    }
+    const read = await readOciProfile({
+      configFile: options.configFile,
+      home: options.home,
+      env,
+      profile,
+    });
+    auth = signingProvider(sdk, read, options.region);
   }
   tenancyId ??= (auth as { getTenantId?: () => string }).getTenantId?.();
   if (tenancyId === undefined || tenancyId === '') {

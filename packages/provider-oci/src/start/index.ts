@@ -2,7 +2,8 @@
  * Starting and deleting oci clusters: the orchestration over the ports of `ports.ts`, and the
  * default ports this package has (the management cluster a user names, the OCI configuration file).
  */
-export { fileCredentials, parseOciConfigFile } from './credentials.js';
+export type { FileCredentialsOptions } from './credentials.js';
+export { fileCredentials } from './credentials.js';
 export { ociDelete } from './delete.js';
 export type { EphemeralClusterApi, LibvirtEphemeralClusterOptions } from './ephemeral.js';
 export { libvirtEphemeralCluster } from './ephemeral.js';
