@@ -27,16 +27,23 @@ export interface OciConfigLocation {
   readonly configFile?: string | undefined;
   /** The home (`~`). @defaultValue `$HOME`, else the user's home */
   readonly home?: string | undefined;
+  /** Read for `OCI_CONFIG_FILE` and `HOME`. @defaultValue `process.env` */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** One profile of the OCI configuration, with its key file read. */
 export interface OciConfigProfile {
+  /** The configuration file read. */
   readonly file: string;
+  /** The profile's name. */
   readonly profile: string;
+  /** The tenancy OCID (`tenancy`). */
   readonly tenancy: string;
+  /** The user OCID (`user`). */
   readonly user: string;
+  /** The API key's fingerprint (`fingerprint`). */
   readonly fingerprint: string;
+  /** The region id (`region`), empty when absent. */
   readonly region: string;
   /** The `key_file` entry as written (empty when absent). */
   readonly keyFile: string;
@@ -123,8 +130,9 @@ export function parseOciConfig(text: string, file: string): Map<string, Map<stri
 
 /** Options of {@link readOciProfile}. */
 export interface ReadOciProfileOptions extends OciConfigLocation {
-  /** @defaultValue `DEFAULT` */
+  /** The profile. @defaultValue `DEFAULT` */
   readonly profile?: string;
+  /** Stops the reading. */
   readonly signal?: AbortSignal;
 }
 

@@ -9,6 +9,7 @@ import type { EphemeralClusterPort, OciPortRequest } from './ports.js';
 
 /** The part of `@ocne/provider-libvirt` this port calls (its exported ephemeral API). */
 export interface EphemeralClusterApi {
+  /** Makes the ephemeral cluster for the target's configuration, or reuses the running one. */
   ensureEphemeralCluster(options: {
     config: OciPortRequest['config'];
     home: string;
@@ -17,6 +18,7 @@ export interface EphemeralClusterApi {
     signal?: AbortSignal;
     provider?: { catalog?: { repoUrl: string }; helmPath?: string };
   }): Promise<{ kubeconfigPath: string }>;
+  /** Deletes the ephemeral cluster (unless the defaults preserve it). */
   deleteEphemeralCluster(options: {
     config: OciPortRequest['config'];
     home: string;
@@ -31,7 +33,7 @@ export interface EphemeralClusterApi {
 export interface LibvirtEphemeralClusterOptions {
   /** The catalog the ephemeral cluster's applications come from. @defaultValue `OCNE_CATALOG` */
   catalog?: { repoUrl: string };
-  /** @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
+  /** The helm binary. @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
   helmPath?: string;
   /** Loads the ephemeral API. @defaultValue `import('@ocne/provider-libvirt')` */
   load?: () => Promise<EphemeralClusterApi>;
