@@ -7,26 +7,24 @@
 import { importOptional } from '@ocne/core';
 import type { EphemeralClusterPort, OciPortRequest } from './ports.js';
 
+/** What the libvirt provider's ephemeral calls take (a subset of its options). */
+export interface EphemeralClusterRequest {
+  /** The target cluster's configuration (the ephemeral one is derived from it). */
+  config: OciPortRequest['config'];
+  home: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  emit?: OciPortRequest['emit'];
+  signal?: AbortSignal;
+  /** The libvirt provider's options: where the ephemeral cluster's applications come from. */
+  provider?: { catalog?: { repoUrl: string }; helmPath?: string };
+}
+
 /** The part of `@ocne/provider-libvirt` this port calls (its exported ephemeral API). */
 export interface EphemeralClusterApi {
   /** Makes the ephemeral cluster for the target's configuration, or reuses the running one. */
-  ensureEphemeralCluster(options: {
-    config: OciPortRequest['config'];
-    home: string;
-    env?: Readonly<Record<string, string | undefined>>;
-    emit?: OciPortRequest['emit'];
-    signal?: AbortSignal;
-    provider?: { catalog?: { repoUrl: string }; helmPath?: string };
-  }): Promise<{ kubeconfigPath: string }>;
+  ensureEphemeralCluster(options: EphemeralClusterRequest): Promise<{ kubeconfigPath: string }>;
   /** Deletes the ephemeral cluster (unless the defaults preserve it). */
-  deleteEphemeralCluster(options: {
-    config: OciPortRequest['config'];
-    home: string;
-    env?: Readonly<Record<string, string | undefined>>;
-    emit?: OciPortRequest['emit'];
-    signal?: AbortSignal;
-    provider?: { catalog?: { repoUrl: string }; helmPath?: string };
-  }): Promise<unknown>;
+  deleteEphemeralCluster(options: EphemeralClusterRequest): Promise<unknown>;
 }
 
 /** Options of {@link libvirtEphemeralCluster}. */
@@ -53,7 +51,7 @@ export function libvirtEphemeralCluster(options: LibvirtEphemeralClusterOptions 
     ...(options.catalog ? { catalog: options.catalog } : {}),
     ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
   };
-  const args = (request: OciPortRequest) => ({
+  const args = (request: OciPortRequest): EphemeralClusterRequest => ({
     config: request.config,
     home: request.home,
     env: request.env,

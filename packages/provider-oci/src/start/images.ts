@@ -17,6 +17,7 @@ import { findLatestImage } from '../cloud/lookup.js';
 import { type OciCloudOptions, openOciSession } from '../cloud/session.js';
 import { uploadOciImage } from '../cloud/upload.js';
 import type { EnsureImagesRequest, ImagesPort } from './ports.js';
+import { allOrNothing } from './together.js';
 
 /** Options of {@link cloudImages}. */
 export interface CloudImagesOptions {
@@ -40,27 +41,6 @@ const relay =
     const { seq: _seq, timestamp: _timestamp, ...input } = event;
     emit(input as EventInput);
   };
-
-/**
- * Runs one task per item at once; the first failure stops the others (through the signal each
- * gets) and is thrown once they have settled, so no upload runs on after a start failed.
- */
-async function all<T, R>(
-  items: readonly T[],
-  signal: AbortSignal,
-  task: (item: T, signal: AbortSignal) => Promise<R>,
-): Promise<R[]> {
-  const stop = new AbortController();
-  const scoped = AbortSignal.any([signal, stop.signal]);
-  const runs = items.map((item) => task(item, scoped));
-  try {
-    return await Promise.all(runs);
-  } catch (error) {
-    stop.abort(error);
-    await Promise.allSettled(runs);
-    throw error;
-  }
-}
 
 /**
  * A `pull` for `createImage` that lets two architectures be made at once. The image cache keeps
@@ -185,7 +165,7 @@ export function cloudImages(options: CloudImagesOptions = {}): ImagesPort {
       if (missing.length === 0) return found;
       const { pull, cleanup } = turnTakingPull(request.home, request.env);
       try {
-        const made = await all(missing, request.signal, (architecture, signal) =>
+        const made = await allOrNothing(missing, request.signal, (architecture, signal) =>
           makeImage(request, architecture, cloud, options, pull, signal),
         );
         for (const [index, architecture] of missing.entries()) found[architecture] = made[index]!;

@@ -5,7 +5,11 @@
 export type { FileCredentialsOptions } from './credentials.js';
 export { fileCredentials } from './credentials.js';
 export { ociDelete } from './delete.js';
-export type { EphemeralClusterApi, LibvirtEphemeralClusterOptions } from './ephemeral.js';
+export type {
+  EphemeralClusterApi,
+  EphemeralClusterRequest,
+  LibvirtEphemeralClusterOptions,
+} from './ephemeral.js';
 export { libvirtEphemeralCluster } from './ephemeral.js';
 export type {
   FailureWatch,

@@ -40,6 +40,7 @@ import { createOciLookup } from '../cloud/lookup.js';
 import type { OciCloudOptions } from '../cloud/session.js';
 import { type FailureWatch, type InfrastructureRef, watchControllerFailures } from './failures.js';
 import type { ManagementCluster, OciPortRequest, OciStartPorts } from './ports.js';
+import { allOrNothing } from './together.js';
 
 /** How long each wait of the start and delete may take. */
 export interface OciStartTimeouts {
@@ -192,17 +193,12 @@ async function together<A, B>(
   a: (p: Prepared) => Promise<A>,
   b: (p: Prepared) => Promise<B>,
 ): Promise<[A, B]> {
-  const stop = new AbortController();
-  const signal = AbortSignal.any([p.request.signal, stop.signal]);
-  const scoped: Prepared = { ...p, request: { ...p.request, signal } };
-  const runs = [a(scoped), b(scoped)] as const;
-  try {
-    return await Promise.all(runs);
-  } catch (error) {
-    stop.abort(error);
-    await Promise.allSettled(runs);
-    throw error;
-  }
+  const [first, second] = await allOrNothing<(p: Prepared) => Promise<A | B>, A | B>(
+    [a, b],
+    p.request.signal,
+    (run, signal) => run({ ...p, request: { ...p.request, signal } }),
+  );
+  return [first as A, second as B];
 }
 
 /** The compartment OCID: as configured, or a path resolved through the lookup. */
