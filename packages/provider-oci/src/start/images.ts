@@ -6,7 +6,7 @@
  * given its capability schema and shapes with {@link ensureOciImageDetails}. Missing
  * architectures are made at the same time (upstream makes them one after the other).
  */
-import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OCK_IMAGE_NAME } from '@ocne/capi/templates';
 import type { Architecture } from '@ocne/config';
@@ -65,8 +65,12 @@ function turnTakingPull(
       await writeFile(join(folder, 'manifest.json'), await readFile(join(pulled.directory, 'manifest.json')));
       for (const layer of pulled.layers) {
         const name = layer.path.slice(pulled.directory.length + 1);
-        // A hard link costs no space; the cache and the temporary folder share a file system.
-        await link(layer.path, join(folder, name));
+        // A hard link costs no space (the cache and the temporary folder are both in .ocne); a
+        // copy when .ocne/tmp is a mount of its own.
+        await link(layer.path, join(folder, name)).catch(async (error: unknown) => {
+          if ((error as { code?: unknown }).code !== 'EXDEV') throw error;
+          await copyFile(layer.path, join(folder, name));
+        });
       }
       return { directory: folder };
     });
