@@ -632,7 +632,7 @@ export const ERROR_CODES = {
     area: '@ocne/provider-oci',
     severity: 'error',
     meaning:
-      'The OCI configuration cannot be used: the config file or its profile is missing, a key is absent, or the key file cannot be read (or decrypted with its passphrase).',
+      'The OCI configuration cannot be used: the config file (~/.oci/config) or its profile is missing, malformed, too large or not text, a key is absent, or the key file cannot be read (or decrypted with its passphrase).',
   },
   OCNE_OCI_AUTH_FAILED: {
     area: '@ocne/provider-oci',
@@ -726,12 +726,6 @@ export const ERROR_CODES = {
     severity: 'error',
     meaning:
       'No management cluster is named (providers.oci.kubeconfig, TEST_KUBECONFIG, KUBECONFIG) and no ephemeral cluster can be started.',
-  },
-  OCNE_OCI_CREDENTIALS_INVALID: {
-    area: '@ocne/provider-oci',
-    severity: 'error',
-    meaning:
-      'The OCI configuration file (~/.oci/config) cannot be read, is malformed, lacks the profile, or its key_file cannot be read.',
   },
   OCNE_OCI_IMAGES_REQUIRED: {
     area: '@ocne/provider-oci',

@@ -15,6 +15,8 @@ export type { OciImageArchitecture } from './cloud/image-archive.js';
 export { imageMetadata } from './cloud/image-archive.js';
 export type { OciCloudLookup } from './cloud/lookup.js';
 export { createOciLookup } from './cloud/lookup.js';
+export type { OciConfigLocation, OciConfigProfile, ReadOciProfileOptions } from './cloud/oci-config.js';
+export { OCI_CONFIG_MAX_BYTES, ociConfigPath, parseOciConfig, readOciProfile } from './cloud/oci-config.js';
 export type { OciAuthenticationProvider, OciCloudOptions, OciRetryOptions } from './cloud/session.js';
 export type { UploadOciImageOptions, UploadOciImageResult } from './cloud/upload.js';
 export { uploadOciImage } from './cloud/upload.js';

@@ -19,6 +19,8 @@ import { createOciLookup } from './cloud/lookup.js';
 import type { OciCloudOptions } from './cloud/session.js';
 import { fileCredentials } from './start/credentials.js';
 import { ociDelete } from './start/delete.js';
+import { libvirtEphemeralCluster } from './start/ephemeral.js';
+import { cloudImages } from './start/images.js';
 import { defaultManagementCluster } from './start/management.js';
 import type {
   CredentialsPort,
@@ -42,8 +44,10 @@ export interface OciProviderOptions {
    */
   cloud?: OciCloudOptions;
   /**
-   * Finds or makes the boot images of the compartment (create, upload, import). Without it, and
-   * without image OCIDs in the configuration, a start fails with `OCNE_OCI_IMAGES_REQUIRED`.
+   * Finds or makes the boot images of the compartment (create, upload, import).
+   * @defaultValue without a `lookup`: {@link cloudImages} through `cloud` (the newest OCK image of
+   * the compartment, else one made from `bootVolumeContainerImage`, uploaded and imported); with a
+   * `lookup`: only what it finds
    */
   images?: ImagesPort;
   /**
@@ -51,11 +55,17 @@ export interface OciProviderOptions {
    * `KUBECONFIG` of the cluster's environment, else an ephemeral cluster through `ephemeral`
    */
   managementCluster?: ManagementClusterPort;
-  /** Starts (or reuses) and deletes the ephemeral management cluster (the libvirt provider's). */
+  /**
+   * Starts (or reuses) and deletes the ephemeral management cluster.
+   * @defaultValue {@link libvirtEphemeralCluster}: `@ocne/provider-libvirt`'s, loaded when needed
+   */
   ephemeral?: EphemeralClusterPort;
   /** Keep the ephemeral cluster after a self-managed start. @defaultValue `ephemeralCluster.preserve` */
   keepEphemeralCluster?: boolean;
-  /** The API-signing credentials of the profile. @defaultValue read from `<home>/.oci/config` */
+  /**
+   * The API-signing credentials of the profile.
+   * @defaultValue the profile of `cloud.configFile`, else `$OCI_CONFIG_FILE`, else `<home>/.oci/config`
+   */
   credentials?: CredentialsPort;
   /** The application catalog (CAPI providers, oci-ccm, core applications). @defaultValue `OCNE_CATALOG` */
   catalog?: { repoUrl: string };
@@ -85,17 +95,30 @@ function startDependencies(options: OciProviderOptions): OciStartDependencies {
     managementCluster:
       options.managementCluster ??
       defaultManagementCluster({
-        ...(options.ephemeral ? { ephemeral: options.ephemeral } : {}),
+        ephemeral:
+          options.ephemeral ??
+          libvirtEphemeralCluster({
+            ...(options.catalog ? { catalog: options.catalog } : {}),
+            ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
+          }),
         ...(options.keepEphemeralCluster !== undefined
           ? { keepEphemeral: options.keepEphemeralCluster }
           : {}),
       }),
-    credentials: options.credentials ?? fileCredentials(),
-    ...(options.images ? { images: options.images } : {}),
+    credentials:
+      options.credentials ??
+      fileCredentials(
+        options.cloud?.configFile !== undefined ? { configFile: options.cloud.configFile } : {},
+      ),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   };
+  // Without lookups of its own, the provider reaches Oracle Cloud itself (the profile, endpoint
+  // and home come from the cluster when a start runs).
+  const images = options.images ?? (options.lookup ? undefined : cloudImages({ cloud: options.cloud ?? {} }));
+  if (images) ports.images = images;
   return {
     ports,
+    ...(options.lookup ? {} : { cloud: options.cloud ?? {} }),
     ...(options.catalog ? { catalog: options.catalog } : {}),
     ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),

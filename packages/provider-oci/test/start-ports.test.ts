@@ -9,9 +9,11 @@ import { isOcneError } from '@ocne/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   defaultManagementCluster,
+  type EphemeralClusterApi,
   type EphemeralClusterPort,
   errorConditions,
   fileCredentials,
+  libvirtEphemeralCluster,
   type OciPortRequest,
   terminalFailure,
 } from '../src/index.js';
@@ -114,7 +116,7 @@ describe('fileCredentials', () => {
     const missing = await fileCredentials()
       .read({ ...req, profile: 'NOPE' })
       .catch((e: unknown) => e);
-    expect(isOcneError(missing) && missing.code).toBe('OCNE_OCI_CREDENTIALS_INVALID');
+    expect(isOcneError(missing) && missing.code).toBe('OCNE_OCI_CONFIG_INVALID');
     expect((missing as Error).message).toContain('no NOPE section found in OCI configuration file');
   });
 });
@@ -151,5 +153,33 @@ describe('what the controllers report', () => {
         status: { failureReason: 'InvalidConfiguration', failureMessage: 'bad' },
       }),
     ).toBe('Cluster ns/m failed: InvalidConfiguration: bad');
+  });
+});
+
+describe('libvirtEphemeralCluster', () => {
+  it("is the libvirt provider's exported ephemeral API (typed against it, so a change there fails here)", async () => {
+    const api: EphemeralClusterApi = await import('@ocne/provider-libvirt');
+    expect(typeof api.ensureEphemeralCluster).toBe('function');
+    expect(typeof api.deleteEphemeralCluster).toBe('function');
+  });
+
+  it('hands the request and the catalog to the loaded API, and returns its kubeconfig', async () => {
+    const calls: string[] = [];
+    const port = libvirtEphemeralCluster({
+      catalog: { repoUrl: 'http://127.0.0.1:1/catalog' },
+      load: async () => ({
+        async ensureEphemeralCluster(options) {
+          calls.push(`ensure ${options.home} ${options.provider?.catalog?.repoUrl}`);
+          return { kubeconfigPath: '/eph/kubeconfig' };
+        },
+        async deleteEphemeralCluster(options) {
+          calls.push(`delete ${options.home}`);
+        },
+      }),
+    });
+    const r = await request({});
+    expect(await port.ensure(r)).toEqual({ kubeconfigPath: '/eph/kubeconfig' });
+    await port.delete(r);
+    expect(calls).toEqual([`ensure ${r.home} http://127.0.0.1:1/catalog`, `delete ${r.home}`]);
   });
 });

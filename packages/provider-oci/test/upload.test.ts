@@ -97,6 +97,23 @@ describe('uploadOciImage', { timeout: 60_000 }, () => {
     );
   });
 
+  it('streams the first part while making it; an archive shorter than a part is sent whole after all', async () => {
+    const from = f.server.log.length;
+    const result = await uploadOciImage(options({ partSize: 64 * MiB, imageName: 'one-part' }));
+    expect(result.parts).toBe(1);
+    // The request that streamed the part as a whole 64 MiB one broke off at the archive's end; the
+    // part went again with its real length, and only that copy is stored.
+    const parts = f.server.log.slice(from).filter((e) => e.operation === 'UploadPart');
+    expect(parts.map((e) => e.status === 200)).toEqual([false, true]);
+    expect(parts[1]!.bytes).toBe(result.objectSize);
+    expect(parts[0]!.bytes).toBeLessThanOrEqual(result.objectSize);
+    const object = f.server.storage.object(f.server.namespace, 'ocne-images', result.objectName);
+    expect((await readTarGz(object.file)).map((e) => [e.name, e.size])[0]).toEqual([
+      'output.QCOW2',
+      imageSize,
+    ]);
+  });
+
   it('resends only the part a reset cut off', async () => {
     const from = f.server.log.length;
     f.server.faults.add({ operation: 'UploadPart', nth: [5], resetAfterBytes: MiB / 2 });

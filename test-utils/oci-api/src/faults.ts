@@ -75,6 +75,8 @@ export class Faults {
   readonly #rules: ActiveRule[] = [];
   #bytesPerSecond: number | undefined;
   #nextFree = 0;
+  /** How late the last wait woke (ms), credited to the next chunk. */
+  #overslept = 0;
 
   /** Adds a rule after the existing ones (the first rule that matches acts). */
   add(rule: FaultRule): FaultHandle {
@@ -101,6 +103,7 @@ export class Faults {
   setBandwidth(bytesPerSecond: number | undefined): void {
     this.#bytesPerSecond = bytesPerSecond;
     this.#nextFree = 0;
+    this.#overslept = 0;
   }
 
   /** @internal The rule acting on a request, if any. */
@@ -127,10 +130,15 @@ export class Faults {
     const rate = this.#bytesPerSecond;
     if (rate === undefined) return;
     const now = Date.now();
-    // A little burst (50 ms worth) so that pacing stays smooth with 64 KiB socket chunks.
-    const start = Math.max(now - 50, this.#nextFree);
+    // A little burst (50 ms worth) so that pacing stays smooth with 64 KiB socket chunks; and the
+    // time this server's own last wait overslept (a busy event loop wakes timers late), which the
+    // link did not cost: without it the cap shrinks with the machine's load.
+    const start = Math.max(now - 50 - this.#overslept, this.#nextFree);
     this.#nextFree = start + (bytes / rate) * 1000;
     const wait = this.#nextFree - now;
-    if (wait > 0) await sleep(wait);
+    if (wait <= 0) return;
+    const until = this.#nextFree;
+    await sleep(wait);
+    this.#overslept = Math.min(1000, Math.max(0, Date.now() - until));
   }
 }

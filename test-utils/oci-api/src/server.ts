@@ -7,12 +7,14 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeTestPki } from '@ocne/test-registry';
 import { createTestClock, type TestClock } from './clock.js';
 import { defaultCode, type FaultRule, Faults } from './faults.js';
 import { generateTestKey, type TestKey, writeOciConfigFile } from './keys.js';
@@ -41,6 +43,11 @@ export interface OciApiServerOptions {
   readonly globalSchemas?: number;
   /** Buckets made in the tenancy at start (default `ocne-images`). */
   readonly buckets?: readonly string[];
+  /**
+   * HTTPS with a certificate for 127.0.0.1 from a fresh test CA (`caPath`), as Oracle Cloud's
+   * endpoints are reached (default: plain HTTP).
+   */
+  readonly tls?: boolean;
 }
 
 /** One logged request. */
@@ -79,8 +86,10 @@ export interface WriteConfigOptions {
 
 /** A running server. */
 export interface OciApiServer {
-  /** `http://127.0.0.1:<port>`: the endpoint of every client. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the endpoint of every client. */
   readonly url: string;
+  /** With `tls`: the test CA's certificate file (PEM), which a client must trust. */
+  readonly caPath: string | undefined;
   readonly port: number;
   readonly namespace: string;
   readonly tenancyId: string;
@@ -739,9 +748,15 @@ export async function startOciApiServer(options: OciApiServerOptions = {}): Prom
     }
   }
 
-  const http = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const pkiDir = options.tls ? await mkdtemp(join(tmpdir(), 'ocne-oci-api-pki-')) : undefined;
+  const pki = pkiDir === undefined ? undefined : await makeTestPki(pkiDir);
+  const http =
+    pki === undefined
+      ? createServer(handler)
+      : createHttpsServer({ cert: await readFile(pki.certPath), key: await readFile(pki.keyPath) }, handler);
   http.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -752,7 +767,8 @@ export async function startOciApiServer(options: OciApiServerOptions = {}): Prom
   const { port } = http.address() as AddressInfo;
 
   const server: OciApiServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${pki === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    caPath: pki?.caPath,
     port,
     namespace,
     tenancyId: model.tenancyId,
@@ -782,6 +798,7 @@ export async function startOciApiServer(options: OciApiServerOptions = {}): Prom
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       if (ownDir) await rm(dir, { recursive: true, force: true });
+      if (pkiDir !== undefined) await rm(pkiDir, { recursive: true, force: true });
     },
   };
   return server;

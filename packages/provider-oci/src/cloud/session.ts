@@ -8,16 +8,18 @@
  * `fetch` through `httpOptions`, read when the request is sent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
 import { OcneError } from '@ocne/core';
-import type { AuthenticationDetailsProvider } from 'oci-common';
+import type { AuthenticationDetailsProvider, Region } from 'oci-common';
 import type { ComputeClient } from 'oci-core';
 import type { IdentityClient } from 'oci-identity';
 import type { ObjectStorageClient } from 'oci-objectstorage';
 import type { WorkRequestClient } from 'oci-workrequests';
 import { isRetryable, ociError } from './errors.js';
+import { type OciConfigProfile, readOciProfile } from './oci-config.js';
 import { loadOciSdk } from './sdk.js';
 
 /** How failed requests are retried. */
@@ -63,12 +65,18 @@ export interface OciCloudOptions {
   readonly endpoint?: string;
   /** Where `~/.oci` is (default: `$HOME`, else the user's home). */
   readonly home?: string;
-  /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT` and `HOME` (default `process.env`). */
+  /** The environment read for `OCI_CONFIG_FILE`, `OCNE_OCI_ENDPOINT`, `OCI_DEFAULT_CERTS_PATH` and `HOME` (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How failed requests are retried (default: 5 attempts, 1 s doubling to 30 s). */
   readonly retry?: OciRetryOptions;
   /** The time limit of one attempt of one request (default 120 s; uploads of a part included). */
   readonly requestTimeoutMs?: number;
+  /**
+   * Certificates (PEM) trusted for the endpoints besides the system's: a TLS-inspecting proxy's CA,
+   * a private cloud's. Only these clients trust them. Default: the file `$OCI_DEFAULT_CERTS_PATH`
+   * names (the variable the OCI Go SDK and upstream read), else none.
+   */
+  readonly caCertificates?: string;
 }
 
 /** The clients of a session. */
@@ -103,16 +111,80 @@ export interface OciSession {
 
 const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
-/** `fetch` options whose `signal` is the current attempt's (read by the SDK at send time). */
-const httpOptions = {
-  get signal(): AbortSignal | undefined {
-    return attemptSignal.getStore();
-  },
-};
+/** The agent of a session with its own trust roots, closed with the session. */
+interface Dispatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * `fetch` options whose `signal` is the current attempt's (read by the SDK at send time), and,
+ * when given, the dispatcher that trusts the session's own CA certificates.
+ */
+function fetchOptions(dispatcher: object | undefined): object {
+  return {
+    get signal(): AbortSignal | undefined {
+      return attemptSignal.getStore();
+    },
+    ...(dispatcher === undefined ? {} : { dispatcher }),
+  };
+}
+
+/**
+ * A dispatcher trusting the system's roots and `ca`. The SDK calls Node's own `fetch`, whose
+ * bundled undici speaks the older handler interface: the wrapper adapts this undici's agent to it.
+ */
+async function trustingDispatcher(ca: string): Promise<{ dispatcher: object; agent: Dispatcher }> {
+  const { Agent, Dispatcher1Wrapper } = await import('undici');
+  const agent = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+  return { dispatcher: new Dispatcher1Wrapper(agent), agent };
+}
 
 function configError(message: string, cause: unknown): OcneError {
   const detail = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : String(cause);
   return new OcneError('OCNE_OCI_CONFIG_INVALID', `${message}: ${detail}`, { cause });
+}
+
+/**
+ * Signs with a profile of the configuration file. The key is checked here, so that a file that is
+ * no key or a wrong passphrase fails before the first request, not mid-upload.
+ */
+function signingProvider(
+  sdk: Awaited<ReturnType<typeof loadOciSdk>>,
+  read: OciConfigProfile,
+  regionOverride: string | undefined,
+): AuthenticationDetailsProvider {
+  const what = `profile ${read.profile} of the OCI configuration file ${read.file}`;
+  for (const key of ['tenancy', 'user', 'fingerprint', 'key_file'] as const) {
+    const value = key === 'key_file' ? read.keyFile : read[key];
+    if (value === '') throw new OcneError('OCNE_OCI_CONFIG_INVALID', `${what} has no ${key}`);
+  }
+  try {
+    createPrivateKey({
+      key: read.key,
+      format: 'pem',
+      ...(read.passphrase ? { passphrase: read.passphrase } : {}),
+    });
+  } catch (error) {
+    throw configError(
+      `the key file ${read.keyFile} of ${what} is not a private key, or its passphrase (pass_phrase) is wrong`,
+      error,
+    );
+  }
+  const regionId = regionOverride ?? read.region;
+  let region: Region | null = null;
+  if (regionId !== '') {
+    // A region this SDK version does not know is taken to be in the commercial realm, as the SDK's own reader does.
+    region =
+      sdk.common.Region.fromRegionId(regionId) ?? sdk.common.Region.register(regionId, sdk.common.Realm.OC1);
+  }
+  return new sdk.common.SimpleAuthenticationDetailsProvider(
+    read.tenancy,
+    read.user,
+    read.fingerprint,
+    read.key,
+    read.passphrase ?? null,
+    region as Region,
+  );
 }
 
 /** Opens a session: reads the configuration and makes the clients (loading the SDK). */
@@ -125,18 +197,13 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
   if (options.authenticationProvider !== undefined) {
     auth = options.authenticationProvider as AuthenticationDetailsProvider;
   } else {
-    const file =
-      options.configFile ??
-      env.OCI_CONFIG_FILE ??
-      join(options.home ?? env.HOME ?? homedir(), '.oci', 'config');
-    try {
-      const provider = new sdk.common.ConfigFileAuthenticationDetailsProvider(file, profile);
-      // Read the key now, so that a missing file or wrong passphrase fails here, not mid-upload.
-      provider.getPrivateKey();
-      auth = provider;
-    } catch (error) {
-      throw configError(`cannot use profile ${profile} of the OCI config file ${file}`, error);
-    }
+    const read = await readOciProfile({
+      configFile: options.configFile,
+      home: options.home,
+      env,
+      profile,
+    });
+    auth = signingProvider(sdk, read, options.region);
   }
   tenancyId ??= (auth as { getTenantId?: () => string }).getTenantId?.();
   if (tenancyId === undefined || tenancyId === '') {
@@ -145,20 +212,34 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
       'the tenancy OCID is unknown: the authentication provider does not give it; pass tenancyId',
     );
   }
+  let ca = options.caCertificates;
+  if (ca === undefined && env.OCI_DEFAULT_CERTS_PATH) {
+    const path = env.OCI_DEFAULT_CERTS_PATH;
+    ca = await readFile(path, 'utf8').catch((error: unknown) => {
+      throw configError(`cannot read the CA certificates of OCI_DEFAULT_CERTS_PATH ${path}`, error);
+    });
+  }
+  const trusting = ca === undefined ? undefined : await trustingDispatcher(ca);
   const configuration = {
     // Retries are this layer's (with a signal and a time limit per attempt); the SDK's are off
     // for these clients only.
     retryConfiguration: sdk.common.NoRetryConfigurationDetails,
     circuitBreaker: new sdk.common.CircuitBreaker({ disableClientCircuitBreaker: true }),
-    httpOptions,
+    httpOptions: fetchOptions(trusting?.dispatcher),
   };
   const params = { authenticationDetailsProvider: auth };
-  const clients: OciClients = {
-    identity: new sdk.identity.IdentityClient(params, configuration),
-    compute: new sdk.core.ComputeClient(params, configuration),
-    workRequests: new sdk.workRequests.WorkRequestClient(params, configuration),
-    objectStorage: new sdk.objectStorage.ObjectStorageClient(params, configuration),
-  };
+  let clients: OciClients;
+  try {
+    clients = {
+      identity: new sdk.identity.IdentityClient(params, configuration),
+      compute: new sdk.core.ComputeClient(params, configuration),
+      workRequests: new sdk.workRequests.WorkRequestClient(params, configuration),
+      objectStorage: new sdk.objectStorage.ObjectStorageClient(params, configuration),
+    };
+  } catch (error) {
+    // The clients' signer parses the key: a file that is no key, or a wrong passphrase, ends here.
+    throw configError(`cannot use the private key of profile ${profile}`, error);
+  }
   const endpoint = options.endpoint ?? env.OCNE_OCI_ENDPOINT;
   for (const client of Object.values(clients) as { regionId: string; endpoint: string }[]) {
     if (options.region !== undefined) client.regionId = options.region;
@@ -212,6 +293,7 @@ export async function openOciSession(options: OciCloudOptions = {}): Promise<Oci
     call,
     close() {
       for (const client of Object.values(clients) as { close?: () => void }[]) client.close?.();
+      trusting?.agent.close().catch(() => {});
     },
   };
 }

@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type EventSink,
@@ -152,18 +152,30 @@ async function findEarlierUpload(
   };
 }
 
-/** Cuts a byte stream into parts of `size` bytes (the last one shorter). */
-async function* cut(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Cuts a byte stream into parts of `size` bytes (the last one shorter). The bytes of the first
+ * part are also written to `firstPart` as they arrive (it ends with that part).
+ */
+async function* cut(
+  stream: AsyncIterable<Buffer>,
+  size: number,
+  firstPart?: PassThrough,
+): AsyncGenerator<Buffer> {
   let part = Buffer.allocUnsafe(size);
   let filled = 0;
+  let first = firstPart;
   for await (const chunk of stream) {
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(size - filled, chunk.length - offset);
       chunk.copy(part, filled, offset, offset + take);
+      // A view is enough: this region of the part is never written again.
+      first?.write(part.subarray(filled, filled + take));
       filled += take;
       offset += take;
       if (filled === size) {
+        first?.end();
+        first = undefined;
         yield part;
         part = Buffer.allocUnsafe(size);
         filled = 0;
@@ -171,6 +183,18 @@ async function* cut(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator
     }
   }
   if (filled > 0) yield part.subarray(0, filled);
+}
+
+/** A promise and its resolvers. */
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }
 
 interface UploadContext {
@@ -220,6 +244,14 @@ async function uploadArchive(
   });
   const pool = new Pool(context.parallel);
   const etags = new Map<number, string>();
+  const sendPart = (partNumber: number, body: Readable, length: number) =>
+    client.uploadPart({
+      ...target,
+      uploadId,
+      uploadPartNum: partNumber,
+      contentLength: length,
+      uploadPartBody: body,
+    });
   let size = 0;
   let resumed = 0;
   let number = 0;
@@ -240,13 +272,49 @@ async function uploadArchive(
         totalBytes: image.size,
       });
   };
+  // A fresh upload sends its first part while the archive is still making it: otherwise nothing
+  // moves until a whole part is compressed (seconds on a busy machine). Its length is taken to be
+  // a whole part; an archive shorter than that abandons the stream and sends the part it made.
+  const firstPart = earlier === undefined ? new PassThrough() : undefined;
+  const firstMade = deferred<Buffer>();
+  if (firstPart !== undefined) {
+    let streamed = false;
+    await pool.run(async () => {
+      const response = await session.call(
+        'UploadPart',
+        async () => {
+          if (!streamed) {
+            streamed = true;
+            try {
+              return await sendPart(1, firstPart, context.partSize);
+            } catch (error) {
+              const made = await firstMade.promise;
+              if (made.length === context.partSize) throw error; // a real failure: retried from the part
+            }
+          }
+          const made = await firstMade.promise;
+          return sendPart(1, Readable.from([made], { objectMode: false }), made.length);
+        },
+        { signal },
+      );
+      etags.set(1, response.eTag);
+      advance();
+    });
+  }
   try {
-    for await (const part of cut(archive as AsyncIterable<Buffer>, context.partSize)) {
+    for await (const part of cut(archive as AsyncIterable<Buffer>, context.partSize, firstPart)) {
       signal.throwIfAborted();
       number += 1;
       const partNumber = number;
       size += part.length;
       readAtPart.set(partNumber, imageRead);
+      if (partNumber === 1 && firstPart !== undefined) {
+        // Short: the stream promised a whole part; end it broken so its request fails at once.
+        if (part.length < context.partSize)
+          firstPart.destroy(new Error('the archive ended within its first part'));
+        firstMade.resolve(part);
+        continue;
+      }
       const md5 = createHash('md5').update(part).digest('base64');
       const stored = earlier?.parts.get(partNumber);
       if (stored !== undefined && stored.size === part.length && stored.md5 === md5) {
@@ -258,16 +326,9 @@ async function uploadArchive(
       await pool.run(async () => {
         const response = await session.call(
           'UploadPart',
-          () =>
-            client.uploadPart({
-              ...target,
-              uploadId,
-              uploadPartNum: partNumber,
-              contentLength: part.length,
-              // A stream, made anew for each attempt: the SDK walks every index of a Buffer body
-              // (Object.keys) before sending it, which costs seconds per part.
-              uploadPartBody: Readable.from([part], { objectMode: false }),
-            }),
+          // A stream, made anew for each attempt: the SDK walks every index of a Buffer body
+          // (Object.keys) before sending it, which costs seconds per part.
+          () => sendPart(partNumber, Readable.from([part], { objectMode: false }), part.length),
           { signal },
         );
         etags.set(partNumber, response.eTag);
@@ -277,6 +338,9 @@ async function uploadArchive(
     await pool.drain();
   } catch (error) {
     archive.destroy();
+    firstPart?.destroy();
+    firstMade.reject(error);
+    await pool.drain().catch(() => {});
     if (error instanceof OcneError) {
       emit({
         type: 'log',

@@ -1,75 +1,32 @@
 /**
- * The API-signing credentials of an OCI profile, read from `<home>/.oci/config` as upstream's
- * hand-written parser reads it (`pkg/util/oci/config.go`): `[PROFILE]` sections of `key=value`
- * lines, `#` comments, and `key_file` read inline. The capoci chart and the oci-ccm Secrets take
- * these values. An empty passphrase is left empty here: `@ocne/capi` puts upstream's placeholder in.
+ * The API-signing credentials of an OCI profile for the Cluster API and oci-ccm Secrets, read by
+ * the same reader the session signs requests with (`cloud/oci-config.ts`), so the controllers get
+ * exactly the profile the SDK uses. The key is handed on as text, unchecked, as upstream does; an
+ * empty passphrase is left empty here: `@ocne/capi` puts upstream's placeholder in.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import type { OciCredentials } from '@ocne/capi';
-import { OcneError } from '@ocne/core';
+import { readOciProfile } from '../cloud/oci-config.js';
 import type { CredentialsPort } from './ports.js';
 
-const fail = (message: string, cause?: unknown): never => {
-  throw new OcneError('OCNE_OCI_CREDENTIALS_INVALID', message, cause === undefined ? {} : { cause });
-};
-
-/** The sections of an OCI configuration file, by profile name, in upstream's reading (pure). */
-export function parseOciConfigFile(text: string, file: string): Map<string, Record<string, string>> {
-  const sections = new Map<string, Record<string, string>>();
-  let current: Record<string, string> | undefined;
-  for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('[')) {
-      if (!line.endsWith(']'))
-        fail(`${file}:${index + 1}: ${line} is not a valid OCI configuration file element`);
-      current = {};
-      sections.set(line.slice(1, -1), current);
-      continue;
-    }
-    const parts = line.split('=');
-    if (parts.length !== 2 || current === undefined) {
-      fail(`${file}:${index + 1}: this line is not a valid OCI configuration file element`);
-    }
-    current![parts[0]!.trim()] = parts[1]!.trim();
-  }
-  return sections;
+/** Options of {@link fileCredentials}. */
+export interface FileCredentialsOptions {
+  /** The OCI configuration file. @defaultValue `$OCI_CONFIG_FILE` of the cluster, else `<home>/.oci/config` */
+  configFile?: string;
 }
 
-/** The default {@link CredentialsPort}: `<home>/.oci/config`. */
-export function fileCredentials(): CredentialsPort {
+/** The default {@link CredentialsPort}: the profile of the OCI configuration file. */
+export function fileCredentials(options: FileCredentialsOptions = {}): CredentialsPort {
   return {
-    async read({ home, profile, signal }) {
-      const file = join(home, '.oci', 'config');
-      const text = await readFile(file, { encoding: 'utf8', signal }).catch((error: unknown) => {
-        signal.throwIfAborted();
-        return fail(`cannot read the OCI configuration ${file}: ${(error as Error).message}`, error);
-      });
-      const section = parseOciConfigFile(text, file).get(profile);
-      if (section === undefined) fail(`no ${profile} section found in OCI configuration file ${file}`);
-      const keyFile = section!.key_file ?? '';
-      let key = '';
-      if (keyFile !== '') {
-        const path = keyFile.startsWith('~/') ? join(home, keyFile.slice(2)) : keyFile;
-        if (!isAbsolute(path))
-          fail(`key_file ${keyFile} of profile ${profile} in ${file} is not an absolute path`);
-        key = await readFile(path, { encoding: 'utf8', signal }).catch((error: unknown) => {
-          signal.throwIfAborted();
-          return fail(
-            `cannot read key_file ${path} of profile ${profile}: ${(error as Error).message}`,
-            error,
-          );
-        });
-      }
+    async read({ home, env, profile, signal }) {
+      const read = await readOciProfile({ configFile: options.configFile, home, env, profile, signal });
       const credentials: OciCredentials = {
-        region: section!.region ?? '',
-        tenancy: section!.tenancy ?? '',
-        user: section!.user ?? '',
-        fingerprint: section!.fingerprint ?? '',
-        key,
+        region: read.region,
+        tenancy: read.tenancy,
+        user: read.user,
+        fingerprint: read.fingerprint,
+        key: read.key,
       };
-      if (section!.passphrase) credentials.passphrase = section!.passphrase;
+      if (read.passphrase) credentials.passphrase = read.passphrase;
       return credentials;
     },
   };

@@ -2,8 +2,15 @@
  * Starting and deleting oci clusters: the orchestration over the ports of `ports.ts`, and the
  * default ports this package has (the management cluster a user names, the OCI configuration file).
  */
-export { fileCredentials, parseOciConfigFile } from './credentials.js';
+export type { FileCredentialsOptions } from './credentials.js';
+export { fileCredentials } from './credentials.js';
 export { ociDelete } from './delete.js';
+export type {
+  EphemeralClusterApi,
+  EphemeralClusterRequest,
+  LibvirtEphemeralClusterOptions,
+} from './ephemeral.js';
+export { libvirtEphemeralCluster } from './ephemeral.js';
 export type {
   FailureWatch,
   InfrastructureRef,
@@ -12,6 +19,8 @@ export type {
   WatchFailuresOptions,
 } from './failures.js';
 export { errorConditions, terminalFailure, watchControllerFailures } from './failures.js';
+export type { CloudImagesOptions } from './images.js';
+export { cloudImages } from './images.js';
 export type { DefaultManagementClusterOptions } from './management.js';
 export { defaultManagementCluster, namedManagementCluster } from './management.js';
 export type * from './ports.js';

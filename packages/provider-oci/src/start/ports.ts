@@ -63,6 +63,12 @@ export interface EnsureImagesRequest {
   bucket: string;
   /** Kubeconfig of the management cluster (upstream builds images in a pod there). */
   managementKubeconfigPath: string;
+  /** The OCK image the boot disk comes from (`bootVolumeContainerImage`, with its tag). */
+  bootVolumeContainerImage: string;
+  /** The home folder (`.ocne/images` and `.oci/config` below it). */
+  home: string;
+  /** The environment the cluster was opened with. */
+  env: Readonly<Record<string, string | undefined>>;
   emit: EventSink;
   signal: AbortSignal;
 }

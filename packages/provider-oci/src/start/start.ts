@@ -36,8 +36,11 @@ import {
   writeFileAtomic,
 } from '@ocne/core';
 import type { ChartCatalog, KubeClient } from '@ocne/kubernetes';
+import { createOciLookup } from '../cloud/lookup.js';
+import type { OciCloudOptions } from '../cloud/session.js';
 import { type FailureWatch, type InfrastructureRef, watchControllerFailures } from './failures.js';
 import type { ManagementCluster, OciPortRequest, OciStartPorts } from './ports.js';
+import { allOrNothing } from './together.js';
 
 /** How long each wait of the start and delete may take. */
 export interface OciStartTimeouts {
@@ -61,6 +64,11 @@ export interface OciStartDependencies {
   /** @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
   helmPath?: string;
   timeouts?: OciStartTimeouts;
+  /**
+   * How to reach Oracle Cloud when the ports have no `lookup`: compartment paths are then resolved
+   * there (with the cluster's environment and home). Without it, a compartment path needs a lookup.
+   */
+  cloud?: OciCloudOptions;
 }
 
 /** Upstream's texts. */
@@ -185,17 +193,12 @@ async function together<A, B>(
   a: (p: Prepared) => Promise<A>,
   b: (p: Prepared) => Promise<B>,
 ): Promise<[A, B]> {
-  const stop = new AbortController();
-  const signal = AbortSignal.any([p.request.signal, stop.signal]);
-  const scoped: Prepared = { ...p, request: { ...p.request, signal } };
-  const runs = [a(scoped), b(scoped)] as const;
-  try {
-    return await Promise.all(runs);
-  } catch (error) {
-    stop.abort(error);
-    await Promise.allSettled(runs);
-    throw error;
-  }
+  const [first, second] = await allOrNothing<(p: Prepared) => Promise<A | B>, A | B>(
+    [a, b],
+    p.request.signal,
+    (run, signal) => run({ ...p, request: { ...p.request, signal } }),
+  );
+  return [first as A, second as B];
 }
 
 /** The compartment OCID: as configured, or a path resolved through the lookup. */
@@ -236,6 +239,9 @@ async function withImages(p: Prepared, ports: OciStartPorts): Promise<ResolvedCl
         profile: oci.profile,
         bucket: oci.imageBucket,
         managementKubeconfigPath: p.management.kubeconfigPath,
+        bootVolumeContainerImage: cluster.bootVolumeContainerImage,
+        home: request.home,
+        env: request.env,
         emit: request.emit,
         signal: request.signal,
       });
@@ -389,6 +395,24 @@ export async function ociStart(
   context: ProviderContext<ResolvedConfig>,
   deps: OciStartDependencies,
   existing?: { kubeconfigPath: string },
+): Promise<{ kubeconfig: string }> {
+  // Compartment paths resolve in Oracle Cloud when no lookup is given (closed when the start ends).
+  const cloudLookup =
+    deps.ports.lookup === undefined && deps.cloud !== undefined
+      ? createOciLookup({ env: context.env, home: context.home, ...deps.cloud })
+      : undefined;
+  if (cloudLookup === undefined) return startWith(context, deps, existing);
+  try {
+    return await startWith(context, { ...deps, ports: { ...deps.ports, lookup: cloudLookup } }, existing);
+  } finally {
+    cloudLookup.close();
+  }
+}
+
+async function startWith(
+  context: ProviderContext<ResolvedConfig>,
+  deps: OciStartDependencies,
+  existing: { kubeconfigPath: string } | undefined,
 ): Promise<{ kubeconfig: string }> {
   const { home, emit, signal } = context;
   const p = await prepare(context, deps, 'Starting an oci cluster');

@@ -13,15 +13,19 @@ import { type EventInput, isOcneError, type OcneError, type ProviderContext } fr
 import { connect, type KubeClient, listReleases, uninstallRelease } from '@ocne/kubernetes';
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { type OciApiServer, readTarGz, startOciApiServer } from '@ocne/test-oci-api';
+import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { testTool } from '@ocne/test-tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createOciProvider,
   type EnsureImagesRequest,
   type ImagesPort,
+  OCI_ARM_SHAPES,
   type OciProviderOptions,
   startStatePath,
 } from '../../src/index.js';
+import { pushOckImage } from './ock-registry.ts';
 import {
   type ClusterBehaviour,
   capiObjects,
@@ -33,7 +37,26 @@ import {
   writeTestCharts,
 } from './world.ts';
 
+// The libvirt provider's ephemeral API, faked at the module: a VM here cannot run Kubernetes (the
+// libvirt tests start the real one). It answers with the management test control plane.
+const ephemeral = vi.hoisted(() => ({
+  kubeconfigPath: '',
+  ensured: [] as Array<Record<string, unknown>>,
+  deleted: [] as Array<Record<string, unknown>>,
+}));
+vi.mock('@ocne/provider-libvirt', () => ({
+  ensureEphemeralCluster: async (options: Record<string, unknown>) => {
+    ephemeral.ensured.push(options);
+    return { kubeconfigPath: ephemeral.kubeconfigPath, created: true, name: 'ocne-ephemeral' };
+  },
+  deleteEphemeralCluster: async (options: Record<string, unknown>) => {
+    ephemeral.deleted.push(options);
+    return [];
+  },
+}));
+
 const { source, destination } = controlPlanesFromInject();
+ephemeral.kubeconfigPath = source.kubeconfigPath;
 const helmPath = testTool('helm');
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const COMPARTMENT = 'ocid1.compartment.oc1..test';
@@ -69,7 +92,10 @@ const NAMESPACE_PREFIX = `ocne-oci-start-${process.pid}-`;
 let counter = 0;
 
 /** A home with an OCI configuration, and a cluster configuration of a name and namespace of its own. */
-async function setup(extra = '', options: { selfManaged?: boolean; images?: boolean } = {}) {
+async function setup(
+  extra = '',
+  options: { selfManaged?: boolean; images?: boolean; compartment?: string } = {},
+) {
   counter += 1;
   const name = `oci${counter}-${process.pid % 10_000}`;
   const namespace = `${NAMESPACE_PREFIX}${counter}`;
@@ -84,9 +110,9 @@ async function setup(extra = '', options: { selfManaged?: boolean; images?: bool
     options.images === true
       ? '    images:\n      amd64: ocid1.image.oc1.iad.aaaaaaaaconfiguredamd64\n      arm64: ocid1.image.oc1.iad.aaaaaaaaconfiguredarm64\n'
       : '';
-  const text = `provider: oci\nname: ${name}\nproviders:\n  oci:\n    compartment: ${COMPARTMENT}\n    namespace: ${namespace}\n    selfManaged: ${options.selfManaged === true}\n    controlPlaneShape:\n      shape: VM.Standard.A1.Flex\n      ocpus: 2\n    workerShape:\n      shape: VM.Standard.E4.Flex\n      ocpus: 1\n${images}${extra}`;
+  const text = `provider: oci\nname: ${name}\nproviders:\n  oci:\n    compartment: ${options.compartment ?? COMPARTMENT}\n    namespace: ${namespace}\n    selfManaged: ${options.selfManaged === true}\n    controlPlaneShape:\n      shape: VM.Standard.A1.Flex\n      ocpus: 2\n    workerShape:\n      shape: VM.Standard.E4.Flex\n      ocpus: 1\n${images}${extra}`;
   await writeFile(join(home, 'capi.yaml'), text);
-  const env = { KUBECONFIG: source.kubeconfigPath };
+  const env: Record<string, string> = { KUBECONFIG: source.kubeconfigPath };
   const config = await loadConfig({ configPath: join(home, 'capi.yaml'), defaults: false, home, env });
   return { name, namespace, home, env, config };
 }
@@ -297,11 +323,12 @@ describe('oci start', () => {
     expect(cp?.spec?.template?.spec?.imageId).toBe('ocid1.image.oc1.iad.aaaaaaaaconfiguredarm64');
   });
 
-  it('without an images port and without image OCIDs, fails before applying anything', async () => {
+  it('without image OCIDs, the default images port needs a usable OCI profile: fails before applying anything', async () => {
     const s = await setup();
     const { emit } = collector();
     const error = await rejection(createOciProvider(providerOptions()).start!(context(s, emit)));
-    expect(error.code).toBe('OCNE_OCI_IMAGES_REQUIRED');
+    // The home's key is not a key: the images port cannot sign a request to look the images up.
+    expect(error.code).toBe('OCNE_OCI_CONFIG_INVALID');
     expect(await capiObjects(mgmt, s.namespace)).toEqual([]);
   });
 
@@ -323,6 +350,100 @@ describe('oci start', () => {
       (e) => e.type === 'step' && e.step === 'Waiting for kubeconfig' && e.status === 'failed',
     );
     expect(kubeconfigStep).toBeDefined();
+  });
+});
+
+describe('oci start with the default images port', () => {
+  // The OCI API server and the registry are real; the OCK image is generated for both architectures.
+  let server: OciApiServer;
+  let registry: TestRegistry;
+  let compartmentId: string;
+  beforeAll(async () => {
+    server = await startOciApiServer({ importDurationMs: 300 });
+    compartmentId = server.model.addCompartmentPath('ocne/clusters');
+    registry = await startTestRegistry({ auth: 'none' });
+    await pushOckImage(registry, work, 'olcne/ock', '1.33');
+  }, 300_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await server?.close();
+  });
+
+  /** A home whose OCI profile is the server's test user and which trusts the registry's CA. */
+  async function cloudSetup() {
+    const s = await setup(
+      `kubernetesVersion: "1.33"\nbootVolumeContainerImage: ${registry.host}/olcne/ock\n`,
+      {
+        compartment: 'ocne/clusters',
+      },
+    );
+    await rm(join(s.home, '.oci'), { recursive: true });
+    await server.writeConfig(join(s.home, '.oci'));
+    const certs = join(s.home, '.config', 'containers', 'certs.d', registry.host);
+    await mkdir(certs, { recursive: true });
+    await writeFile(join(certs, 'ca.crt'), await readFile(registry.pki.caPath));
+    return { ...s, env: { ...s.env, OCNE_OCI_ENDPOINT: server.url } };
+  }
+
+  const templateImages = async (namespace: string) => {
+    const templates = await mgmt.list<{
+      metadata?: { name?: string };
+      spec?: { template?: { spec?: { imageId?: string } } };
+    }>('infrastructure.cluster.x-k8s.io/v1beta2', 'OCIMachineTemplate', { namespace });
+    return templates.items.map((t) => t.spec?.template?.spec?.imageId ?? '');
+  };
+
+  it('makes, uploads and imports the missing image of each architecture, then a second start finds them', async () => {
+    const s = await cloudSetup();
+    const { emit, logs } = collector();
+    const result = await createOciProvider(providerOptions()).start!(context(s, emit));
+    expect(result.kubeconfig).toBe(destination.kubeconfig);
+
+    // One image per architecture, imported from the object the upload made, with upstream's tags.
+    const images = [...server.model.images.values()].filter((i) => i.compartmentId === compartmentId);
+    expect(images.map((i) => [i.freeformTags['ocne/architecture'], i.lifecycleState]).sort()).toEqual([
+      ['amd64', 'AVAILABLE'],
+      ['arm64', 'AVAILABLE'],
+    ]);
+    const byArch = Object.fromEntries(images.map((i) => [i.freeformTags['ocne/architecture'], i]));
+    expect(byArch.amd64).toMatchObject({ displayName: 'ock', freeformTags: { 'ocne/kubernetes': '1.33' } });
+    for (const arch of ['amd64', 'arm64']) {
+      expect(logs()).toContain(`Image OCID is ${byArch[arch]!.id}`);
+      const object = server.storage.object(
+        server.namespace,
+        'ocne-images',
+        `ocne_boot.qcow2-1.33-${arch}.oci`,
+      );
+      expect((await readTarGz(object.file)).map((e) => e.name)).toEqual([
+        'output.QCOW2',
+        'image_metadata.json',
+      ]);
+    }
+    // The capability schema for both; the arm64 image keeps only the Ampere shapes.
+    expect([...server.model.capabilitySchemas.values()].map((schema) => schema.imageId).sort()).toEqual(
+      [byArch.amd64!.id, byArch.arm64!.id].sort(),
+    );
+    expect([...server.model.shapes(byArch.arm64!.id)].sort()).toEqual(
+      [...OCI_ARM_SHAPES, 'VM.Standard.Generic'].sort(),
+    );
+    // The template got them: the control plane is arm64, the workers amd64.
+    expect((await templateImages(s.namespace)).sort()).toEqual([byArch.amd64!.id, byArch.arm64!.id].sort());
+    // The OCK image came from the loopback registry, both architectures.
+    const pulled = (await registry.requests()).filter(
+      (r) => r.method === 'GET' && r.uri.includes('/manifests/'),
+    );
+    expect(pulled.length).toBeGreaterThanOrEqual(2);
+
+    // A second cluster in the compartment finds the images: nothing made, uploaded or pulled again.
+    const imports = server.requests('CreateImage').length;
+    const registryRequests = (await registry.requests()).length;
+    const again = await cloudSetup();
+    await createOciProvider(providerOptions()).start!(context(again, collector().emit));
+    expect(server.requests('CreateImage')).toHaveLength(imports);
+    expect((await registry.requests()).length).toBe(registryRequests);
+    expect((await templateImages(again.namespace)).sort()).toEqual(
+      [byArch.amd64!.id, byArch.arm64!.id].sort(),
+    );
   });
 });
 
@@ -354,6 +475,42 @@ describe('oci self-managed clusters', () => {
     );
     expect(await capiObjects(mgmt, s.namespace)).toEqual([]);
     expect(await capiObjects(workload, s.namespace)).toEqual([]);
+  });
+});
+
+describe('oci start without a management cluster', () => {
+  it('runs on the ephemeral cluster of @ocne/provider-libvirt and deletes it after a self-managed move', async () => {
+    const s = await setup('', { selfManaged: true, images: true });
+    const bare = { ...s, env: { OCNE_TEST: 'ephemeral' } }; // no KUBECONFIG
+    ephemeral.ensured.length = 0;
+    ephemeral.deleted.length = 0;
+    const { emit } = collector();
+    const result = await createOciProvider(providerOptions()).start!(context(bare, emit));
+    expect(result.kubeconfig).toBe(destination.kubeconfig);
+    expect(ephemeral.ensured).toHaveLength(1);
+    expect(ephemeral.ensured[0]).toMatchObject({
+      home: s.home,
+      env: bare.env,
+      provider: { catalog: { repoUrl: repository!.url }, helmPath },
+    });
+    // The target's configuration: the libvirt provider derives the ephemeral one from it.
+    expect((ephemeral.ensured[0]!.config as ResolvedConfig).cluster.name).toBe(s.name);
+    // Its kubeconfig was the management cluster: the providers went there, and the cluster moved out.
+    const releases = await listReleases({ helmPath, kubeconfig: source.kubeconfigPath });
+    expect(releases.map((r) => r.name)).toEqual(expect.arrayContaining(['core-capi', 'capoci']));
+    expect(await capiObjects(workload, s.namespace)).toEqual(expect.arrayContaining([`Cluster/${s.name}`]));
+    expect(ephemeral.deleted).toHaveLength(1);
+    expect(ephemeral.deleted[0]).toMatchObject({ home: s.home });
+  });
+
+  it('keeps the ephemeral cluster of a cluster that is not self-managed (its controllers run there)', async () => {
+    const s = await setup('', { images: true });
+    ephemeral.ensured.length = 0;
+    ephemeral.deleted.length = 0;
+    await createOciProvider(providerOptions()).start!(context({ ...s, env: {} }, collector().emit));
+    expect(ephemeral.ensured).toHaveLength(1);
+    expect(ephemeral.deleted).toEqual([]);
+    expect(await capiObjects(mgmt, s.namespace)).toEqual(expect.arrayContaining([`Cluster/${s.name}`]));
   });
 });
 
