@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { OCK_IMAGE_NAME } from '@ocne/capi/templates';
 import type { Architecture } from '@ocne/config';
 import type { EventInput, EventSink, OcneEvent } from '@ocne/core';
-import type { CreateImageOptions, PullRequest } from '@ocne/image';
+import type { CreateBootImageOptions, PullRequest } from '@ocne/image';
 import { ensureOciImageDetails } from '../cloud/ensure.js';
 import { findLatestImage } from '../cloud/lookup.js';
 import { type OciCloudOptions, openOciSession } from '../cloud/session.js';
@@ -24,7 +24,7 @@ export interface CloudImagesOptions {
   /** How to reach Oracle Cloud (the profile is the cluster's `providers.oci.profile`). */
   cloud?: OciCloudOptions;
   /** How the boot image is made (the disk editor, kernel arguments). */
-  create?: Pick<CreateImageOptions, 'editor' | 'kernelArguments' | 'ignitionProvider'>;
+  create?: Pick<CreateBootImageOptions, 'editor' | 'kernelArguments' | 'ignitionProvider'>;
   /** Bytes per uploaded part. @defaultValue `uploadOciImage`'s */
   partSize?: number;
   /** Parts sent at once, per architecture. @defaultValue `uploadOciImage`'s */
