@@ -5,7 +5,7 @@ import { Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
-import { readYaml } from './schema-walk.js';
+import { type ReadOptions, readYaml } from './schema-walk.js';
 import type { ClusterConfig, DefaultsConfig } from './types.js';
 
 /**
@@ -40,7 +40,8 @@ export interface ParseOptions {
 
 type Format = 'cluster' | 'defaults';
 
-function finish(kind: LayerKind, file: string, result: ReturnType<typeof readYaml>): ParsedLayer {
+/** A layer of what the reader read, or the `ConfigError` of its errors. Internal to the package. */
+export function finishLayer(kind: LayerKind, file: string, result: ReturnType<typeof readYaml>): ParsedLayer {
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || result.value === undefined)
     throw new ConfigError(errors.length > 0 ? errors : result.issues);
@@ -50,7 +51,12 @@ function finish(kind: LayerKind, file: string, result: ReturnType<typeof readYam
   };
 }
 
-function readOptions(format: Format, file: string) {
+/** The reader's options of the cluster format. Internal to the package. */
+export function clusterReadOptions(file: string): ReadOptions {
+  return readOptions('cluster', file);
+}
+
+function readOptions(format: Format, file: string): ReadOptions {
   return {
     file,
     schema: format === 'cluster' ? clusterConfigSchema : defaultsConfigSchema,
@@ -66,7 +72,7 @@ function readOptions(format: Format, file: string) {
  * syntax errors and wrong types throw a {@link ConfigError} with file, line and column.
  */
 export function parseClusterConfig(text: string, options: ParseOptions): ParsedLayer {
-  return finish(
+  return finishLayer(
     options.kind ?? LayerKind.ClusterFile,
     options.file,
     readYaml(stripBom(text), readOptions('cluster', options.file)),
@@ -77,7 +83,7 @@ export function parseClusterConfig(text: string, options: ParseOptions): ParsedL
  * Parses a defaults file (`~/.ocne/defaults.yaml`). Strict, as upstream: unknown keys are errors.
  */
 export function parseDefaultsConfig(text: string, options: ParseOptions): ParsedLayer {
-  return finish(
+  return finishLayer(
     options.kind ?? LayerKind.DefaultsFile,
     options.file,
     readYaml(stripBom(text), readOptions('defaults', options.file)),
@@ -116,7 +122,7 @@ export function layerFromObject(
     delete issue.line;
     delete issue.column;
   }
-  return finish(kind, source, result);
+  return finishLayer(kind, source, result);
 }
 
 function stripBom(text: string): string {
