@@ -1,11 +1,10 @@
 /**
  * Turns YAML text or objects into checked layers. Pure: no file system here (see `load.ts`).
  */
-import { Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
-import { type ReadOptions, readYaml } from './schema-walk.js';
+import { type ReadOptions, readYaml, readYamlObject } from './schema-walk.js';
 import type { ClusterConfig, DefaultsConfig } from './types.js';
 
 /**
@@ -112,16 +111,8 @@ export function layerFromObject(
       },
     ]);
   }
-  const doc = new Document(object);
-  const text = doc.toString();
-  const options = readOptions(format, source);
-  const result = readYaml(text, options);
-  // Positions refer to the YAML text made from the object, which the user never saw.
-  result.positions.clear();
-  for (const issue of result.issues) {
-    delete issue.line;
-    delete issue.column;
-  }
+  // Positions would refer to the YAML text of the object, which the user never saw.
+  const result = readYamlObject(object, readOptions(format, source));
   return finishLayer(kind, source, result);
 }
 

@@ -15,7 +15,7 @@ import {
   type Alias,
   Composer,
   type CST,
-  type Document,
+  Document,
   isAlias,
   isMap,
   isScalar,
@@ -981,4 +981,66 @@ export function readYamlNode(
     options,
   );
   return readRoot(reader, node, options);
+}
+
+/**
+ * Whether `readYaml` of `new Document(value).toString()` reads the same as reading the document's
+ * nodes directly: a tree (no object twice, so no anchors) of plain objects, lists, finite numbers
+ * (not -0), booleans, null and strings YAML writes and reads back exactly (no CR, no lone
+ * surrogate, no byte-order mark or Unicode line break), small and shallow enough that its text
+ * stays far within the limits. `undefined` only as a property (the writer drops it).
+ */
+function isPlainTree(value: unknown): boolean {
+  let budget = CONFIG_LIMITS.maxConfigBytes / 16;
+  const seen = new Set<object>();
+  const plain = (v: unknown, depth: number, inObject: boolean): boolean => {
+    if (--budget < 0 || depth > CONFIG_LIMITS.maxDepth / 4) return false;
+    if (v === null || typeof v === 'boolean') return true;
+    if (v === undefined) return inObject;
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+    if (typeof v === 'string') {
+      budget -= v.length;
+      return budget >= 0 && !/[\r\ufeff\u0085\u2028\u2029\ud800-\udfff]/.test(v);
+    }
+    if (typeof v !== 'object' || seen.has(v)) return false;
+    seen.add(v);
+    if (Array.isArray(v)) return v.every((item) => plain(item, depth + 1, false));
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return false;
+    if (Object.getOwnPropertySymbols(v).length > 0) return false;
+    return Object.entries(v).every(([key, item]) => {
+      budget -= key.length;
+      return (
+        budget >= 0 && !/[\r\ufeff\u0085\u2028\u2029\ud800-\udfff]/.test(key) && plain(item, depth + 1, true)
+      );
+    });
+  };
+  return plain(value, 0, false);
+}
+
+/**
+ * Reads an object against a schema as {@link readYaml} reads the YAML text the `yaml` package
+ * writes for it, without writing and parsing that text when the object is a plain tree (the
+ * usual options bag); other objects take that way. Positions and issue locations are left out:
+ * they would be those of a text nobody saw. Internal to the package.
+ */
+export function readYamlObject(object: object, options: ReadOptions): ReadResult {
+  const result = isPlainTree(object)
+    ? readPlainTree(object, options)
+    : readYaml(new Document(object).toString(), options);
+  result.positions.clear();
+  for (const issue of result.issues) {
+    delete issue.line;
+    delete issue.column;
+  }
+  return result;
+}
+
+function readPlainTree(object: object, options: ReadOptions): ReadResult {
+  const contents = new Document(object).contents;
+  const reader = new Reader({ text: '', lines: new LineCounter(), resolveAlias: () => undefined }, options);
+  if (contents === null || (contents instanceof Scalar && contents.value === null)) {
+    return { value: Object.create(null), positions: reader.positions, issues: reader.issues() };
+  }
+  return readRoot(reader, contents, options);
 }
