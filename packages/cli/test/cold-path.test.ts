@@ -35,7 +35,11 @@ beforeAll(async () => {
       "import { writeFileSync } from 'node:fs';",
       'const seen = new Set();',
       'registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url); return r; } });',
-      "process.on('exit', () => writeFileSync(process.env.OCNE_MODULES, JSON.stringify([...seen])));",
+      // Built-ins come from process.getBuiltinModule in the bundle, which no hook sees: those Node
+      // loaded after this hook (public ones, not its internals) are listed as node: URLs.
+      'const before = new Set(process.moduleLoadList);',
+      "const builtins = () => process.moduleLoadList.filter((m) => !before.has(m) && /^NativeModule (?!internal\\/)/.test(m)).map((m) => `node:${m.slice(13)}`);",
+      "process.on('exit', () => writeFileSync(process.env.OCNE_MODULES, JSON.stringify([...new Set([...seen, ...builtins()])])));",
     ].join('\n'),
   );
   execFileSync(process.execPath, [bin, 'cluster', 'start', '-c', byoConfig], {
