@@ -41,7 +41,18 @@ function modules(args: readonly string[]): { builtins: number; files: number } {
   const list = join(home, 'modules.json');
   writeFileSync(
     hook,
-    `import { registerHooks } from 'node:module';\nimport { writeFileSync } from 'node:fs';\nconst seen = new Set();\nregisterHooks({ resolve(s, c, n) { const r = n(s, c); seen.add(r.url); return r; } });\nprocess.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify([...seen])));\n`,
+    // The bundle gets built-ins with process.getBuiltinModule, which no resolve hook sees: the
+    // public ones Node loaded after the hook are taken from process.moduleLoadList.
+    [
+      "import { registerHooks } from 'node:module';",
+      "import { writeFileSync } from 'node:fs';",
+      'const seen = new Set();',
+      'const before = new Set(process.moduleLoadList);',
+      'registerHooks({ resolve(s, c, n) { const r = n(s, c); seen.add(r.url); return r; } });',
+      "const builtins = () => process.moduleLoadList.filter((m) => !before.has(m) && /^NativeModule (?!internal\\/)/.test(m)).map((m) => 'node:' + m.slice(13));",
+      `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify([...new Set([...seen, ...builtins()])])));`,
+      '',
+    ].join('\n'),
   );
   spawnSync(process.execPath, ['--import', hook, ...args], { env });
   const urls = JSON.parse(readFileSync(list, 'utf8')) as string[];

@@ -9,14 +9,69 @@
  * `node scripts/bundle.ts`: the package's `build` runs it after tsup (the library entry), and
  * `bin/ocne` in a checkout runs it when a source is newer than the bundle.
  */
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The bundle's files among tsup's in `dist/`: the entry, its map and metafile, the chunks. */
 const ours = (name: string): boolean => /^(bin\.|ocne-)/.test(name);
+
+/** commander's `node:child_process` is `src/lazy-child-process.ts`, which loads it on first use. */
+const lazyChildProcessForCommander: Plugin = {
+  name: 'ocne-lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]lib[\\/]command\.js$/.test(args.importer)
+        ? { path: join(pkg, 'src', 'lazy-child-process.ts') }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * A builtin imported the ESM way costs more than its code: Node makes an ES module of it and
+ * reads every export, which runs each lazy getter (`process.stdin`, `fs.promises`,
+ * `util.parseArgs`...): streams, readline, workers, half of `ocne --version`. The chunks' import
+ * statements of builtins become `process.getBuiltinModule()` (the same objects, read when used);
+ * each keeps its lines, so the source maps stay right. A namespace whose `default` is read stays
+ * an import.
+ */
+export function getBuiltinsDirectly(code: string): string {
+  return code.replace(/^import\s+([^;"']*?)\s*from\s*"([^"]+)";/gm, (whole, clause: string, spec: string) => {
+    if (!isBuiltin(spec)) return whole;
+    const get = `globalThis.process.getBuiltinModule(${JSON.stringify(spec)})`;
+    const lines = '\n'.repeat(whole.split('\n').length - 1);
+    const ns = /^\*\s*as\s+([\w$]+)$/.exec(clause.trim());
+    if (ns) return code.includes(`${ns[1]}.default`) ? whole : `const ${ns[1]} = ${get};${lines}`;
+    const parts = /^(?:([\w$]+)\s*,?\s*)?(?:\{([^}]*)\})?$/.exec(clause.trim());
+    if (!parts) return whole;
+    let statement = '';
+    let from = get;
+    if (parts[1] !== undefined) {
+      statement = `const ${parts[1]} = ${get};`;
+      from = parts[1];
+    }
+    const named = (parts[2] ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '')
+      .map((n) => n.replace(/^([\w$]+)\s+as\s+([\w$]+)$/, '$1: $2'));
+    if (named.some((n) => n.startsWith('default'))) return whole;
+    if (named.length > 0) statement += ` const { ${named.join(', ')} } = ${from};`;
+    return `${statement.trim()}${lines}`;
+  });
+}
 
 /**
  * Bundles the CLI into `dist` (the package's `dist/` unless told otherwise; the module-graph test
@@ -45,8 +100,9 @@ export async function bundleCli(dist: string = join(pkg, 'dist')): Promise<void>
       conditions: ['@ocne/source'],
       // CommonJS dependencies (yaml, the Kubernetes client) call require() for Node's built-ins.
       banner: {
-        js: "import { createRequire as __ocneRequire } from 'node:module'; const require = __ocneRequire(import.meta.url);",
+        js: "const require = globalThis.process.getBuiltinModule('node:module').createRequire(import.meta.url);",
       },
+      plugins: [lazyChildProcessForCommander],
       legalComments: 'none',
       sourcemap: 'linked',
       metafile: true,
@@ -54,6 +110,10 @@ export async function bundleCli(dist: string = join(pkg, 'dist')): Promise<void>
     });
     writeFileSync(join(staging, 'bin.meta.json'), JSON.stringify(result.metafile));
     const built = readdirSync(staging);
+    for (const name of built.filter((n) => n.endsWith('.js'))) {
+      const file = join(staging, name);
+      writeFileSync(file, getBuiltinsDirectly(readFileSync(file, 'utf8')));
+    }
     const entry = ['bin.js', 'bin.js.map'];
     for (const name of [...built.filter((n) => !entry.includes(n)), ...entry]) {
       renameSync(join(staging, name), join(dist, name));

@@ -16,7 +16,7 @@ import {
   ConfigError,
   type ConfigIssue,
   decodeConfigBytes,
-  decodeUpstreamClusterConfig,
+  decodeUpstreamClusterConfigNode,
   encodeUpstreamClusterConfig,
   formatIssue,
   type ParsedYamlDocument,
@@ -189,7 +189,7 @@ function readEntryConfig(
   entry: YAMLMap,
   budget: { left: number },
 ): ResolvedClusterConfig {
-  const { text, lines } = parsed;
+  const { lines } = parsed;
   const configIn = entry.get('config', true);
   const yamlPath = `clusters.${name}.config`;
   const node = isAlias(configIn) ? parsed.resolveAlias(configIn) : configIn;
@@ -221,15 +221,10 @@ function readEntryConfig(
       message: 'aliases make the cluster configurations read far more text than the file holds',
     });
   }
-  // The entry's own text, with the text before it on its first line blanked to keep columns.
-  const lineStart = text.lastIndexOf('\n', range[0] - 1) + 1;
-  const snippet = ' '.repeat(range[0] - lineStart) + text.slice(range[0], range[1]);
+  // Read from the document already parsed, as its own text would read (aliases to anchors
+  // outside it unknown): the entry's text is not parsed again.
   try {
-    return decodeUpstreamClusterConfig(snippet, {
-      file,
-      path: yamlPath,
-      firstLine: lines.linePos(range[0]).line,
-    });
+    return decodeUpstreamClusterConfigNode(parsed, node, { file, path: yamlPath });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw invalid(file, error.issues[0] as ConfigIssue, error);

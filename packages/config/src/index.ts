@@ -111,7 +111,11 @@ export type {
   Proxy,
   Shape,
 } from './types.js';
-export type { DecodeUpstreamOptions } from './upstream-yaml.js';
-export { decodeUpstreamClusterConfig, encodeUpstreamClusterConfig } from './upstream-yaml.js';
+export type { DecodeUpstreamNodeOptions, DecodeUpstreamOptions } from './upstream-yaml.js';
+export {
+  decodeUpstreamClusterConfig,
+  decodeUpstreamClusterConfigNode,
+  encodeUpstreamClusterConfig,
+} from './upstream-yaml.js';
 export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
 export { architectureFromShape, parseCidr } from './values.js';

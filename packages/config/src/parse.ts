@@ -1,11 +1,10 @@
 /**
  * Turns YAML text or objects into checked layers. Pure: no file system here (see `load.ts`).
  */
-import { Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
-import { readYaml } from './schema-walk.js';
+import { type ReadOptions, readYaml, readYamlObject } from './schema-walk.js';
 import type { ClusterConfig, DefaultsConfig } from './types.js';
 
 /**
@@ -40,7 +39,8 @@ export interface ParseOptions {
 
 type Format = 'cluster' | 'defaults';
 
-function finish(kind: LayerKind, file: string, result: ReturnType<typeof readYaml>): ParsedLayer {
+/** A layer of what the reader read, or the `ConfigError` of its errors. Internal to the package. */
+export function finishLayer(kind: LayerKind, file: string, result: ReturnType<typeof readYaml>): ParsedLayer {
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || result.value === undefined)
     throw new ConfigError(errors.length > 0 ? errors : result.issues);
@@ -50,7 +50,12 @@ function finish(kind: LayerKind, file: string, result: ReturnType<typeof readYam
   };
 }
 
-function readOptions(format: Format, file: string) {
+/** The reader's options of the cluster format. Internal to the package. */
+export function clusterReadOptions(file: string): ReadOptions {
+  return readOptions('cluster', file);
+}
+
+function readOptions(format: Format, file: string): ReadOptions {
   return {
     file,
     schema: format === 'cluster' ? clusterConfigSchema : defaultsConfigSchema,
@@ -66,7 +71,7 @@ function readOptions(format: Format, file: string) {
  * syntax errors and wrong types throw a {@link ConfigError} with file, line and column.
  */
 export function parseClusterConfig(text: string, options: ParseOptions): ParsedLayer {
-  return finish(
+  return finishLayer(
     options.kind ?? LayerKind.ClusterFile,
     options.file,
     readYaml(stripBom(text), readOptions('cluster', options.file)),
@@ -77,7 +82,7 @@ export function parseClusterConfig(text: string, options: ParseOptions): ParsedL
  * Parses a defaults file (`~/.ocne/defaults.yaml`). Strict, as upstream: unknown keys are errors.
  */
 export function parseDefaultsConfig(text: string, options: ParseOptions): ParsedLayer {
-  return finish(
+  return finishLayer(
     options.kind ?? LayerKind.DefaultsFile,
     options.file,
     readYaml(stripBom(text), readOptions('defaults', options.file)),
@@ -106,17 +111,9 @@ export function layerFromObject(
       },
     ]);
   }
-  const doc = new Document(object);
-  const text = doc.toString();
-  const options = readOptions(format, source);
-  const result = readYaml(text, options);
-  // Positions refer to the YAML text made from the object, which the user never saw.
-  result.positions.clear();
-  for (const issue of result.issues) {
-    delete issue.line;
-    delete issue.column;
-  }
-  return finish(kind, source, result);
+  // Positions would refer to the YAML text of the object, which the user never saw.
+  const result = readYamlObject(object, readOptions(format, source));
+  return finishLayer(kind, source, result);
 }
 
 function stripBom(text: string): string {

@@ -15,7 +15,7 @@ import {
   type Alias,
   Composer,
   type CST,
-  type Document,
+  Document,
   isAlias,
   isMap,
   isScalar,
@@ -174,8 +174,8 @@ function offsetPosition(text: string, offset: number): Position {
   return { line, column: offset - lineStart + 1 };
 }
 
-/** UTF-8 length of a text, counted only up to just past `max`. */
-function utf8LengthOver(text: string, max: number): boolean {
+/** UTF-8 length of a text, counted only up to just past `max` (internal to the package). */
+export function utf8LengthOver(text: string, max: number): boolean {
   if (text.length > max) return true;
   if (text.length * 3 <= max) return false;
   let bytes = 0;
@@ -451,11 +451,18 @@ function keyText(key: unknown): string | undefined {
   return typeof v === 'object' ? undefined : String(v);
 }
 
+/** What a {@link Reader} reads from: a parsed text, and how its aliases resolve. */
+interface ReaderSource {
+  text: string;
+  lines: LineCounter;
+  resolveAlias(alias: Alias): YamlNode | undefined;
+}
+
 class Reader {
   readonly positions = new Map<string, Position>();
   readonly #issues: IssueList;
   readonly #lines: LineCounter;
-  readonly #aliases: ReadonlyMap<Alias, YamlNode | undefined>;
+  readonly #resolveAlias: (alias: Alias) => YamlNode | undefined;
   readonly #text: string;
   readonly #options: ReadOptions;
   /** Collections being read, to stop at an alias or merge key that refers to its own ancestor. */
@@ -468,10 +475,10 @@ class Reader {
   /** Where the outermost alias or merge key being expanded stands: a bomb is reported there. */
   #expansionStart: { path: string; at: Position | undefined } = { path: '', at: undefined };
 
-  constructor(parsed: ParsedText, options: ReadOptions) {
-    this.#text = parsed.text;
-    this.#lines = parsed.lines;
-    this.#aliases = parsed.aliases;
+  constructor(source: ReaderSource, options: ReadOptions) {
+    this.#text = source.text;
+    this.#lines = source.lines;
+    this.#resolveAlias = source.resolveAlias;
     this.#options = options;
     this.#issues = new IssueList(options.file);
   }
@@ -580,7 +587,7 @@ class Reader {
   /** Resolves an alias; an alias without its anchor is an error (as in Go's YAML decoders). */
   deref(node: unknown, path: string, at: Position | undefined): unknown {
     if (!isAlias(node)) return node;
-    const target = this.#aliases.get(node);
+    const target = this.#resolveAlias(node);
     if (target === undefined) {
       this.issue(
         'OCNE_CONFIG_SYNTAX',
@@ -924,11 +931,20 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
       ],
     };
   }
-  const reader = new Reader(parsed, options);
+  const { aliases } = parsed;
+  const reader = new Reader(
+    { text: parsed.text, lines, resolveAlias: (alias) => aliases.get(alias) },
+    options,
+  );
   const contents = docs[0]?.contents ?? null;
   if (contents === null || (contents instanceof Scalar && contents.value === null)) {
     return { value: Object.create(null), positions: reader.positions, issues: reader.issues() };
   }
+  return readRoot(reader, contents, options);
+}
+
+/** Reads the top of a document (or a mapping inside one) with a reader, limits turned into issues. */
+function readRoot(reader: Reader, contents: unknown, options: ReadOptions): ReadResult {
   let value: unknown;
   try {
     value = reader.read(contents, options.schema, '');
@@ -946,4 +962,85 @@ export function readYaml(text: string, options: ReadOptions): ReadResult {
     positions: reader.positions,
     issues: reader.issues(),
   };
+}
+
+/**
+ * Reads one mapping of a document {@link parseYamlDocument} parsed against a schema, as
+ * {@link readYaml} would read the same text parsed on its own: for the cluster cache, whose
+ * entries are each a configuration, without parsing their text again. Positions are those of the
+ * whole document. `resolveAlias` says which aliases resolve (the caller keeps them to the text it
+ * reads; one that does not resolve is an unknown alias). Internal to the package.
+ */
+export function readYamlNode(
+  parsed: ParsedYamlDocument,
+  node: YAMLMap,
+  options: ReadOptions & { resolveAlias(alias: Alias): YamlNode | undefined },
+): ReadResult {
+  const reader = new Reader(
+    { text: parsed.text, lines: parsed.lines, resolveAlias: options.resolveAlias },
+    options,
+  );
+  return readRoot(reader, node, options);
+}
+
+/**
+ * Whether `readYaml` of `new Document(value).toString()` reads the same as reading the document's
+ * nodes directly: a tree (no object twice, so no anchors) of plain objects, lists, finite numbers
+ * (not -0), booleans, null and strings YAML writes and reads back exactly (no CR, no lone
+ * surrogate, no byte-order mark or Unicode line break), small and shallow enough that its text
+ * stays far within the limits. `undefined` only as a property (the writer drops it).
+ */
+function isPlainTree(value: unknown): boolean {
+  let budget = CONFIG_LIMITS.maxConfigBytes / 16;
+  const seen = new Set<object>();
+  const plain = (v: unknown, depth: number, inObject: boolean): boolean => {
+    if (--budget < 0 || depth > CONFIG_LIMITS.maxDepth / 4) return false;
+    if (v === null || typeof v === 'boolean') return true;
+    if (v === undefined) return inObject;
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+    if (typeof v === 'string') {
+      budget -= v.length;
+      return budget >= 0 && !/[\r\ufeff\u0085\u2028\u2029\ud800-\udfff]/.test(v);
+    }
+    if (typeof v !== 'object' || seen.has(v)) return false;
+    seen.add(v);
+    if (Array.isArray(v)) return v.every((item) => plain(item, depth + 1, false));
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return false;
+    if (Object.getOwnPropertySymbols(v).length > 0) return false;
+    return Object.entries(v).every(([key, item]) => {
+      budget -= key.length;
+      return (
+        budget >= 0 && !/[\r\ufeff\u0085\u2028\u2029\ud800-\udfff]/.test(key) && plain(item, depth + 1, true)
+      );
+    });
+  };
+  return plain(value, 0, false);
+}
+
+/**
+ * Reads an object against a schema as {@link readYaml} reads the YAML text the `yaml` package
+ * writes for it, without writing and parsing that text when the object is a plain tree (the
+ * usual options bag); other objects take that way. Positions and issue locations are left out:
+ * they would be those of a text nobody saw. Internal to the package.
+ */
+export function readYamlObject(object: object, options: ReadOptions): ReadResult {
+  const result = isPlainTree(object)
+    ? readPlainTree(object, options)
+    : readYaml(new Document(object).toString(), options);
+  result.positions.clear();
+  for (const issue of result.issues) {
+    delete issue.line;
+    delete issue.column;
+  }
+  return result;
+}
+
+function readPlainTree(object: object, options: ReadOptions): ReadResult {
+  const contents = new Document(object).contents;
+  const reader = new Reader({ text: '', lines: new LineCounter(), resolveAlias: () => undefined }, options);
+  if (contents === null || (contents instanceof Scalar && contents.value === null)) {
+    return { value: Object.create(null), positions: reader.positions, issues: reader.issues() };
+  }
+  return readRoot(reader, contents, options);
 }

@@ -9,15 +9,22 @@
  * Pure: text and objects in, objects out. The cache file itself (its document, the lock, atomic
  * writes) is `@ocne/cluster`'s.
  */
-import { parseDocument } from 'yaml';
+import { type Alias, parseDocument, type YAMLMap, type Node as YamlNode } from 'yaml';
 import { builtinDefaults } from './defaults.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema } from './generated/schemas.js';
 import { LayerKind } from './layers.js';
-import { parseClusterConfig } from './parse.js';
+import { CONFIG_LIMITS, formatBytes } from './limits.js';
+import { clusterReadOptions, finishLayer, parseClusterConfig } from './parse.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedClusterConfig } from './resolved.js';
-import { type JsonSchema, resolveSchemaRef } from './schema-walk.js';
+import {
+  type JsonSchema,
+  type ParsedYamlDocument,
+  readYamlNode,
+  resolveSchemaRef,
+  utf8LengthOver,
+} from './schema-walk.js';
 import { normalizeLineBreaks } from './text.js';
 
 /**
@@ -148,28 +155,111 @@ export function decodeUpstreamClusterConfig(
   text: string,
   options: DecodeUpstreamOptions,
 ): ResolvedClusterConfig {
-  const { file } = options;
-  const prefix = options.path ?? '';
-  const lineOffset = (options.firstLine ?? 1) - 1;
   let data: Record<string, unknown>;
   try {
-    data = parseClusterConfig(text, { file }).layer.data;
+    data = parseClusterConfig(text, { file: options.file }).layer.data;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const issues: ConfigIssue[] = error.issues.map((i) => ({
-      ...i,
-      path: i.path ? (prefix ? `${prefix}.${i.path}` : i.path) : prefix,
-      ...(i.line !== undefined ? { line: i.line + lineOffset } : {}),
-    }));
-    throw new ConfigError(issues, { cause: error });
+    throw located(error, options);
   }
   // The text passed the reader's limits above, so a second parse is linear; keys are compared
   // only by the reader (the `yaml` package's own check is quadratic).
   const doc = parseDocument(normalizeLineBreaks(text), { uniqueKeys: false });
+  return decoded(data, options.file, (path) => doc.getIn(path));
+}
+
+/** Options of {@link decodeUpstreamClusterConfigNode}. */
+export interface DecodeUpstreamNodeOptions {
+  /** The file the document comes from, for error locations. */
+  file: string;
+  /** The YAML path of the configuration inside that file, prefixed to error paths (`clusters.x.config`). */
+  path?: string;
+}
+
+/**
+ * {@link decodeUpstreamClusterConfig} of a mapping inside a document that
+ * {@link parseYamlDocument} parsed (a cache entry's `config`), without parsing its text again: the
+ * same result and the same errors as that function given the mapping's text. As there, only the
+ * mapping's own text counts: an alias to an anchor outside it is unknown, and its text may hold
+ * at most `maxConfigBytes`. Errors carry the lines of the whole document.
+ *
+ * @throws `ConfigError` located in `file`, with `path` applied.
+ */
+export function decodeUpstreamClusterConfigNode(
+  parsed: ParsedYamlDocument,
+  node: YAMLMap,
+  options: DecodeUpstreamNodeOptions,
+): ResolvedClusterConfig {
+  const { file } = options;
+  const range = node.range;
+  if (!range)
+    throw new TypeError('decodeUpstreamClusterConfigNode: the mapping has no place in the document');
+  const [start, end] = range;
+  // The text the mapping's own text would be read as: from the start of its first line.
+  const lineStart = parsed.text.lastIndexOf('\n', start - 1) + 1;
+  // A block mapping with something before it on its first line (its first key's anchor or tag)
+  // reads differently once that is blanked: such a mapping (never one upstream writes) is read
+  // from its own text, to keep what that reads.
+  const first = parsed.text[start];
+  if (first === '&' || first === '!' || (!node.flow && /\S/.test(parsed.text.slice(lineStart, start)))) {
+    const snippet = ' '.repeat(start - lineStart) + parsed.text.slice(start, end);
+    return decodeUpstreamClusterConfig(snippet, { ...options, firstLine: parsed.lines.linePos(start).line });
+  }
+  const maxBytes = CONFIG_LIMITS.maxConfigBytes;
+  if (
+    end - lineStart > maxBytes &&
+    utf8LengthOver(' '.repeat(start - lineStart) + parsed.text.slice(start, end), maxBytes)
+  ) {
+    throw located(
+      new ConfigError([
+        {
+          code: 'OCNE_CONFIG_LIMIT',
+          message: `the text is larger than ${formatBytes(maxBytes)}, the most a configuration may have`,
+          severity: 'error',
+          file,
+        },
+      ]),
+      options,
+    );
+  }
+  // The mapping's own anchor stands before its text, so an alias to it is unknown too.
+  const resolveAlias = (alias: Alias): YamlNode | undefined => {
+    const target = parsed.resolveAlias(alias);
+    const at = target?.range;
+    return target !== node && at && at[0] >= start && at[1] <= end ? target : undefined;
+  };
+  const read = readYamlNode(parsed, node, { ...clusterReadOptions(file), resolveAlias });
+  let data: Record<string, unknown>;
+  try {
+    data = finishLayer(LayerKind.ClusterFile, file, read).layer.data;
+  } catch (error) {
+    throw located(error, options);
+  }
+  return decoded(data, file, (path) => node.getIn(path));
+}
+
+/** A reader's `ConfigError` with the entry's path prefixed and its lines moved to the file's. */
+function located(error: unknown, options: DecodeUpstreamOptions): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  const prefix = options.path ?? '';
+  const lineOffset = (options.firstLine ?? 1) - 1;
+  const issues: ConfigIssue[] = error.issues.map((i) => ({
+    ...i,
+    path: i.path ? (prefix ? `${prefix}.${i.path}` : i.path) : prefix,
+    ...(i.line !== undefined ? { line: i.line + lineOffset } : {}),
+  }));
+  return new ConfigError(issues, { cause: error });
+}
+
+/** The resolved configuration of the data read, with the tri-states' companions (`getIn` of the same YAML). */
+function decoded(
+  data: Record<string, unknown>,
+  file: string,
+  getIn: (path: readonly string[]) => unknown,
+): ResolvedClusterConfig {
   for (const [path, fake] of TRI_STATES) {
     const segments = path.split('.');
     if (typeof getPath(data, segments) === 'boolean') continue;
-    const value = doc.getIn([...segments.slice(0, -1), fake]);
+    const value = getIn([...segments.slice(0, -1), fake]);
     if (typeof value === 'boolean') setPath(data, segments, value);
   }
   const { cluster } = resolveConfig(
