@@ -393,11 +393,18 @@ describe('oci start with the default images port', () => {
     return templates.items.map((t) => t.spec?.template?.spec?.imageId ?? '');
   };
 
-  it('makes, uploads and imports the missing image of each architecture, then a second start finds them', async () => {
+  it('makes, uploads and imports the missing image of each architecture (retrying OCI 5xx answers on the way), then a second start finds them', async () => {
     const s = await cloudSetup();
     const { emit, logs } = collector();
+    // Oracle Cloud having a bad moment during the import: a 500 for one CreateImage and a 503 for
+    // two reads of a work request. The start retries them and finishes.
+    const importFault = server.faults.add({ operation: 'CreateImage', times: 1, status: 500 });
+    const pollFault = server.faults.add({ operation: 'GetWorkRequest', times: 2, status: 503 });
     const result = await createOciProvider(providerOptions()).start!(context(s, emit));
     expect(result.kubeconfig).toBe(destination.kubeconfig);
+    expect([importFault.hits, pollFault.hits]).toEqual([1, 2]);
+    importFault.remove();
+    pollFault.remove();
 
     // One image per architecture, imported from the object the upload made, with upstream's tags.
     const images = [...server.model.images.values()].filter((i) => i.compartmentId === compartmentId);
