@@ -26,7 +26,7 @@ import { kernelArgumentsSeparator } from './edits.js';
 /** The boot image types: edits of the OCK boot disk. */
 export type BootImageType = Exclude<ImageType, 'ostree'>;
 
-/** Options of {@link createImage} for the boot images (`oci`, `olvm`). */
+/** Options of `createImage` for the boot images (`oci`, `olvm`). */
 export interface CreateBootImageOptions extends OperationOptions {
   /** @defaultValue `oci` */
   type?: BootImageType;
@@ -63,10 +63,10 @@ export interface CreateBootImageOptions extends OperationOptions {
   randomUuid?: () => string;
 }
 
-/** Options of {@link createImage}: a boot image, or (`type: 'ostree'`) the OSTree server image. */
+/** Options of `createImage`: a boot image, or (`type: 'ostree'`) the OSTree server image. */
 export type CreateImageOptions = CreateBootImageOptions | (CreateOstreeImageOptions & { type: 'ostree' });
 
-/** What {@link createImage} made for a boot image (`oci`, `olvm`). */
+/** What `createImage` made for a boot image (`oci`, `olvm`). */
 export interface BootImageResult {
   /** The written image. */
   readonly path: string;
@@ -84,7 +84,7 @@ export interface BootImageResult {
   readonly edits: BootDiskEditReport;
 }
 
-/** What {@link createImage} made: {@link BootImageResult} or, for `ostree`, {@link OstreeImageResult}. */
+/** What `createImage` made: {@link BootImageResult} or, for `ostree`, {@link OstreeImageResult}. */
 export type ImageResult = BootImageResult | OstreeImageResult;
 
 const ARCHITECTURES: readonly ImageArchitecture[] = ['amd64', 'arm64'];

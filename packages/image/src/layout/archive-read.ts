@@ -208,7 +208,7 @@ function parseJson(bytes: Buffer, location: string, what: string): Record<string
 
 /**
  * Opens a local image for reading; `arch` picks from an index (the entry for it). Stored sizes
- * are not compared with the manifest here ({@link checkBlobSizes}): a reader that hashes every
+ * are not compared with the manifest here (`checkBlobSizes` in the upload): a reader that hashes every
  * byte finds a damaged blob anyway, and says which layer.
  */
 export async function openLocalImage(location: string, arch: string): Promise<LocalImage> {

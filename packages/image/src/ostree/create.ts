@@ -32,7 +32,7 @@ export const DEFAULT_OSTREE_SERVER_BASE_IMAGE = 'docker.io/library/nginx:stable'
 
 /** Options of {@link createOstreeImage}. */
 export interface CreateOstreeImageOptions extends OperationOptions {
-  /** Only `ostree` (for {@link createImage}, which dispatches on it). */
+  /** Only `ostree` (for `createImage`, which dispatches on it). */
   type?: 'ostree';
   /**
    * The Kubernetes version: the default `osTag` and part of the output name.
