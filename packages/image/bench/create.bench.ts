@@ -1,7 +1,6 @@
 // `pnpm bench create`: createImage --type oci on a 4 GiB (virtual, sparse) OCK-like disk whose root
-// holds 512 MiB (OCNE_BENCH_FILLER_MIB) of incompressible data, so layer 0 and the extracted disk
-// have real size (the 1 GiB layer of the issue's memory bound is registry.bench.ts's: with a 1 GiB
-// filler, mkfs.xfs -p of xfsprogs 6.1 writes a root file system that needs repair). Reports the
+// holds 1 GiB (OCNE_BENCH_FILLER_MIB) of incompressible data, so layer 0 and the extracted disk
+// have the size of the issue's memory bound (a 4 GiB sparse qcow2 and a 1 GiB layer). Reports the
 // wall time per editor (loop always; guestfs too with OCNE_BENCH_GUESTFS=1, it takes minutes under
 // TCG) and the process's peak RSS, which must stay bounded (streaming, nothing held in memory).
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -16,7 +15,7 @@ const MiB = 1024 * 1024;
 const work = await mkdtemp(join(tmpdir(), 'ocne-bench-image-'));
 try {
   let t = performance.now();
-  const fillerMiB = Number(process.env.OCNE_BENCH_FILLER_MIB ?? 512);
+  const fillerMiB = Number(process.env.OCNE_BENCH_FILLER_MIB ?? 1024);
   const disk = await generateOckDisk({ sizeMiB: 4096, fillerMiB });
   const oci = join(work, 'oci');
   const { layerDigest } = await buildOckOciImage({ disk, directory: oci });

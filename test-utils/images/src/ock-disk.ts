@@ -16,7 +16,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 /** Bump when the generated disk changes, so cached disks are rebuilt. */
-const GENERATOR_VERSION = 4;
+const GENERATOR_VERSION = 5;
+/** The largest filler file (see `fillerMiB`). */
+const FILLER_FILE_MIB = 256;
 
 /** What the generated disk holds, for the tests' assertions. */
 export const OCK_DISK = {
@@ -41,8 +43,8 @@ export interface OckDiskOptions {
    */
   variant?: 'ock' | 'no-bls' | 'vfat-root';
   /**
-   * MiB of incompressible data in `/var/filler` of the root file system, for benchmarks that need
-   * a disk and a layer of real size. @defaultValue 0
+   * MiB of incompressible data in `/var/filler/` of the root file system (files of 256 MiB at
+   * most), for benchmarks that need a disk and a layer of real size. @defaultValue 0
    */
   fillerMiB?: number;
   /** Cache folder. @defaultValue `<tmpdir>/ocne-test-images` */
@@ -295,10 +297,20 @@ export async function generateOckDisk(options: OckDiskOptions = {}): Promise<str
       const tree = rootTree(rootUuid, bootUuid);
       let proto = await prototype(tree, staging);
       if (fillerMiB > 0) {
-        const filler = join(staging, 'filler');
-        await run('dd', ['if=/dev/urandom', `of=${filler}`, 'bs=1M', `count=${fillerMiB}`, 'status=none']);
-        // One more entry at the end of the root folder (before its closing `$`).
-        proto = proto.replace(/ \$\n$/, ` var d--755 0 0\n  filler ---644 0 0 ${filler}\n  $\n $\n`);
+        // Several files: mkfs.xfs 6.1 (Debian 12) writes a damaged file system ("Structure needs
+        // cleaning" at mount, disconnected folders in xfs_repair -n) from a prototype file of 1 GiB.
+        const entries: string[] = [];
+        for (let i = 0, left = fillerMiB; left > 0; i++, left -= FILLER_FILE_MIB) {
+          const file = join(staging, `filler-${i}`);
+          const count = Math.min(left, FILLER_FILE_MIB);
+          await run('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${count}`, 'status=none']);
+          entries.push(`   ${i} ---644 0 0 ${file}\n`);
+        }
+        // One more folder at the end of the root folder (before its closing `$`).
+        proto = proto.replace(
+          / \$\n$/,
+          ` var d--755 0 0\n  filler d--755 0 0\n${entries.join('')}   $\n  $\n $\n`,
+        );
       }
       await writeFile(rootProto, proto);
       await run('mkfs.xfs', ['-q', '-L', 'root', '-m', `uuid=${rootUuid}`, '-p', rootProto, p3], SMALL_XFS);
