@@ -30,6 +30,7 @@ import {
   ensureCapiCrds,
   playControllers,
   prepareWorkload,
+  writeOciProfile,
   writeTestCharts,
 } from '../integration/world.ts';
 
@@ -44,7 +45,6 @@ const DOMAIN = `${EPHEMERAL}-control-plane-1`;
 const NAME = `ocieph-target-${process.pid % 10_000}`;
 const NAMESPACE = `ocne-oci-eph-${process.pid}`;
 const WORKLOAD_NODE = `oci-eph-workload-cp-${process.pid}`;
-const KEY = '-----BEGIN PRIVATE KEY-----\nTHIS-IS-A-TEST-KEY-4242\n-----END PRIVATE KEY-----\n';
 /** Waits on a controller or the VM get at least 120 s (the full run shares two cores with QEMU). */
 const WAIT_MS = 180_000;
 
@@ -58,12 +58,7 @@ async function leftovers(): Promise<string[]> {
 /** A home with an OCI configuration and a target cluster whose image OCIDs are given (no images port). */
 async function target(work: string) {
   const home = await mkdtemp(join(work, 'home-'));
-  await mkdir(join(home, '.oci'), { recursive: true });
-  await writeFile(join(home, '.oci', 'key.pem'), KEY, { mode: 0o600 });
-  await writeFile(
-    join(home, '.oci', 'config'),
-    `[DEFAULT]\nuser=ocid1.user.oc1..test\nfingerprint=aa:bb\ntenancy=ocid1.tenancy.oc1..test\nregion=us-ashburn-1\nkey_file=${join(home, '.oci', 'key.pem')}\n`,
-  );
+  await writeOciProfile(home);
   // The libvirt section is what the ephemeral cluster inherits: the private daemon.
   const text = `provider: oci\nname: ${NAME}\nproviders:\n  oci:\n    compartment: ocid1.compartment.oc1..test\n    namespace: ${NAMESPACE}\n    selfManaged: false\n    controlPlaneShape:\n      shape: VM.Standard.A1.Flex\n      ocpus: 2\n    workerShape:\n      shape: VM.Standard.E4.Flex\n      ocpus: 1\n    images:\n      amd64: ocid1.image.oc1.iad.aaaaaaaaconfiguredamd64\n      arm64: ocid1.image.oc1.iad.aaaaaaaaconfiguredarm64\n  libvirt:\n    uri: ${libvirt.uri}\n`;
   await writeFile(join(home, 'capi.yaml'), text);
