@@ -58,7 +58,10 @@ export interface EphemeralClusterOptions {
 
 /** What {@link ensureEphemeralCluster} gives. */
 export interface EphemeralCluster {
-  /** The kubeconfig to reach it with. */
+  /**
+   * The kubeconfig to reach it with: `provider.kubernetes.kubeconfigPath` when the options give one
+   * (the API server its waits and installs used), else the cluster's `.local` kubeconfig.
+   */
   kubeconfigPath: string;
   /** True when it was made now; false when it existed (or a kubeconfig was given). */
   created: boolean;
@@ -83,8 +86,11 @@ export async function ensureEphemeralCluster(options: EphemeralClusterOptions): 
   const provider = createLibvirtProvider(options.provider ?? {});
   // Waits for the node and installs the applications, for a new cluster and a reused one alike.
   await provider.postStart?.(context, { kubeconfigPath: started.kubeconfigPaths.local });
+  // The caller gets the API server the waits and installs used: the options' kubeconfig when they
+  // name one (its Kubernetes side runs elsewhere), else the cluster's own through its tunnel.
+  const kubernetes = options.provider?.kubernetes;
   return {
-    kubeconfigPath: started.kubeconfigPaths.local,
+    kubeconfigPath: (kubernetes ? kubernetes.kubeconfigPath : undefined) ?? started.kubeconfigPaths.local,
     created: started.created,
     name: config.cluster.name,
   };

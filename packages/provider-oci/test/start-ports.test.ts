@@ -6,11 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
 import { isOcneError } from '@ocne/core';
+import type { LibvirtProviderOptions } from '@ocne/provider-libvirt';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   defaultManagementCluster,
   type EphemeralClusterApi,
   type EphemeralClusterPort,
+  type EphemeralClusterRequest,
+  type EphemeralLibvirtOptions,
   errorConditions,
   fileCredentials,
   libvirtEphemeralCluster,
@@ -181,5 +184,38 @@ describe('libvirtEphemeralCluster', () => {
     expect(await port.ensure(r)).toEqual({ kubeconfigPath: '/eph/kubeconfig' });
     await port.delete(r);
     expect(calls).toEqual([`ensure ${r.home} http://127.0.0.1:1/catalog`, `delete ${r.home}`]);
+  });
+
+  it("passes the libvirt provider options through, its own catalog and helm winning (typed to fit the provider's)", async () => {
+    const given: EphemeralClusterRequest[] = [];
+    const bootImage = async () => '/boot.qcow2';
+    const passthrough: EphemeralLibvirtOptions = {
+      bootImage,
+      serialLogDir: '/logs',
+      kubernetes: { kubeconfigPath: '/elsewhere', timeoutMs: 5 },
+      catalog: { repoUrl: 'http://127.0.0.1:1/theirs' },
+    };
+    // What the port hands on is what the libvirt provider takes (a change there fails here).
+    const fits: LibvirtProviderOptions = passthrough;
+    const port = libvirtEphemeralCluster({
+      catalog: { repoUrl: 'http://127.0.0.1:1/catalog' },
+      helmPath: '/helm',
+      provider: fits,
+      load: async () => ({
+        async ensureEphemeralCluster(options) {
+          given.push(options);
+          return { kubeconfigPath: '/elsewhere' };
+        },
+        async deleteEphemeralCluster() {},
+      }),
+    });
+    expect(await port.ensure(await request({}))).toEqual({ kubeconfigPath: '/elsewhere' });
+    expect(given[0]?.provider).toEqual({
+      bootImage,
+      serialLogDir: '/logs',
+      kubernetes: { kubeconfigPath: '/elsewhere', timeoutMs: 5 },
+      catalog: { repoUrl: 'http://127.0.0.1:1/catalog' },
+      helmPath: '/helm',
+    });
   });
 });

@@ -5,6 +5,7 @@
  * names one never installs libvirt's bindings.
  */
 import { importOptional } from '@ocne/core';
+import type { RegistryCredentials, RegistryTlsOptions } from '@ocne/image';
 import type { EphemeralClusterPort, OciPortRequest } from './ports.js';
 
 /** What the libvirt provider's ephemeral calls take (a subset of its options). */
@@ -16,7 +17,38 @@ export interface EphemeralClusterRequest {
   emit?: OciPortRequest['emit'];
   signal?: AbortSignal;
   /** The libvirt provider's options: where the ephemeral cluster's applications come from. */
-  provider?: { catalog?: { repoUrl: string }; helmPath?: string };
+  provider?: EphemeralLibvirtOptions;
+}
+
+/**
+ * The libvirt provider options an ephemeral cluster is made with, typed here by their shape: the
+ * libvirt provider is an optional peer, so this package names none of its types (a caller passes
+ * `@ocne/provider-libvirt`'s `LibvirtProviderOptions`, which fit).
+ */
+export interface EphemeralLibvirtOptions {
+  /** Where the boot image comes from: a function giving the path of a local qcow2. @defaultValue the OCK image */
+  bootImage?: (request: {
+    arch: 'amd64' | 'arm64';
+    kubernetesVersion: string;
+    bootVolumeContainerImage: string;
+    signal: AbortSignal;
+    emit: OciPortRequest['emit'];
+  }) => Promise<string>;
+  /** How the default boot image source reaches the registry (the libvirt provider's `registry`). */
+  registry?: { tls?: RegistryTlsOptions; auth?: RegistryCredentials };
+  /** The domain type. @defaultValue `kvm` when the daemon offers it, else `qemu` */
+  hypervisor?: 'kvm' | 'qemu' | 'hvf';
+  /** A folder where each domain's serial console is logged as `<domain>.log`. */
+  serialLogDir?: string;
+  /**
+   * Where the waits for the node and the application installs go: `kubeconfigPath` names another
+   * API server, which then is the management cluster. @defaultValue the ephemeral cluster's own
+   */
+  kubernetes?: false | { kubeconfigPath?: string; timeoutMs?: number };
+  /** The catalog the ephemeral cluster's applications come from. */
+  catalog?: { repoUrl: string };
+  /** The helm binary. */
+  helmPath?: string;
 }
 
 /** The part of `@ocne/provider-libvirt` this port calls (its exported ephemeral API). */
@@ -33,6 +65,11 @@ export interface LibvirtEphemeralClusterOptions {
   catalog?: { repoUrl: string };
   /** The helm binary. @defaultValue `OCNE_HELM`, else `helm` on `PATH` */
   helmPath?: string;
+  /**
+   * More libvirt provider options (boot image, registry, serial logs, where the Kubernetes side
+   * runs…); `catalog` and `helmPath` above win over theirs.
+   */
+  provider?: EphemeralLibvirtOptions;
   /** Loads the ephemeral API. @defaultValue `import('@ocne/provider-libvirt')` */
   load?: () => Promise<EphemeralClusterApi>;
 }
@@ -47,7 +84,8 @@ export function libvirtEphemeralCluster(options: LibvirtEphemeralClusterOptions 
         () => import('@ocne/provider-libvirt'),
         'An oci cluster without a management cluster (providers.oci.kubeconfig or KUBECONFIG)',
       ) as Promise<EphemeralClusterApi>);
-  const provider = {
+  const provider: EphemeralLibvirtOptions = {
+    ...options.provider,
     ...(options.catalog ? { catalog: options.catalog } : {}),
     ...(options.helmPath !== undefined ? { helmPath: options.helmPath } : {}),
   };

@@ -8,6 +8,7 @@ export { ociDelete } from './delete.js';
 export type {
   EphemeralClusterApi,
   EphemeralClusterRequest,
+  EphemeralLibvirtOptions,
   LibvirtEphemeralClusterOptions,
 } from './ephemeral.js';
 export { libvirtEphemeralCluster } from './ephemeral.js';

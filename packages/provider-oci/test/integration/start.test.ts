@@ -34,6 +34,7 @@ import {
   type Player,
   playControllers,
   prepareWorkload,
+  writeOciProfile,
   writeTestCharts,
 } from './world.ts';
 
@@ -78,7 +79,6 @@ const WORKLOAD_RELEASES = [
   ['flannel', 'kube-flannel'],
   ['ui', 'ocne-system'],
 ] as const;
-const KEY = '-----BEGIN PRIVATE KEY-----\nTHIS-IS-A-TEST-KEY-4242\n-----END PRIVATE KEY-----\n';
 
 let work: string;
 let repository: ChartRepository | undefined;
@@ -100,12 +100,7 @@ async function setup(
   const name = `oci${counter}-${process.pid % 10_000}`;
   const namespace = `${NAMESPACE_PREFIX}${counter}`;
   const home = await mkdtemp(join(work, 'home-'));
-  await mkdir(join(home, '.oci'), { recursive: true });
-  await writeFile(join(home, '.oci', 'key.pem'), KEY, { mode: 0o600 });
-  await writeFile(
-    join(home, '.oci', 'config'),
-    `[DEFAULT]\nuser=ocid1.user.oc1..test\nfingerprint=aa:bb\ntenancy=ocid1.tenancy.oc1..test\nregion=us-ashburn-1\nkey_file=${join(home, '.oci', 'key.pem')}\n`,
-  );
+  await writeOciProfile(home);
   const images =
     options.images === true
       ? '    images:\n      amd64: ocid1.image.oc1.iad.aaaaaaaaconfiguredamd64\n      arm64: ocid1.image.oc1.iad.aaaaaaaaconfiguredarm64\n'

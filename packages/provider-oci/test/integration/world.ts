@@ -447,6 +447,17 @@ export async function prepareWorkload(kube: KubeClient, node: string): Promise<v
   ]);
 }
 
+/** Writes an OCI configuration file and its (test) key into `<home>/.oci`, as a user has them. */
+export async function writeOciProfile(home: string): Promise<void> {
+  await mkdir(join(home, '.oci'), { recursive: true });
+  const key = '-----BEGIN PRIVATE KEY-----\nTHIS-IS-A-TEST-KEY-4242\n-----END PRIVATE KEY-----\n';
+  await writeFile(join(home, '.oci', 'key.pem'), key, { mode: 0o600 });
+  await writeFile(
+    join(home, '.oci', 'config'),
+    `[DEFAULT]\nuser=ocid1.user.oc1..test\nfingerprint=aa:bb\ntenancy=ocid1.tenancy.oc1..test\nregion=us-ashburn-1\nkey_file=${join(home, '.oci', 'key.pem')}\n`,
+  );
+}
+
 /** The names of the objects of the CAPI kinds in a namespace, as `Kind/name`, sorted. */
 export async function capiObjects(kube: KubeClient, namespace: string): Promise<string[]> {
   const out: string[] = [];
