@@ -343,8 +343,9 @@ async function resolveFileRepository(chart: ChartRef): Promise<ChartRef> {
 }
 
 /**
- * Installs a release unless one of that name exists in that namespace (upstream skips existing
- * releases), or with `upgrade: true` upgrades it. Emits the step
+ * Installs a release unless one of that name is deployed in that namespace (upstream skips existing
+ * releases; one an interrupted install left pending or failed is removed and installed again), or
+ * with `upgrade: true` upgrades it. Emits the step
  * `Installing <release> into <namespace>` (upstream's waiter text).
  */
 export async function installRelease(
@@ -357,7 +358,25 @@ export async function installRelease(
       const existing = (await list(helm, options.kubeconfig, namespace, `^${escapeRegExp(release)}$`)).find(
         (r) => r.name === release,
       );
-      if (existing !== undefined && !options.upgrade) {
+      // A release an interrupted install left behind (pending-install, failed…) is not skipped:
+      // it is removed and installed again, so a start that resumes after an abort finishes it.
+      if (existing !== undefined && !options.upgrade && existing.status !== 'deployed') {
+        options.emit?.({
+          type: 'log',
+          level: 'info',
+          message: `Release ${release} in ${namespace} is ${existing.status || 'unfinished'}: installing it again`,
+        });
+        await helm.run([
+          'uninstall',
+          '--kubeconfig',
+          options.kubeconfig,
+          '--namespace',
+          namespace,
+          '--ignore-not-found',
+          '--',
+          release,
+        ]);
+      } else if (existing !== undefined && !options.upgrade) {
         options.emit?.({
           type: 'log',
           level: 'info',
@@ -394,7 +413,7 @@ export async function installRelease(
       return {
         release,
         namespace,
-        action: existing !== undefined ? 'upgraded' : 'installed',
+        action: existing !== undefined && options.upgrade ? 'upgraded' : 'installed',
         ...(typeof out?.version === 'number' ? { revision: out.version } : {}),
         ...(chartVersion !== undefined ? { chartVersion } : {}),
       };

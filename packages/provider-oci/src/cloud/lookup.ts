@@ -66,11 +66,15 @@ export async function resolveCompartment(
 const time = (value: Date | string | undefined): number =>
   value === undefined ? 0 : new Date(value).getTime();
 
-/** The newest AVAILABLE image named `query.name` with the version and architecture tags, if any. */
+/**
+ * The newest image named `query.name` with the version and architecture tags, if any, among those
+ * in one of `states` (AVAILABLE by default; a start that resumes also takes one still importing).
+ */
 export async function findLatestImage(
   session: OciSession,
   query: Omit<OciImageQuery, 'profile'>,
   signal?: AbortSignal,
+  states: readonly string[] = ['AVAILABLE'],
 ): Promise<core.Image | undefined> {
   const images = await listAll<core.Image>(
     session,
@@ -86,7 +90,7 @@ export async function findLatestImage(
   return images
     .filter(
       (image) =>
-        image.lifecycleState === 'AVAILABLE' &&
+        states.includes(image.lifecycleState ?? '') &&
         image.freeformTags?.['ocne/kubernetes'] === query.kubernetesVersion &&
         image.freeformTags?.['ocne/architecture'] === query.architecture,
     )

@@ -4,17 +4,20 @@
  * boot image is made with `@ocne/image`'s `createImage` (type `oci`, its OCK image pulled from the
  * configured `bootVolumeContainerImage`), uploaded and imported with {@link uploadOciImage}, then
  * given its capability schema and shapes with {@link ensureOciImageDetails}. Missing
- * architectures are made at the same time (upstream makes them one after the other).
+ * architectures are made at the same time (upstream makes them one after the other). A start that
+ * resumes one that was stopped waits for an image still importing instead of making another, and
+ * gives found images the capability schema and shapes they may lack (both steps are idempotent).
  */
 import { copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OCK_IMAGE_NAME } from '@ocne/capi/templates';
 import type { Architecture } from '@ocne/config';
-import type { EventInput, EventSink, OcneEvent } from '@ocne/core';
+import { type EventInput, type EventSink, OcneError, type OcneEvent, runStep } from '@ocne/core';
 import type { CreateBootImageOptions, PullRequest } from '@ocne/image';
 import { ensureOciImageDetails } from '../cloud/ensure.js';
 import { findLatestImage } from '../cloud/lookup.js';
-import { type OciCloudOptions, openOciSession } from '../cloud/session.js';
+import { type OciCloudOptions, type OciSession, openOciSession } from '../cloud/session.js';
 import { uploadOciImage } from '../cloud/upload.js';
 import type { EnsureImagesRequest, ImagesPort } from './ports.js';
 import { allOrNothing } from './together.js';
@@ -85,6 +88,36 @@ function turnTakingPull(
   };
 }
 
+/** The states of an image a start can use: available, or on its way there. */
+const USABLE_STATES: readonly string[] = ['AVAILABLE', 'IMPORTING', 'PROVISIONING'];
+
+/** Waits until an image an earlier start began importing is AVAILABLE (or fails, typed). */
+async function waitAvailable(
+  session: OciSession,
+  imageId: string,
+  options: CloudImagesOptions,
+  request: EnsureImagesRequest,
+): Promise<void> {
+  const step = `Waiting for the import of image ${imageId}`;
+  await runStep(request.emit, step, async () => {
+    let interval = options.pollIntervalMs ?? 1000;
+    for (;;) {
+      const { image } = await session.call('GetImage', () => session.clients.compute.getImage({ imageId }), {
+        signal: request.signal,
+      });
+      if (image.lifecycleState === 'AVAILABLE') return;
+      if (!USABLE_STATES.includes(image.lifecycleState ?? '')) {
+        throw new OcneError(
+          'OCNE_OCI_IMPORT_FAILED',
+          `image ${imageId}, whose import an earlier start began, is ${image.lifecycleState}: delete it, then start again to import the image anew`,
+        );
+      }
+      await sleep(interval, undefined, { signal: request.signal });
+      if (options.pollIntervalMs === undefined) interval = Math.min(10_000, interval * 2);
+    }
+  });
+}
+
 /** One architecture's image made, uploaded, imported and fixed up; returns its OCID. */
 async function makeImage(
   request: EnsureImagesRequest,
@@ -150,6 +183,8 @@ export function cloudImages(options: CloudImagesOptions = {}): ImagesPort {
       const found: Partial<Record<Architecture, string>> = {};
       try {
         for (const architecture of request.architectures) {
+          // An image still importing is one an earlier start (aborted, or failed after CreateImage)
+          // began: it is waited for, not made twice.
           const image = await findLatestImage(
             session,
             {
@@ -159,8 +194,20 @@ export function cloudImages(options: CloudImagesOptions = {}): ImagesPort {
               compartmentId: request.compartmentId,
             },
             request.signal,
+            USABLE_STATES,
           );
-          if (image !== undefined) found[architecture] = image.id;
+          if (image?.id === undefined) continue;
+          if (image.lifecycleState !== 'AVAILABLE') await waitAvailable(session, image.id, options, request);
+          // Harmless when done already, and what a start stopped between import and fix-ups lacks.
+          await ensureOciImageDetails({
+            ...cloud,
+            imageId: image.id,
+            compartmentId: request.compartmentId,
+            architecture,
+            signal: request.signal,
+            onEvent: relay(request.emit),
+          }).promise();
+          found[architecture] = image.id;
         }
       } finally {
         session.close();

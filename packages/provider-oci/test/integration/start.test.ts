@@ -365,12 +365,10 @@ describe('oci start with the default images port', () => {
   });
 
   /** A home whose OCI profile is the server's test user and which trusts the registry's CA. */
-  async function cloudSetup() {
+  async function cloudSetup(compartment = 'ocne/clusters') {
     const s = await setup(
       `kubernetesVersion: "1.33"\nbootVolumeContainerImage: ${registry.host}/olcne/ock\n`,
-      {
-        compartment: 'ocne/clusters',
-      },
+      { compartment },
     );
     await rm(join(s.home, '.oci'), { recursive: true });
     await server.writeConfig(join(s.home, '.oci'));
@@ -447,6 +445,60 @@ describe('oci start with the default images port', () => {
       [byArch.amd64!.id, byArch.arm64!.id].sort(),
     );
   });
+
+  it('resumes after an abort during the import: waits for the image still importing, makes none twice, fixes up both', async () => {
+    const resumeCompartment = server.model.addCompartmentPath('ocne/resume');
+    const s = await cloudSetup('ocne/resume');
+    const imports = server.requests('CreateImage').length;
+    // The imports stand still until the test moves the server's clock.
+    server.clock.freeze();
+    try {
+      const controller = new AbortController();
+      const first = collector();
+      const emit = (e: EventInput) => {
+        first.emit(e);
+        if (e.type === 'step' && e.step === 'Importing compute image' && e.status === 'started') {
+          controller.abort('test');
+        }
+      };
+      const provider = createOciProvider(providerOptions());
+      expect((await rejection(provider.start!(context(s, emit, controller.signal)))).code).toBe(
+        'OCNE_CANCELLED',
+      );
+      const inCompartment = () =>
+        [...server.model.images.values()].filter((i) => i.compartmentId === resumeCompartment);
+      expect(inCompartment().map((i) => i.lifecycleState)).toContain('IMPORTING');
+
+      // The second start finds the image that is still importing and waits for it; an architecture
+      // the abort stopped before its CreateImage is made now. The clock moves when either waits.
+      const waited: string[] = [];
+      const second = (e: EventInput) => {
+        if (e.type !== 'step' || e.status !== 'started') return;
+        if (e.step.startsWith('Waiting for the import of image')) waited.push(e.step);
+        if (e.step.startsWith('Waiting for the import of image') || e.step === 'Importing compute image') {
+          server.clock.advance(60_000);
+        }
+      };
+      const result = await provider.start!(context(s, second));
+      expect(result.kubeconfig).toBe(destination.kubeconfig);
+      expect(waited.length).toBeGreaterThanOrEqual(1);
+      expect(server.requests('CreateImage').length - imports).toBe(2);
+      const images = inCompartment();
+      expect(images.map((i) => [i.freeformTags['ocne/architecture'], i.lifecycleState]).sort()).toEqual([
+        ['amd64', 'AVAILABLE'],
+        ['arm64', 'AVAILABLE'],
+      ]);
+      const schemaImages = [...server.model.capabilitySchemas.values()].map((schema) => schema.imageId);
+      for (const image of images) expect(schemaImages).toContain(image.id);
+      const arm = images.find((i) => i.freeformTags['ocne/architecture'] === 'arm64')!;
+      expect([...server.model.shapes(arm.id)].sort()).toEqual(
+        [...OCI_ARM_SHAPES, 'VM.Standard.Generic'].sort(),
+      );
+      expect((await templateImages(s.namespace)).sort()).toEqual(images.map((i) => i.id).sort());
+    } finally {
+      server.clock.resume();
+    }
+  }, 200_000);
 });
 
 describe('oci self-managed clusters', () => {
