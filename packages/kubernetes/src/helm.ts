@@ -358,38 +358,30 @@ export async function installRelease(
       const existing = (await list(helm, options.kubeconfig, namespace, `^${escapeRegExp(release)}$`)).find(
         (r) => r.name === release,
       );
-      // A release an interrupted install left behind (pending-install, failed…) is not skipped:
-      // it is removed and installed again, so a start that resumes after an abort finishes it.
-      if (existing !== undefined && !options.upgrade && existing.status !== 'deployed') {
+      if (existing !== undefined && !options.upgrade) {
+        if (existing.status === 'deployed') {
+          options.emit?.({
+            type: 'log',
+            level: 'info',
+            message: `Release ${release} in ${namespace} already exists (${existing.status}): skipped`,
+          });
+          const chartVersion = chartVersionOf(existing.chart);
+          return {
+            release,
+            namespace,
+            action: 'skipped',
+            revision: existing.revision,
+            ...(chartVersion !== undefined ? { chartVersion } : {}),
+          };
+        }
+        // A release an interrupted install left behind (pending-install, failed…) is not skipped:
+        // it is removed and installed again, so a start that resumes after an abort finishes it.
         options.emit?.({
           type: 'log',
           level: 'info',
           message: `Release ${release} in ${namespace} is ${existing.status || 'unfinished'}: installing it again`,
         });
-        await helm.run([
-          'uninstall',
-          '--kubeconfig',
-          options.kubeconfig,
-          '--namespace',
-          namespace,
-          '--ignore-not-found',
-          '--',
-          release,
-        ]);
-      } else if (existing !== undefined && !options.upgrade) {
-        options.emit?.({
-          type: 'log',
-          level: 'info',
-          message: `Release ${release} in ${namespace} already exists (${existing.status}): skipped`,
-        });
-        const chartVersion = chartVersionOf(existing.chart);
-        return {
-          release,
-          namespace,
-          action: 'skipped',
-          revision: existing.revision,
-          ...(chartVersion !== undefined ? { chartVersion } : {}),
-        };
+        await helm.run(helmUninstallArgs(release, namespace, options.kubeconfig));
       }
       const chart = spec.chart.repoUrl?.startsWith('file:')
         ? await resolveFileRepository(spec.chart)
@@ -421,6 +413,20 @@ export async function installRelease(
   );
 }
 
+/** The arguments of `helm uninstall` of a release; one that does not exist is not an error. */
+function helmUninstallArgs(release: string, namespace: string, kubeconfig: string): string[] {
+  return [
+    'uninstall',
+    '--kubeconfig',
+    kubeconfig,
+    '--namespace',
+    namespace,
+    '--ignore-not-found',
+    '--',
+    release,
+  ];
+}
+
 /**
  * Uninstalls a release (`helm uninstall`); a release that does not exist is not an error. Emits
  * the step `Uninstalling <release> from <namespace>`.
@@ -432,16 +438,7 @@ export async function uninstallRelease(
 ): Promise<void> {
   await runStep(options.emit, `Uninstalling ${release} from ${namespace}`, () =>
     withHelm(options, `uninstalling ${release} from ${namespace}`, async (helm) => {
-      await helm.run([
-        'uninstall',
-        '--kubeconfig',
-        options.kubeconfig,
-        '--namespace',
-        namespace,
-        '--ignore-not-found',
-        '--',
-        release,
-      ]);
+      await helm.run(helmUninstallArgs(release, namespace, options.kubeconfig));
     }),
   );
 }
