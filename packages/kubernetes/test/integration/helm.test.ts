@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { EventInput } from '@ocne/core';
 import { type ChartRepository, serveChartRepository } from '@ocne/test-control-plane';
 import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
@@ -180,6 +181,49 @@ describe('helm', () => {
     expect(everywhere.filter((r) => r.namespace === namespace).map((r) => r.name)).toEqual(['demo']);
     // Every call's temporary folder (values file, helm homes) is gone.
     expect(await readdir(options.tempDir)).toEqual([]);
+  });
+
+  it('a release an interrupted install left pending-install is installed again, not skipped', async () => {
+    const namespace = ns();
+    const options = await helmOptions();
+    const spec = {
+      release: 'demo',
+      namespace,
+      chart: { chart: 'demo-app', repoUrl, version: '0.1.0' },
+      values: { greeting: 'first' },
+    };
+    await installRelease(spec, options);
+    // What `helm install` records before it makes the objects, as a killed install leaves it: the
+    // release's Secret says pending-install (its label and the gzipped record), its objects are gone.
+    const name = 'sh.helm.release.v1.demo.v1';
+    const secret = await kube.get<{ apiVersion: string; kind: string; data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace,
+      name,
+    });
+    const record = JSON.parse(
+      gunzipSync(Buffer.from(Buffer.from(secret!.data!.release!, 'base64').toString(), 'base64')).toString(),
+    ) as { info: { status: string } };
+    record.info.status = 'pending-install';
+    const encoded = Buffer.from(gzipSync(JSON.stringify(record)).toString('base64')).toString('base64');
+    await kube.rest().call('PATCH', `/api/v1/namespaces/${namespace}/secrets/${name}`, {
+      merge: true,
+      body: { metadata: { labels: { status: 'pending-install' } }, data: { release: encoded } },
+      doing: 'marking the release pending-install',
+    });
+    await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'demo-settings' });
+    expect((await listReleases({ ...options, namespace })).map((r) => r.status)).toEqual(['pending-install']);
+
+    const logs: string[] = [];
+    const again = await installRelease(
+      { ...spec, values: { greeting: 'second' } },
+      { ...options, emit: (e) => e.type === 'log' && logs.push(e.message) },
+    );
+    expect(again).toMatchObject({ release: 'demo', namespace, action: 'installed', revision: 1 });
+    expect(logs).toEqual([`Release demo in ${namespace} is pending-install: installing it again`]);
+    expect((await settings(namespace, 'demo'))?.greeting).toBe('second');
+    expect((await listReleases({ ...options, namespace })).map((r) => r.status)).toEqual(['deployed']);
   });
 
   it('upgrade: true installs a release that does not exist yet', async () => {
