@@ -11,7 +11,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type EventSink,
   OcneError,
@@ -29,6 +28,7 @@ import {
   type OciImageArchitecture,
 } from './image-archive.js';
 import { listAll, resolveCompartment } from './lookup.js';
+import { pollUntilSettled } from './poll.js';
 import { type OciCloudOptions, type OciSession, openOciSession } from './session.js';
 
 /** Options of {@link uploadOciImage}. */
@@ -375,6 +375,9 @@ async function uploadArchive(
   return { size, parts: number, resumed };
 }
 
+/** How long an import may take by default: an hour. */
+export const IMPORT_TIMEOUT_MS: number = 60 * 60_000;
+
 /** Polls an import's work request to its end, reporting its percentage. */
 export async function waitForImport(
   session: OciSession,
@@ -388,49 +391,49 @@ export async function waitForImport(
   },
 ): Promise<void> {
   const { signal, emit, step } = options;
-  const deadline = Date.now() + options.timeoutMs;
   let last = -1;
-  let interval = options.pollIntervalMs ?? 1000;
-  for (;;) {
-    const { workRequest } = await session.call(
-      'GetWorkRequest',
-      () => session.clients.workRequests.getWorkRequest({ workRequestId }),
-      { signal },
-    );
-    const percent = Math.round(workRequest.percentComplete ?? 0);
-    if (percent !== last) {
-      emit({ type: 'progress', step, transferredBytes: percent, totalBytes: 100 });
-      last = percent;
-    }
-    if (workRequest.status === 'SUCCEEDED') return;
-    if (workRequest.status === 'FAILED' || workRequest.status === 'CANCELED') {
-      const errors = await listAll(
-        session,
-        'ListWorkRequestErrors',
-        (page) =>
-          session.clients.workRequests.listWorkRequestErrors({ workRequestId, ...(page ? { page } : {}) }),
-        signal,
-      ).catch(() => []);
-      const detail = errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-      throw new OcneError(
-        'OCNE_OCI_IMPORT_FAILED',
-        `the image import ${workRequestId} ended ${workRequest.status}${detail ? `: ${detail}` : ''}. ` +
-          'Check that the object is an image archive made by ocne, then upload it again',
+  const percentOf = (workRequest: { percentComplete?: number }) =>
+    Math.round(workRequest.percentComplete ?? 0);
+  const workRequest = await pollUntilSettled(
+    async () => {
+      const { workRequest } = await session.call(
+        'GetWorkRequest',
+        () => session.clients.workRequests.getWorkRequest({ workRequestId }),
+        { signal },
       );
-    }
-    if (Date.now() >= deadline) {
-      throw new OcneError(
-        'OCNE_OCI_TIMEOUT',
-        `the image import ${workRequestId} did not finish in ${Math.round(options.timeoutMs / 1000)} s (it is ${workRequest.status}, ${percent}%); it may still finish: look at the work request in the console`,
-      );
-    }
-    const wait = Math.min(interval, Math.max(0, deadline - Date.now()));
-    if (options.pollIntervalMs === undefined) interval = Math.min(10_000, interval * 2);
-    await sleep(wait, undefined, { signal }).catch((error: unknown) => {
-      signal.throwIfAborted();
-      throw error;
-    });
-  }
+      const percent = percentOf(workRequest);
+      if (percent !== last) {
+        emit({ type: 'progress', step, transferredBytes: percent, totalBytes: 100 });
+        last = percent;
+      }
+      return workRequest;
+    },
+    (workRequest) => ['SUCCEEDED', 'FAILED', 'CANCELED'].includes(workRequest.status),
+    {
+      signal,
+      intervalMs: options.pollIntervalMs,
+      timeoutMs: options.timeoutMs,
+      timedOut: (workRequest) =>
+        new OcneError(
+          'OCNE_OCI_TIMEOUT',
+          `the image import ${workRequestId} did not finish in ${Math.round(options.timeoutMs / 1000)} s (it is ${workRequest.status}, ${percentOf(workRequest)}%); it may still finish: look at the work request in the console`,
+        ),
+    },
+  );
+  if (workRequest.status === 'SUCCEEDED') return;
+  const errors = await listAll(
+    session,
+    'ListWorkRequestErrors',
+    (page) =>
+      session.clients.workRequests.listWorkRequestErrors({ workRequestId, ...(page ? { page } : {}) }),
+    signal,
+  ).catch(() => []);
+  const detail = errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+  throw new OcneError(
+    'OCNE_OCI_IMPORT_FAILED',
+    `the image import ${workRequestId} ended ${workRequest.status}${detail ? `: ${detail}` : ''}. ` +
+      'Check that the object is an image archive made by ocne, then upload it again',
+  );
 }
 
 /**
@@ -504,7 +507,7 @@ export function uploadOciImage(options: UploadOciImageOptions): Operation<Upload
           emit,
           step: importStep,
           pollIntervalMs: options.pollIntervalMs,
-          timeoutMs: options.importTimeoutMs ?? 60 * 60_000,
+          timeoutMs: options.importTimeoutMs ?? IMPORT_TIMEOUT_MS,
         }),
       );
       emit({ type: 'log', level: 'info', message: `Image OCID is ${created.image.id}` });

@@ -10,15 +10,15 @@
  */
 import { copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OCK_IMAGE_NAME } from '@ocne/capi/templates';
 import type { Architecture } from '@ocne/config';
 import { type EventInput, type EventSink, OcneError, type OcneEvent, runStep } from '@ocne/core';
 import type { CreateBootImageOptions, PullRequest } from '@ocne/image';
 import { ensureOciImageDetails } from '../cloud/ensure.js';
 import { findLatestImage } from '../cloud/lookup.js';
+import { pollUntilSettled } from '../cloud/poll.js';
 import { type OciCloudOptions, type OciSession, openOciSession } from '../cloud/session.js';
-import { uploadOciImage } from '../cloud/upload.js';
+import { IMPORT_TIMEOUT_MS, uploadOciImage } from '../cloud/upload.js';
 import type { EnsureImagesRequest, ImagesPort } from './ports.js';
 import { allOrNothing } from './together.js';
 
@@ -99,23 +99,35 @@ async function waitAvailable(
   request: EnsureImagesRequest,
 ): Promise<void> {
   const step = `Waiting for the import of image ${imageId}`;
-  await runStep(request.emit, step, async () => {
-    let interval = options.pollIntervalMs ?? 1000;
-    for (;;) {
-      const { image } = await session.call('GetImage', () => session.clients.compute.getImage({ imageId }), {
+  const importing = (image: { lifecycleState?: string }) =>
+    USABLE_STATES.includes(image.lifecycleState ?? '') && image.lifecycleState !== 'AVAILABLE';
+  const image = await runStep(request.emit, step, () =>
+    pollUntilSettled(
+      async () =>
+        (
+          await session.call('GetImage', () => session.clients.compute.getImage({ imageId }), {
+            signal: request.signal,
+          })
+        ).image,
+      (image) => !importing(image),
+      {
         signal: request.signal,
-      });
-      if (image.lifecycleState === 'AVAILABLE') return;
-      if (!USABLE_STATES.includes(image.lifecycleState ?? '')) {
-        throw new OcneError(
-          'OCNE_OCI_IMPORT_FAILED',
-          `image ${imageId}, whose import an earlier start began, is ${image.lifecycleState}: delete it, then start again to import the image anew`,
-        );
-      }
-      await sleep(interval, undefined, { signal: request.signal });
-      if (options.pollIntervalMs === undefined) interval = Math.min(10_000, interval * 2);
-    }
-  });
+        intervalMs: options.pollIntervalMs,
+        timeoutMs: IMPORT_TIMEOUT_MS,
+        timedOut: (image) =>
+          new OcneError(
+            'OCNE_OCI_TIMEOUT',
+            `image ${imageId}, whose import an earlier start began, is still ${image.lifecycleState} after ${IMPORT_TIMEOUT_MS / 60_000} minutes; it may still finish: look at it in the console, then start again`,
+          ),
+      },
+    ),
+  );
+  if (image.lifecycleState !== 'AVAILABLE') {
+    throw new OcneError(
+      'OCNE_OCI_IMPORT_FAILED',
+      `image ${imageId}, whose import an earlier start began, is ${image.lifecycleState}: delete it, then start again to import the image anew`,
+    );
+  }
 }
 
 /** One architecture's image made, uploaded, imported and fixed up; returns its OCID. */
