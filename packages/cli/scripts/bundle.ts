@@ -9,6 +9,7 @@
  * `node scripts/bundle.ts`: the package's `build` runs it after tsup (the library entry), and
  * `bin/ocne` in a checkout runs it when a source is newer than the bundle.
  */
+import { createHash } from 'node:crypto';
 import {
   mkdirSync,
   mkdtempSync,
@@ -24,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** What src/bin.ts holds in place of the bundle's identity; the same length as what replaces it. */
+const BUILD_ID_PLACEHOLDER = 'ocne-build-id-placeholder-0000000000000000';
 /** The bundle's files among tsup's in `dist/`: the entry, its map and metafile, the chunks. */
 const ours = (name: string): boolean => /^(bin\.|ocne-)/.test(name);
 
@@ -114,6 +117,19 @@ export async function bundleCli(dist: string = join(pkg, 'dist')): Promise<void>
       const file = join(staging, name);
       writeFileSync(file, getBuiltinsDirectly(readFileSync(file, 'utf8')));
     }
+    // The bundle's identity, for the parse memo (src/bin.ts): a hash of every chunk as written.
+    const id = createHash('sha256');
+    for (const name of built.filter((n) => n.endsWith('.js')).sort()) {
+      id.update(`${name}\0`);
+      id.update(readFileSync(join(staging, name)));
+    }
+    const binFile = join(staging, 'bin.js');
+    const bin = readFileSync(binFile, 'utf8');
+    if (!bin.includes(BUILD_ID_PLACEHOLDER)) throw new Error('src/bin.ts lost its build id placeholder');
+    writeFileSync(
+      binFile,
+      bin.replaceAll(BUILD_ID_PLACEHOLDER, id.digest('hex').slice(0, BUILD_ID_PLACEHOLDER.length)),
+    );
     const entry = ['bin.js', 'bin.js.map'];
     for (const name of [...built.filter((n) => !entry.includes(n)), ...entry]) {
       renameSync(join(staging, name), join(dist, name));

@@ -4,6 +4,7 @@
  * (the rest of the CLI is imported dynamically, after them), then runs {@link main} for the process.
  */
 import { enableCompileCache } from 'node:module';
+import { dirname, join } from 'node:path';
 import { compileCacheDirectory } from './compile-cache.js';
 
 // SIGINT (Ctrl-C) and SIGTERM (kill, a service manager, a container stop) cancel the running
@@ -31,7 +32,19 @@ if (cacheDirectory !== undefined && !import.meta.url.endsWith('.ts')) {
     // the run goes on without it
   }
 }
-const { main } = await import('./main.js');
+const { main, useParseMemo } = await import('./main.js');
+// The parse memo (see `@ocne/core`): a command skips the YAML parser for the files it read in an
+// earlier run (the configuration, the cluster cache, a kubeconfig's CA). Only for the bundle, whose
+// build writes its identity here, so no other code's results are read; OCNE_DISABLE_PARSE_MEMO=1
+// turns it off.
+const BUILD_ID: string = 'ocne-build-id-placeholder-0000000000000000';
+if (
+  cacheDirectory !== undefined &&
+  !BUILD_ID.startsWith('ocne-build-id-placeholder') &&
+  process.env.OCNE_DISABLE_PARSE_MEMO !== '1'
+) {
+  useParseMemo({ directory: join(dirname(cacheDirectory), 'parse-memo'), codeId: BUILD_ID });
+}
 
 const code = await main({ argv: process.argv.slice(2), signal: controller.signal });
 // A command that finished before it saw the signal keeps its own exit code.

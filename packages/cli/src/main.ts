@@ -5,6 +5,7 @@
  * loads the code of one command (and `--help` of a group none).
  */
 import { readFileSync } from 'node:fs';
+import type { ParseMemoOptions } from '@ocne/core';
 import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CommandModule, Exit } from './context.js';
 import { choice } from './option-values.js';
@@ -228,11 +229,27 @@ function program(context: CliContext): Command {
       const load = loaders.get(command);
       if (load === undefined) return;
       loaders.delete(command);
-      (await load()).configure(command, context);
+      const [module] = await Promise.all([load(), parseMemo && enableParseMemo(parseMemo)]);
+      module.configure(command, context);
       addLogLevel(command);
     });
   }
   return ocne;
+}
+
+let parseMemo: ParseMemoOptions | undefined;
+
+/**
+ * For the bin (not part of the package's API): the parse memo of `@ocne/core` to turn on once the
+ * command line reaches a command, whose module loads the core anyway (`--version` and `--help`
+ * load none of it).
+ */
+export function useParseMemo(options: ParseMemoOptions): void {
+  parseMemo = options;
+}
+
+async function enableParseMemo(options: ParseMemoOptions): Promise<void> {
+  (await import('@ocne/core')).enableParseMemo(options);
 }
 
 /** Streams that have the CLI's `'error'` listener. */

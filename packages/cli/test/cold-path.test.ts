@@ -3,7 +3,7 @@
 // lists every module Node loads, and esbuild's metafile says which sources each loaded chunk
 // holds. No timing: what is bounded is what is loaded.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,5 +126,50 @@ describe('the cold path of the bundled bin', () => {
     expect(files.length).toBeLessThanOrEqual(16);
     expect(builtins.length).toBeLessThanOrEqual(10);
     expect(builtins.filter((b) => /child_process|worker_threads|stream|dgram/.test(b))).toEqual([]);
+  }, 60_000);
+});
+
+describe('the parse memo of the bundled bin', () => {
+  const run = (home: string, env: Record<string, string>, ...argv: string[]): string =>
+    execFileSync(process.execPath, [bin, ...argv], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  const memoOf = (home: string) => join(home, '.cache', 'ocne', 'parse-memo');
+
+  it('gives the output of a run without it, follows an edited file, and can be turned off', () => {
+    const config = join(work, 'capi.yaml');
+    writeFileSync(config, readFileSync(join(root, 'examples/oci/capi.yaml')));
+    const withMemo = join(work, 'home-memo');
+    const withoutMemo = join(work, 'home-no-memo');
+    const off = run(withoutMemo, { OCNE_DISABLE_PARSE_MEMO: '1' }, 'cluster', 'template', '-c', config);
+    expect(existsSync(memoOf(withoutMemo))).toBe(false);
+    const first = run(withMemo, {}, 'cluster', 'template', '-c', config);
+    const entries = readdirSync(memoOf(withMemo));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(statSync(memoOf(withMemo)).mode & 0o777).toBe(0o700);
+    for (const entry of entries) expect(statSync(join(memoOf(withMemo), entry)).mode & 0o777).toBe(0o600);
+    const second = run(withMemo, {}, 'cluster', 'template', '-c', config);
+    expect(first).toBe(off);
+    expect(second).toBe(off);
+    // An edit between two runs is seen: entries are for exact texts.
+    const name = /^name: (.*)$/m.exec(readFileSync(config, 'utf8'))?.[1] as string;
+    writeFileSync(config, readFileSync(config, 'utf8').replace(`name: ${name}`, 'name: edited-between-runs'));
+    const edited = run(withMemo, {}, 'cluster', 'template', '-c', config);
+    expect(edited).toContain('name: edited-between-runs');
+    expect(edited).not.toContain(`name: ${name}\n`);
+  }, 60_000);
+
+  it('serves a join its cluster cache and kubeconfig from the memo after the first run', () => {
+    const before = readdirSync(memoOf(home)).length;
+    run(home, {}, 'cluster', 'join', '-w', '1', '-c', byoConfig);
+    const after = readdirSync(memoOf(home));
+    const again = run(home, {}, 'cluster', 'join', '-w', '1', '-c', byoConfig);
+    // The second join read nothing new: the cache, the configuration and the CA were all served.
+    expect(readdirSync(memoOf(home))).toEqual(after);
+    expect(after.length).toBeGreaterThanOrEqual(before);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect((JSON.parse(again) as { ignition: { version: string } }).ignition.version).toMatch(/^3\./);
   }, 60_000);
 });

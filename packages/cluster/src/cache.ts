@@ -27,6 +27,7 @@ import {
   acquirePidLock,
   formatPidLockHolder,
   isOcneError,
+  memoized,
   OcneError,
   type PidLock,
   type PidLockHolder,
@@ -524,12 +525,22 @@ export class ClusterCache {
     }
   }
 
-  /** Reads under the lock; without a `.ocne` folder there is no cache, and nothing is created. */
-  async #readOnly(options: ClusterCacheCallOptions): Promise<ParsedCache | undefined> {
+  /**
+   * Reads under the lock; without a `.ocne` folder there is no cache, and nothing is created.
+   * Only the entries: a program that turned on the parse memo (the CLI) gets them without parsing
+   * a file it read before.
+   */
+  async #readOnly(
+    options: ClusterCacheCallOptions,
+  ): Promise<{ clusters: Map<string, CachedCluster> } | undefined> {
     const signal = this.#combine(options.signal);
     signal?.throwIfAborted();
     if (!(await this.#folderExists())) return undefined;
-    return this.#locked(signal, options.onLockWait, () => this.#read(signal));
+    return this.#locked(signal, options.onLockWait, async () => {
+      const text = await this.#readText(signal);
+      const clusters = memoized(`cluster-cache\0${this.path}`, text, () => this.#parse(text).clusters);
+      return { clusters };
+    });
   }
 
   async #locked<T>(
@@ -554,6 +565,11 @@ export class ClusterCache {
   }
 
   async #read(signal: AbortSignal | undefined): Promise<ParsedCache> {
+    return this.#parse(await this.#readText(signal));
+  }
+
+  /** The cache's text: empty when there is no file. */
+  async #readText(signal: AbortSignal | undefined): Promise<string> {
     // A regular file of a bounded size only: a pipe or a device in its place must not hang or
     // fill memory.
     const maxBytes = CONFIG_LIMITS.maxCacheBytes;
@@ -562,7 +578,7 @@ export class ClusterCache {
       read = await readRegularFile(this.path, { maxBytes, signal });
     } catch (error) {
       signal?.throwIfAborted();
-      if ((error as { code?: unknown }).code === 'ENOENT') return parseCache('', this.path);
+      if ((error as { code?: unknown }).code === 'ENOENT') return '';
       throw new OcneError(
         'OCNE_CACHE_READ_FAILED',
         `Could not read the cluster cache ${this.path}: ${(error as Error).message}`,
@@ -585,7 +601,10 @@ export class ClusterCache {
     }
     const decoded = decodeConfigBytes(read.bytes, this.path);
     if ('issue' in decoded) throw invalid(this.path, decoded.issue);
-    const { text } = decoded;
+    return decoded.text;
+  }
+
+  #parse(text: string): ParsedCache {
     try {
       return parseCache(text, this.path);
     } catch (error) {

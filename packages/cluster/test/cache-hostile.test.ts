@@ -18,8 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_LIMITS, ConfigError } from '@ocne/config';
-import { isOcneError } from '@ocne/core';
-import { hostileInput } from '@ocne/test-hostile';
+import { enableParseMemo, isOcneError } from '@ocne/core';
+import { hostileInput, sameValue } from '@ocne/test-hostile';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClusterCache } from '../src/cache.js';
@@ -170,5 +170,45 @@ describe('a hostile cluster cache', () => {
       }),
       { numRuns: 300 },
     );
+  }, 120_000);
+
+  it('with the parse memo (the CLI), lists and gets what it does without it, first read and from the memo', async () => {
+    const decoder = new TextDecoder();
+    const outcome = async (cache: ClusterCache) => {
+      try {
+        const list = await cache.list();
+        return { list, got: await cache.get(list[0]?.name ?? 'x') };
+      } catch (error) {
+        return { code: (error as { code?: unknown }).code, message: (error as Error).message };
+      }
+    };
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(hostileInput, fc.boolean(), async ({ bytes }, asEntry) => {
+        const cache = cacheWith(asEntry ? `clusters:\n${entry('x', decoder.decode(bytes))}` : bytes);
+        const without = await outcome(cache);
+        try {
+          enableParseMemo({ directory: join(root, `memo-${runs++}`), codeId: 'test' });
+          const computed = await outcome(cache);
+          const remembered = await outcome(cache);
+          expect(sameValue(computed, without)).toBe(true);
+          expect(sameValue(remembered, without)).toBe(true);
+        } finally {
+          enableParseMemo(undefined);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // And a valid cache, so that the memo surely serves real entries.
+    const cache = cacheWith(`clusters:\n${entry('a', 'name: a\nprovider: byo')}${entry('b', 'name: b')}`);
+    const without = await outcome(cache);
+    expect((without as { list: unknown[] }).list).toHaveLength(2);
+    enableParseMemo({ directory: join(root, 'memo-valid'), codeId: 'test' });
+    try {
+      await outcome(cache);
+      expect(sameValue(await outcome(cache), without)).toBe(true);
+    } finally {
+      enableParseMemo(undefined);
+    }
   }, 120_000);
 });

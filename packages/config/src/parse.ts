@@ -1,6 +1,7 @@
 /**
  * Turns YAML text or objects into checked layers. Pure: no file system here (see `load.ts`).
  */
+import { memoized } from '@ocne/core';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
@@ -74,7 +75,7 @@ export function parseClusterConfig(text: string, options: ParseOptions): ParsedL
   return finishLayer(
     options.kind ?? LayerKind.ClusterFile,
     options.file,
-    readYaml(stripBom(text), readOptions('cluster', options.file)),
+    read('cluster', text, options.file),
   );
 }
 
@@ -85,7 +86,14 @@ export function parseDefaultsConfig(text: string, options: ParseOptions): Parsed
   return finishLayer(
     options.kind ?? LayerKind.DefaultsFile,
     options.file,
-    readYaml(stripBom(text), readOptions('defaults', options.file)),
+    read('defaults', text, options.file),
+  );
+}
+
+/** Reads a file's text, from the parse memo when the program turned it on (see `@ocne/core`). */
+function read(format: Format, text: string, file: string): ReturnType<typeof readYaml> {
+  return memoized(`config\0${format}\0${file}`, text, () =>
+    readYaml(stripBom(text), readOptions(format, file)),
   );
 }
 

@@ -19,7 +19,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { commonJsExports, OcneError } from '@ocne/core';
+import { commonJsExports, memoized, OcneError } from '@ocne/core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 type X509Module = typeof import('@peculiar/x509');
@@ -609,6 +609,11 @@ function namedEntries(config: Record<string, unknown>, list: string, field: stri
  * function does no IO), or a certificate does not parse.
  */
 export function caCertHashesFromKubeconfig(kubeconfigYaml: string): string[] {
+  // Only the hashes are kept (under a hash of the text): never the kubeconfig's keys.
+  return memoized('kubeconfig-ca-hashes', kubeconfigYaml, () => caCertHashesOf(kubeconfigYaml));
+}
+
+function caCertHashesOf(kubeconfigYaml: string): string[] {
   let config: unknown;
   try {
     config = parseYaml(kubeconfigYaml);

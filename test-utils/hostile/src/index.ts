@@ -475,3 +475,26 @@ export const hostileInput: fc.Arbitrary<HostileInput> = fc
     kind: d === undefined ? kind : `${kind}, damaged`,
     bytes: d === undefined ? encoder.encode(text) : damaged(text, d),
   }));
+
+/**
+ * Whether two values are the same tree: equal primitives (`Object.is`), the same prototype for
+ * every object (a plain object is not a null-prototype one), the same own keys in the same order
+ * (`__proto__` and symbols included), Maps entry by entry. What a reader gives back must pass this
+ * against a fresh read, not only look equal as JSON.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (a instanceof Map && b instanceof Map) {
+    const x = [...a];
+    const y = [...b];
+    return (
+      x.length === y.length && x.every(([k, v], i) => sameValue(k, y[i]?.[0]) && sameValue(v, y[i]?.[1]))
+    );
+  }
+  const ka = Reflect.ownKeys(a);
+  const kb = Reflect.ownKeys(b);
+  const at = (o: object, k: PropertyKey): unknown => Object.getOwnPropertyDescriptor(o, k)?.value;
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameValue(at(a, k), at(b, k)));
+}

@@ -1,0 +1,235 @@
+/**
+ * A disk memo of pure reads (a YAML file's parsed layer, the cluster cache's entries, a
+ * kubeconfig's CA hashes), keyed by the exact text read, for short-lived processes such as the
+ * `ocne` CLI: a cold command then skips the YAML parser when its files did not change since the
+ * last command.
+ *
+ * It is off unless a program turns it on ({@link enableParseMemo}); a library embedding the SDK
+ * never writes it. Each entry is named by a SHA-256 of the code's identity, the kind of read and
+ * the text, so a new build or an edited file can never be served an old result, and the folder
+ * may be deleted at any time. An entry is written atomically with mode 0600 (a configuration can
+ * hold secrets), and one that cannot be read back exactly is a miss, never an error: the memo can
+ * only save time, not change a result. Only values it can rebuild exactly are kept: JSON-like
+ * trees of plain objects (with their prototype, `Object.prototype` or none), arrays, `Map`s,
+ * strings, finite numbers, booleans, `null` and `undefined`, each object once.
+ */
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the memo lives and which code it is for. */
+export interface ParseMemoOptions {
+  /** The folder of the entries (created with mode 0700). */
+  directory: string;
+  /**
+   * What identifies the running code (for a bundle, a hash of its entry file): entries of other
+   * code are never read.
+   */
+  codeId: string;
+  /** Entries kept at most; the oldest go first. @defaultValue `256` */
+  maxEntries?: number;
+}
+
+/** Texts and encoded values larger than this are not memoized: the memo is for small files. */
+const MAX_BYTES = 4 * 1024 * 1024;
+const FORMAT = 1;
+
+let memo: Required<ParseMemoOptions> | undefined;
+
+/**
+ * Turns the memo on for this process (or off, with `undefined`). Programs call it once at start,
+ * as they would `module.enableCompileCache`.
+ */
+export function enableParseMemo(options: ParseMemoOptions | undefined): void {
+  memo = options === undefined ? undefined : { maxEntries: 256, ...options };
+}
+
+/**
+ * The result of `compute(text)`, from the memo when an entry for this code, `kind` and exact
+ * `text` exists, else computed (and kept when it can be rebuilt exactly). `compute` must be a pure
+ * function of `text` and `kind`; what it throws is thrown, and not kept.
+ */
+export function memoized<T>(kind: string, text: string, compute: () => T): T {
+  const m = memo;
+  if (m === undefined || text.length > MAX_BYTES) return compute();
+  // node:crypto only once the memo is on: `ocne --version` never loads it.
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  const hash = createHash('sha256');
+  hash.update(`${FORMAT}\0${m.codeId}\0${kind}\0`);
+  hash.update(text);
+  const key = hash.digest('hex');
+  const path = join(m.directory, `${key}.json`);
+  const found = readEntry(path, kind);
+  if (found.hit) return found.value as T;
+  const value = compute();
+  const encoded = encodeValue(value);
+  if (encoded !== undefined) writeEntry(m, path, kind, encoded);
+  return value;
+}
+
+function readEntry(path: string, kind: string): { hit: true; value: unknown } | { hit: false } {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch {
+    return { hit: false };
+  }
+  try {
+    const entry = JSON.parse(raw) as { format?: unknown; kind?: unknown; value?: unknown };
+    if (entry.format !== FORMAT || entry.kind !== kind || !('value' in entry)) return { hit: false };
+    return { hit: true, value: decode(entry.value) };
+  } catch {
+    return { hit: false };
+  }
+}
+
+function writeEntry(m: Required<ParseMemoOptions>, path: string, kind: string, value: unknown): void {
+  const body = JSON.stringify({ format: FORMAT, kind, value });
+  if (body.length > MAX_BYTES) return;
+  const temporary = `${path}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`;
+  try {
+    mkdirSync(m.directory, { recursive: true, mode: 0o700 });
+    writeFileSync(temporary, body, { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, path);
+  } catch {
+    // A memo that cannot be written only costs the parse next time.
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // not made
+    }
+    return;
+  }
+  prune(m, path);
+}
+
+/** Keeps the folder at `maxEntries`: a changing file (the cluster cache) makes a new entry per version. */
+function prune(m: Required<ParseMemoOptions>, written: string): void {
+  try {
+    const names = readdirSync(m.directory).filter(
+      (n) => n.endsWith('.json') && join(m.directory, n) !== written,
+    );
+    if (names.length < m.maxEntries) return;
+    const aged = names
+      .map((name) => {
+        try {
+          return { name, at: statSync(join(m.directory, name)).mtimeMs };
+        } catch {
+          return { name, at: 0 };
+        }
+      })
+      .sort((a, b) => a.at - b.at);
+    // Down to three quarters (the entry just written among them), so a prune is rare.
+    for (const { name } of aged.slice(0, names.length + 1 - Math.floor(m.maxEntries * 0.75))) {
+      try {
+        unlinkSync(join(m.directory, name));
+      } catch {
+        // another process removed it
+      }
+    }
+  } catch {
+    // the folder went away: nothing to prune
+  }
+}
+
+// --- the encoding: JSON with tags, so prototypes, Maps and undefined come back as they were ---
+
+type Encoded =
+  | null
+  | boolean
+  | number
+  | string
+  | { u: 1 }
+  | { a: Encoded[] }
+  | { o: Encoded[]; n?: 1 }
+  | { m: Encoded[] };
+
+/**
+ * The encoding of `value`, or `undefined` when it holds anything that would not come back
+ * exactly (a class instance, a function, a symbol key, an accessor, -0, NaN, an object twice).
+ */
+export function encodeValue(value: unknown): unknown {
+  const seen = new Set<object>();
+  const encode = (v: unknown): Encoded => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (v === undefined) return { u: 1 };
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Object.is(v, -0)) throw NOT_KEPT;
+      return v;
+    }
+    if (typeof v !== 'object') throw NOT_KEPT;
+    if (seen.has(v)) throw NOT_KEPT;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype || Object.keys(v).length !== v.length) throw NOT_KEPT;
+      const items: Encoded[] = [];
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) throw NOT_KEPT; // a hole would come back as undefined
+        items.push(encode(v[i]));
+      }
+      return { a: items };
+    }
+    if (v instanceof Map) {
+      if (Object.getPrototypeOf(v) !== Map.prototype) throw NOT_KEPT;
+      const pairs: Encoded[] = [];
+      for (const [key, item] of v) pairs.push(encode(key), encode(item));
+      return { m: pairs };
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) throw NOT_KEPT;
+    if (Object.getOwnPropertySymbols(v).length > 0) throw NOT_KEPT;
+    const pairs: Encoded[] = [];
+    const descriptors = Object.getOwnPropertyDescriptors(v);
+    for (const key of Object.getOwnPropertyNames(v)) {
+      const d = descriptors[key] as PropertyDescriptor;
+      if (!('value' in d) || !d.enumerable || !d.writable || !d.configurable) throw NOT_KEPT;
+      pairs.push(key, encode(d.value));
+    }
+    return proto === null ? { o: pairs, n: 1 } : { o: pairs };
+  };
+  try {
+    return encode(value);
+  } catch (error) {
+    if (error === NOT_KEPT) return undefined;
+    throw error;
+  }
+}
+
+const NOT_KEPT = Symbol('not kept');
+
+/** Rebuilds a value {@link encodeValue} encoded. Throws on anything it did not write. */
+export function decode(e: unknown): unknown {
+  if (e === null || typeof e === 'boolean' || typeof e === 'string' || typeof e === 'number') return e;
+  if (typeof e !== 'object') throw new TypeError('not an encoded value');
+  const tagged = e as Partial<Record<'u' | 'a' | 'o' | 'm' | 'n', unknown>>;
+  if (tagged.u === 1) return undefined;
+  if (Array.isArray(tagged.a)) return tagged.a.map(decode);
+  if (Array.isArray(tagged.m)) {
+    const map = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < tagged.m.length; i += 2) map.set(decode(tagged.m[i]), decode(tagged.m[i + 1]));
+    return map;
+  }
+  if (Array.isArray(tagged.o)) {
+    const out: Record<string, unknown> = tagged.n === 1 ? Object.create(null) : {};
+    for (let i = 0; i + 1 < tagged.o.length; i += 2) {
+      const key = tagged.o[i];
+      if (typeof key !== 'string') throw new TypeError('not an encoded key');
+      // defineProperty: a `__proto__` key stays an own property, as the reader made it.
+      Object.defineProperty(out, key, {
+        value: decode(tagged.o[i + 1]),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  throw new TypeError('not an encoded value');
+}
