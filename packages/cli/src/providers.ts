@@ -8,7 +8,7 @@ import type { ProviderLoader, registeredProviders, registerProvider } from '@ocn
 
 const BUNDLED: Readonly<Record<string, ProviderLoader>> = {
   byo: async () => (await import('@ocne/provider-byo')).provider,
-  oci: async () => (await import('@ocne/provider-oci')).provider,
+  oci: async () => (await import('@ocne/provider-oci/provider')).provider,
   libvirt: async () => (await import('@ocne/provider-libvirt')).provider,
 };
 

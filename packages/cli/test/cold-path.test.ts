@@ -102,6 +102,9 @@ describe('the cold path of the bundled bin', () => {
     // Nothing of what an ES module of a built-in would load besides (streams for stdin, workers,
     // child processes): the bundle gets built-ins from process.getBuiltinModule.
     expect(builtins.filter((b) => /child_process|worker_threads|stream|dgram/.test(b))).toEqual([]);
+    // Nor what only talks to a network: addresses are checked without node:net, and the Oracle
+    // Cloud clients (TLS, the request context) load only for a start or a lookup.
+    expect(builtins.filter((b) => /^node:(net|tls|https?|async_hooks|dns)/.test(b))).toEqual([]);
   }, 60_000);
 
   it('cluster template loads the pure template of @ocne/capi and the oci provider, no Kubernetes client', () => {
@@ -126,6 +129,9 @@ describe('the cold path of the bundled bin', () => {
     expect(files.length).toBeLessThanOrEqual(16);
     expect(builtins.length).toBeLessThanOrEqual(10);
     expect(builtins.filter((b) => /child_process|worker_threads|stream|dgram/.test(b))).toEqual([]);
+    // Nor what only talks to a network: addresses are checked without node:net, and the Oracle
+    // Cloud clients (TLS, the request context) load only for a start or a lookup.
+    expect(builtins.filter((b) => /^node:(net|tls|https?|async_hooks|dns)/.test(b))).toEqual([]);
   }, 60_000);
 });
 

@@ -52,6 +52,7 @@ export {
   splitImage,
 } from './images.js';
 export type { InlineTextOrigin, TextPosition } from './inline-origin.js';
+export { isIP, isIPv4, isIPv6 } from './ip.js';
 export type { KubernetesVersionInfo } from './kubernetes-versions.js';
 export {
   DEFAULT_KUBERNETES_VERSION,

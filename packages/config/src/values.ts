@@ -2,7 +2,7 @@
  * Checks for the value formats configuration uses: IP addresses and CIDRs, OCIDs, OCI shapes,
  * sizes. Each returns an error message (what was expected) or `undefined` when the value is good.
  */
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import { clip } from './limits.js';
 
 /** An IP family. */

@@ -2,10 +2,8 @@
  * File-system primitives of the state under ~/.ocne and ~/.kube: atomic writes (for kubeconfigs,
  * the cluster cache, anything holding keys) and upstream's PID lock file.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OcneError } from './errors.js';
 
 /** Options of {@link writeFileAtomic}. */
@@ -66,7 +64,10 @@ export async function writeFileAtomic(
     // A new file (or a dangling link): write it where it was asked for.
   }
   const folder = dirname(target);
-  const temp = join(folder, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(
+    folder,
+    `.${basename(target)}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`,
+  );
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   let created = false;
   try {
@@ -394,7 +395,11 @@ export async function acquirePidLock(path: string, options: AcquirePidLockOption
         const holder = await pidLockHolder(path);
         if (holder !== undefined) onWait?.(holder);
       }
-      await sleep(Math.max(1, Math.min(pollMs, left)), undefined, signal ? { signal } : {});
+      // node:timers/promises only when a lock is contended, and node:crypto only on a write: a
+      // cold command that finds its lock free loads neither.
+      await process
+        .getBuiltinModule('node:timers/promises')
+        .setTimeout(Math.max(1, Math.min(pollMs, left)), undefined, signal ? { signal } : {});
     }
   } catch (error) {
     rethrowAbort(error, signal);

@@ -9,18 +9,16 @@
  * signatures are deterministic, so the same inputs give byte-identical PEMs.
  */
 
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomFillSync,
-  webcrypto,
-  X509Certificate,
-} from 'node:crypto';
-import { isIPv6 } from 'node:net';
+import type { KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+import { isIPv6 } from '@ocne/config';
 import { commonJsExports, memoized, OcneError } from '@ocne/core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+
+/**
+ * `node:crypto`, loaded on first use: rendering a template or reading a cached CA needs none of it,
+ * and it is one of the costlier built-ins to load.
+ */
+const nodeCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 type X509Module = typeof import('@peculiar/x509');
 /** The WebCrypto type `@peculiar/x509` expects (the DOM `Crypto`, which Node's types do not name). */
@@ -41,7 +39,7 @@ export interface RandomSource {
 /** A {@link RandomSource} backed by the operating system's CSPRNG (`node:crypto`). */
 export const cryptoRandom: RandomSource = {
   bytes(length: number): Uint8Array {
-    return randomFillSync(new Uint8Array(length));
+    return nodeCrypto().randomFillSync(new Uint8Array(length));
   },
 };
 
@@ -126,7 +124,7 @@ export async function generateRsaKeyPair(
   options: GenerateRsaKeyPairOptions = {},
 ): Promise<webcrypto.CryptoKeyPair> {
   options.signal?.throwIfAborted();
-  return webcrypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify']);
+  return nodeCrypto().webcrypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify']);
 }
 
 /** A key pair in the forms the certificate code needs. */
@@ -148,19 +146,19 @@ async function prepareKey(name: string, pair: webcrypto.CryptoKeyPair): Promise<
   let pkcs8: ArrayBuffer;
   let spki: ArrayBuffer;
   try {
-    pkcs8 = await webcrypto.subtle.exportKey('pkcs8', privateKey);
-    spki = await webcrypto.subtle.exportKey('spki', publicKey);
-    keyObject = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    pkcs8 = await nodeCrypto().webcrypto.subtle.exportKey('pkcs8', privateKey);
+    spki = await nodeCrypto().webcrypto.subtle.exportKey('spki', publicKey);
+    keyObject = nodeCrypto().createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
   } catch (error) {
     throw invalid(`${name}: the keys cannot be exported`, error);
   }
   if (keyObject.asymmetricKeyType !== 'rsa')
     throw invalid(`${name} must be an RSA key pair, not ${keyObject.asymmetricKeyType ?? 'unknown'}`);
-  const derived = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  const derived = nodeCrypto().createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
   if (!derived.equals(Buffer.from(spki)))
     throw invalid(`${name}: the public key does not belong to the private key`);
   // Re-import so that the signature is SHA-256 RSA whatever hash the caller's key was made for.
-  const signingKey = await webcrypto.subtle.importKey(
+  const signingKey = await nodeCrypto().webcrypto.subtle.importKey(
     'pkcs8',
     pkcs8,
     { name: RSA_ALGORITHM.name, hash: RSA_ALGORITHM.hash },
@@ -429,7 +427,7 @@ export async function generateClusterPki(input: PkiInput): Promise<ClusterPki> {
   const admin = await prepareKey('adminKeys', input.adminKeys);
   signal?.throwIfAborted();
   const x509 = await loadX509();
-  const crypto = webcrypto as unknown as X509Crypto;
+  const crypto = nodeCrypto().webcrypto as unknown as X509Crypto;
   const caSerial = drawSerial(random);
   const adminSerial = drawSerial(random);
 
@@ -561,12 +559,12 @@ function certificatesOf(pem: string, what: string): Buffer[] {
 function pinOf(der: Buffer, what: string): string {
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(der);
+    cert = new (nodeCrypto().X509Certificate)(der);
   } catch (error) {
     throw invalid(`${what}: a certificate cannot be parsed`, error);
   }
   const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(spki).digest('hex')}`;
 }
 
 /**

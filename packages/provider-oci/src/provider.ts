@@ -15,13 +15,7 @@ import {
 } from '@ocne/config';
 import type { ClusterProvider } from '@ocne/core';
 import { NODE_FILE_KEYS } from '@ocne/ignition';
-import { createOciLookup } from './cloud/lookup.js';
 import type { OciCloudOptions } from './cloud/session.js';
-import { fileCredentials } from './start/credentials.js';
-import { ociDelete } from './start/delete.js';
-import { libvirtEphemeralCluster } from './start/ephemeral.js';
-import { cloudImages } from './start/images.js';
-import { defaultManagementCluster } from './start/management.js';
 import type {
   CredentialsPort,
   EphemeralClusterPort,
@@ -29,7 +23,7 @@ import type {
   ManagementClusterPort,
   OciStartPorts,
 } from './start/ports.js';
-import { cancellable, type OciStartDependencies, type OciStartTimeouts, ociStart } from './start/start.js';
+import type { OciStartDependencies, OciStartTimeouts } from './start/start.js';
 
 /** Options of {@link createOciProvider}. */
 export interface OciProviderOptions {
@@ -89,8 +83,18 @@ export function needsCloudLookup(cluster: ResolvedClusterConfig): boolean {
   );
 }
 
-/** The orchestration's dependencies from the provider's options. */
-function startDependencies(options: OciProviderOptions): OciStartDependencies {
+/**
+ * The orchestration's dependencies from the provider's options. Loaded with the orchestration on
+ * the first start or delete: a template loads neither it nor the Oracle Cloud clients.
+ */
+async function startDependencies(options: OciProviderOptions): Promise<OciStartDependencies> {
+  const [{ defaultManagementCluster }, { libvirtEphemeralCluster }, { fileCredentials }, { cloudImages }] =
+    await Promise.all([
+      import('./start/management.js'),
+      import('./start/ephemeral.js'),
+      import('./start/credentials.js'),
+      import('./start/images.js'),
+    ]);
   const ports: OciStartPorts = {
     managementCluster:
       options.managementCluster ??
@@ -127,18 +131,31 @@ function startDependencies(options: OciProviderOptions): OciStartDependencies {
 
 /** An oci provider with explicit options: `Cluster.open({ provider: createOciProvider({ lookup }) })`. */
 export function createOciProvider(options: OciProviderOptions = {}): ClusterProvider<ResolvedConfig> {
-  const deps = startDependencies(options);
+  // One set of ports per provider, as when they were made with it: the ephemeral cluster and the
+  // images keep their state across a start and its postStart.
+  let deps: Promise<OciStartDependencies> | undefined;
+  const orchestration = async () => {
+    const [start, { ociDelete }] = await Promise.all([
+      import('./start/start.js'),
+      import('./start/delete.js'),
+    ]);
+    deps ??= startDependencies(options);
+    return { ...start, ociDelete, deps: await deps };
+  };
   return {
     name: 'oci',
     capabilities: { operations: ['start', 'delete', 'template'], userBootsNodes: false },
     async start(context) {
+      const { cancellable, ociStart, deps } = await orchestration();
       return cancellable(context.signal, () => ociStart(context, deps));
     },
     async postStart(context, { kubeconfigPath }) {
+      const { cancellable, ociStart, deps } = await orchestration();
       // Upstream's driver runs its whole start again for a cluster it knows: every step finds its work done.
       await cancellable(context.signal, () => ociStart(context, deps, { kubeconfigPath }));
     },
     async delete(context) {
+      const { cancellable, ociDelete, deps } = await orchestration();
       const kubeconfigPath = join(context.home, '.kube', `kubeconfig.${context.config.cluster.name}`);
       await cancellable(context.signal, () => ociDelete(context, { ...deps, kubeconfigPath }));
     },
@@ -151,7 +168,7 @@ export function createOciProvider(options: OciProviderOptions = {}): ClusterProv
       });
       const cloud =
         options.lookup === undefined && needsCloudLookup(config.cluster)
-          ? createOciLookup({ env, ...options.cloud })
+          ? (await import('./cloud/lookup.js')).createOciLookup({ env, ...options.cloud })
           : undefined;
       const lookup = options.lookup ?? cloud;
       try {
