@@ -20,6 +20,8 @@
  * in only one of the two formats come only from layers of that format (the schemas guarantee it).
  * Any-typed values (`applications[].config`) are taken whole.
  */
+import { memoizedFor } from '@ocne/core';
+import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import type { Position } from './schema-walk.js';
 import { type JsonSchema, joinPath, resolveSchemaRef } from './schema-walk.js';
 
@@ -188,6 +190,37 @@ export function mergeLayers(
   root: JsonSchema,
   layers: readonly ConfigLayer[],
   provenance: ProvenanceRecorder,
+): Record<string, unknown> {
+  const format =
+    root === clusterConfigSchema ? 'cluster' : root === defaultsConfigSchema ? 'defaults' : undefined;
+  if (format === undefined) return merge(root, layers, provenance);
+  // With the parse memo on (the CLI), the same layers merge once: what the merge recorded in the
+  // provenance is kept by layer index, and replayed onto this run's layers when the memo had it.
+  let computed = false;
+  const { merged, recorded } = memoizedFor(
+    `merge\0${format}`,
+    layers.map((l) => [l.kind, l.source, l.data]),
+    () => {
+      computed = true;
+      const recorded: [string, number, string][] = [];
+      const merged = merge(root, layers, {
+        set: (path, layer, at) => {
+          provenance.set(path, layer, at);
+          recorded.push([path, layers.indexOf(layer as ConfigLayer), at]);
+        },
+      });
+      return { merged, recorded };
+    },
+  );
+  if (!computed)
+    for (const [path, index, at] of recorded) provenance.set(path, layers[index] as ConfigLayer, at);
+  return merged;
+}
+
+function merge(
+  root: JsonSchema,
+  layers: readonly ConfigLayer[],
+  provenance: Pick<ProvenanceRecorder, 'set'>,
 ): Record<string, unknown> {
   const walk = (schemaIn: JsonSchema, values: Contribution[], path: string): unknown => {
     const schema = resolveSchemaRef(root, schemaIn);

@@ -1,7 +1,7 @@
 /**
  * Turns YAML text or objects into checked layers. Pure: no file system here (see `load.ts`).
  */
-import { memoized } from '@ocne/core';
+import { memoized, memoizedFor } from '@ocne/core';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { clusterConfigSchema, defaultsConfigSchema } from './generated/schemas.js';
 import { type ConfigLayer, LayerKind } from './layers.js';
@@ -120,7 +120,9 @@ export function layerFromObject(
     ]);
   }
   // Positions would refer to the YAML text of the object, which the user never saw.
-  const result = readYamlObject(object, readOptions(format, source));
+  const result = memoizedFor(`object-layer\0${format}\0${source}`, object, () =>
+    readYamlObject(object, readOptions(format, source)),
+  );
   return finishLayer(kind, source, result);
 }
 

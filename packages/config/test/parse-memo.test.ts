@@ -21,11 +21,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 type Outcome = { ok: unknown } | { error: unknown };
 
 /** What a user can see of a load: the values, where they came from, the warnings; or the error. */
-async function outcome(asDefaults: boolean): Promise<Outcome> {
+async function outcome(asDefaults: boolean, overrides?: Record<string, unknown>): Promise<Outcome> {
   try {
-    const r: ResolvedConfig = await loadConfig(
-      asDefaults ? { home, defaults: path } : { home, configPath: path },
-    );
+    const r: ResolvedConfig = await loadConfig({
+      ...(asDefaults ? { home, defaults: path } : { home, configPath: path }),
+      ...(overrides ? { overrides, configOverrides: overrides } : {}),
+    });
     return {
       ok: {
         cluster: r.cluster,
@@ -42,12 +43,16 @@ async function outcome(asDefaults: boolean): Promise<Outcome> {
   }
 }
 
-async function compare(bytes: Uint8Array, asDefaults: boolean): Promise<void> {
+async function compare(
+  bytes: Uint8Array,
+  asDefaults: boolean,
+  overrides?: Record<string, unknown>,
+): Promise<void> {
   writeFileSync(path, bytes);
-  const without = await outcome(asDefaults);
+  const without = await outcome(asDefaults, overrides);
   enableParseMemo({ directory: join(work, `memo-${memoRuns++}`), codeId: 'test' });
-  const computed = await outcome(asDefaults);
-  const remembered = await outcome(asDefaults);
+  const computed = await outcome(asDefaults, overrides);
+  const remembered = await outcome(asDefaults, overrides);
   enableParseMemo(undefined);
   expect(sameValue(computed, without), 'the first read with the memo').toBe(true);
   expect(sameValue(remembered, without), 'the read from the memo').toBe(true);
@@ -63,6 +68,31 @@ describe('loadConfig with the parse memo', () => {
     );
   });
 
+  it('layers override objects as it does without it (object layers and merges are memoized too)', async () => {
+    const byo = readFileSync(join(import.meta.dirname, '../../../examples/byo/byo.yaml'));
+    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double());
+    const overrides = fc.dictionary(
+      fc.constantFrom(
+        'name',
+        'proxy',
+        'workerNodes',
+        'virtualIp',
+        'kubernetesVersion',
+        '__proto__',
+        'extra',
+        'providers',
+      ),
+      fc.oneof(value, fc.dictionary(fc.constantFrom('httpsProxy', 'byo', 'x', '__proto__'), value)),
+      { maxKeys: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(overrides, async (o) => {
+        await compare(byo, false, o);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('reads the examples as it does without it', async () => {
     for (const example of ['examples/byo/byo.yaml', 'examples/oci/capi.yaml']) {
       await compare(readFileSync(join(import.meta.dirname, '../../..', example)), false);
@@ -75,9 +105,10 @@ describe('loadConfig with the parse memo', () => {
     writeFileSync(path, 'name: first\nprovider: libvirt\n');
     expect((await loadConfig({ home, configPath: path })).cluster.name).toBe('first');
     // What the memo holds is what the next read of the same text gets: change it to see that.
-    const [entry] = readdirSync(directory);
-    const file = join(directory, entry as string);
-    writeFileSync(file, readFileSync(file, 'utf8').replace('"first"', '"from-memo"'));
+    for (const entry of readdirSync(directory)) {
+      const file = join(directory, entry);
+      writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"first"', '"from-memo"'));
+    }
     expect((await loadConfig({ home, configPath: path })).cluster.name).toBe('from-memo');
     writeFileSync(path, 'name: second\nprovider: libvirt\n');
     expect((await loadConfig({ home, configPath: path })).cluster.name).toBe('second');

@@ -37,7 +37,7 @@ export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, PidLockHolder, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } from './fs.js';
 export type { ParseMemoOptions } from './memo.js';
-export { enableParseMemo, memoized } from './memo.js';
+export { enableParseMemo, memoized, memoizedFor } from './memo.js';
 export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';
 export { startOperation } from './operation.js';

@@ -74,6 +74,18 @@ export function memoized<T>(kind: string, text: string, compute: () => T): T {
   return value;
 }
 
+/**
+ * {@link memoized} for a computation over a value rather than a text (a layer given as an object,
+ * layers to merge): the key is the value's exact encoding. A value the memo cannot encode, or a
+ * memo that is off, just computes.
+ */
+export function memoizedFor<T>(kind: string, input: unknown, compute: () => T): T {
+  if (memo === undefined) return compute();
+  const encoded = encodeValue(input);
+  if (encoded === undefined) return compute();
+  return memoized(kind, JSON.stringify(encoded), compute);
+}
+
 function readEntry(path: string, kind: string): { hit: true; value: unknown } | { hit: false } {
   let raw: string;
   try {
