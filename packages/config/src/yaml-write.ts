@@ -7,8 +7,8 @@
  *
  * The writer covers plain JSON-like data (plain objects, arrays, strings, numbers, booleans, null;
  * `undefined` properties dropped) with `lineWidth: 0` (nothing folded) and `indentSeq: true`. Where
- * it is not certain to match `yaml` byte for byte (a top-level scalar, a repeated object that `yaml`
- * would write as an alias, a key longer than an implicit key may be, anything not JSON-like) it
+ * it is not certain to match `yaml` byte for byte (a top-level scalar, a cycle, a key longer than an
+ * implicit key may be, anything not JSON-like) it
  * returns `undefined`, and the caller falls back to `yaml` itself (`stringifyYaml` in
  * `yaml-stringify.ts` does both). The property tests compare it with `yaml` on hostile strings.
  *
@@ -32,8 +32,8 @@ export interface YamlWriteOptions {
   /** What a `null` is written as; default `null`. */
   nullStr?: string;
   /**
-   * As `yaml`'s option: `true` (the default) writes an object met twice as an anchor and aliases,
-   * which this writer leaves to `yaml` (it returns `undefined`); `false` writes it again each time.
+   * As `yaml`'s option: `true` (the default) writes an object met again as an alias (`*a1`) of its
+   * first place (`&a1`); `false` writes it again each time.
    */
   aliasDuplicateObjects?: boolean;
   /**
@@ -48,9 +48,20 @@ interface Style {
   /** One level of mapping indentation. */
   readonly step: string;
   readonly nullStr: string;
-  /** Objects already written, when a repeat would be an alias in `yaml`'s output. */
-  readonly seen: Set<object> | undefined;
+  /**
+   * With `aliasDuplicateObjects`: the anchor name of each object met more than once (`a1`, `a2`…,
+   * numbered in the order `yaml` meets their second reference), and the ones written so far.
+   */
+  readonly anchors: ReadonlyMap<object, string> | undefined;
+  readonly written: Set<object>;
 }
+
+/**
+ * A collection as the writer places it: `inline` on the line of its key or `- ` (an empty one in
+ * flow style, an alias, an anchored empty one), or a block `body` whose first line the caller
+ * places, with `props` (its anchor) before it when it has one.
+ */
+type Placed = { inline: string } | { props: string; body: string };
 
 /** Deeper than this, the data is more likely a cycle than a configuration: leave it to `yaml`. */
 const MAX_DEPTH = 256;
@@ -122,12 +133,6 @@ const YAML11_IMPLICIT = [
  */
 export function writeYaml(value: unknown, options: YamlWriteOptions = {}): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const style: Style = {
-    v11: options.version === '1.1',
-    step: ' '.repeat(options.indent ?? 2),
-    nullStr: options.nullStr ?? 'null',
-    seen: options.aliasDuplicateObjects === false ? undefined : new Set(),
-  };
   // `yaml` takes any number here; the writer only the indents configurations use.
   if (
     options.indent !== undefined &&
@@ -135,26 +140,81 @@ export function writeYaml(value: unknown, options: YamlWriteOptions = {}): strin
   ) {
     return undefined;
   }
-  const body = collection(value, '', style, 0);
-  return body === undefined ? undefined : `${body}\n`;
+  let anchors: Map<object, string> | undefined;
+  if (options.aliasDuplicateObjects !== false) {
+    anchors = new Map();
+    if (!findRepeats(value, new Set(), new Set(), anchors, 0)) return undefined;
+  }
+  const style: Style = {
+    v11: options.version === '1.1',
+    step: ' '.repeat(options.indent ?? 2),
+    nullStr: options.nullStr ?? 'null',
+    anchors,
+    written: new Set(),
+  };
+  // The top has no anchor: one would need a cycle.
+  const placed = collection(value, '', style, 0);
+  if (placed === undefined) return undefined;
+  return 'inline' in placed ? `${placed.inline}\n` : `${placed.body}\n`;
 }
 
 /**
- * A mapping or sequence at indentation `indent` (the first line unindented: the caller places it),
- * or `undefined` when `value` is neither or holds something the writer leaves to `yaml`.
+ * Names the anchors `yaml` gives objects met again, walking the data in the order it builds its
+ * nodes (keys in `Object.keys` order, `undefined` values skipped, nothing under a repeat); false
+ * for a cycle (an object inside itself), which is left to `yaml`.
  */
-function collection(value: object, indent: string, style: Style, depth: number): string | undefined {
-  if (depth > MAX_DEPTH) return undefined;
-  if (style.seen !== undefined) {
-    if (style.seen.has(value)) return undefined;
-    style.seen.add(value);
+function findRepeats(
+  value: object,
+  open: Set<object>,
+  done: Set<object>,
+  anchors: Map<object, string>,
+  depth: number,
+): boolean {
+  if (open.has(value) || depth > MAX_DEPTH) return false;
+  if (done.has(value)) {
+    if (!anchors.has(value)) anchors.set(value, `a${anchors.size + 1}`);
+    return true;
   }
-  if (Array.isArray(value)) return sequence(value, indent, style, depth);
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  return mapping(value as Record<string, unknown>, indent, style, depth);
+  open.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) {
+    if (typeof child === 'object' && child !== null && !findRepeats(child, open, done, anchors, depth + 1)) {
+      return false;
+    }
+  }
+  open.delete(value);
+  done.add(value);
+  return true;
 }
 
+/**
+ * A mapping or sequence whose block lines (but the first) are at indentation `indent`, or
+ * `undefined` when `value` is neither or holds something the writer leaves to `yaml`.
+ */
+function collection(value: object, indent: string, style: Style, depth: number): Placed | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  // Without aliases a repeated object is written again (a cycle ends at MAX_DEPTH).
+  const anchor = style.anchors?.get(value);
+  if (anchor !== undefined) {
+    if (style.written.has(value)) return { inline: `*${anchor}` };
+    style.written.add(value);
+  }
+  let body: string | undefined;
+  if (Array.isArray(value)) {
+    body = sequence(value, indent, style, depth);
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    body = mapping(value as Record<string, unknown>, indent, style, depth);
+  }
+  if (body === undefined) return undefined;
+  // An empty collection is written in flow style, on the line of its key or `- `.
+  const empty = body === '' ? (Array.isArray(value) ? '[]' : '{}') : undefined;
+  if (anchor === undefined) return empty !== undefined ? { inline: empty } : { props: '', body };
+  return empty !== undefined ? { inline: `&${anchor} ${empty}` } : { props: `&${anchor}`, body };
+}
+
+/** The items of a sequence, `''` when there are none. */
 function sequence(
   items: readonly unknown[],
   indent: string,
@@ -162,20 +222,35 @@ function sequence(
   depth: number,
 ): string | undefined {
   if (Object.getPrototypeOf(items) !== Array.prototype) return undefined;
-  if (items.length === 0) return '[]';
   // Items sit two columns in, after `- `, whatever the mapping indent.
   const itemIndent = `${indent}  `;
   let out = '';
   for (let i = 0; i < items.length; i++) {
     // A hole or `undefined` becomes an empty node in `yaml`; not ours.
     if (!(i in items)) return undefined;
-    const item = node(items[i], itemIndent, style, depth);
-    if (item === undefined) return undefined;
-    out += i === 0 ? `- ${item}` : `\n${indent}- ${item}`;
+    const item = items[i];
+    let text: string;
+    if (typeof item === 'object' && item !== null) {
+      const placed = collection(item, itemIndent, style, depth + 1);
+      if (placed === undefined) return undefined;
+      // A block collection starts on the line of `- `; its anchor, though, has a line of its own.
+      text =
+        'inline' in placed
+          ? placed.inline
+          : placed.props === ''
+            ? placed.body
+            : `${placed.props}\n${itemIndent}${placed.body}`;
+    } else {
+      const v = scalar(item, itemIndent, style);
+      if (v === undefined) return undefined;
+      text = v;
+    }
+    out += i === 0 ? `- ${text}` : `\n${indent}- ${text}`;
   }
   return out;
 }
 
+/** The pairs of a mapping, `''` when there are none. */
 function mapping(
   object: Record<string, unknown>,
   indent: string,
@@ -191,10 +266,15 @@ function mapping(
     if (k === undefined || k.length > MAX_IMPLICIT_KEY) return undefined;
     let pair: string;
     if (typeof value === 'object' && value !== null) {
-      const v = collection(value, inner, style, depth + 1);
-      if (v === undefined) return undefined;
-      // An empty collection is written in flow style on the key's line.
-      pair = v === '[]' || v === '{}' ? `${k}: ${v}` : `${k}:\n${inner}${v}`;
+      const placed = collection(value, inner, style, depth + 1);
+      if (placed === undefined) return undefined;
+      // A block collection starts on the next line; its anchor stays on the key's line.
+      pair =
+        'inline' in placed
+          ? `${k}: ${placed.inline}`
+          : placed.props === ''
+            ? `${k}:\n${inner}${placed.body}`
+            : `${k}: ${placed.props}\n${inner}${placed.body}`;
     } else {
       const v = scalar(value, inner, style);
       if (v === undefined) return undefined;
@@ -202,13 +282,7 @@ function mapping(
     }
     out += out === '' ? pair : `\n${indent}${pair}`;
   }
-  return out === '' ? '{}' : out;
-}
-
-/** A sequence item: a collection or a scalar, at `indent`. */
-function node(value: unknown, indent: string, style: Style, depth: number): string | undefined {
-  if (typeof value === 'object' && value !== null) return collection(value, indent, style, depth + 1);
-  return scalar(value, indent, style);
+  return out;
 }
 
 function scalar(value: unknown, indent: string, style: Style): string | undefined {
