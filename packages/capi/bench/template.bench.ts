@@ -4,8 +4,8 @@
 // options objectsToYaml used to pass it: warm (in this process), and cold (a fresh Node process
 // that loads the module and writes the objects once, as a cold `ocne cluster template` does).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,7 +81,14 @@ try {
   const objectsFile = join(home, 'objects.json');
   writeFileSync(objectsFile, JSON.stringify(template.objects));
   const yamlUrl = pathToFileURL(createRequire(join(here, '../package.json')).resolve('yaml')).href;
-  const writerUrl = pathToFileURL(join(here, '../../config/src/yaml-write.ts')).href;
+  // The writer as the bundle holds it, plain JavaScript: importing the .ts source would time Node's
+  // type stripping (its loader) instead.
+  const writerFile = join(home, 'yaml-write.mjs');
+  writeFileSync(
+    writerFile,
+    stripTypeScriptTypes(readFileSync(join(here, '../../config/src/yaml-write.ts'), 'utf8')),
+  );
+  const writerUrl = pathToFileURL(writerFile).href;
   const cold = {
     yaml: { module: yamlUrl, call: `m.stringify(o, ${JSON.stringify(YAML_OPTIONS)})`, ms: [] as number[] },
     writeYaml: { module: writerUrl, call: `m.writeYaml(o, ${JSON.stringify(writer)})`, ms: [] as number[] },
