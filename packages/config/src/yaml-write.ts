@@ -133,21 +133,20 @@ const YAML11_IMPLICIT = [
  */
 export function writeYaml(value: unknown, options: YamlWriteOptions = {}): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  // `yaml` takes any number here; the writer only the indents configurations use.
-  if (
-    options.indent !== undefined &&
-    !(Number.isInteger(options.indent) && options.indent >= 1 && options.indent <= 8)
-  ) {
-    return undefined;
-  }
+  // `yaml` takes more than this (any indent, folded blocks, other versions); the writer only what
+  // its options type says, also when called from JavaScript.
+  const { indent, version, blockQuote } = options;
+  if (indent !== undefined && !(Number.isInteger(indent) && indent >= 1 && indent <= 8)) return undefined;
+  if (version !== undefined && version !== '1.1' && version !== '1.2') return undefined;
+  if (blockQuote !== undefined && blockQuote !== true && blockQuote !== 'literal') return undefined;
   let anchors: Map<object, string> | undefined;
   if (options.aliasDuplicateObjects !== false) {
     anchors = new Map();
     if (!findRepeats(value, new Set(), new Set(), anchors, 0)) return undefined;
   }
   const style: Style = {
-    v11: options.version === '1.1',
-    step: ' '.repeat(options.indent ?? 2),
+    v11: version === '1.1',
+    step: ' '.repeat(indent ?? 2),
     nullStr: options.nullStr ?? 'null',
     anchors,
     written: new Set(),

@@ -260,6 +260,10 @@ describe('writeYaml writes what yaml writes, or declines', () => {
       expect(writeYaml(value)).toBeUndefined();
     }
     expect(writeYaml(cycle, { aliasDuplicateObjects: false })).toBeUndefined();
+    // Options outside the writer's, as JavaScript could pass them.
+    for (const options of [{ indent: 0 }, { indent: 2.5 }, { version: '1.0' }, { blockQuote: 'folded' }]) {
+      expect(writeYaml({ a: 'x\ny' }, options as YamlWriteOptions)).toBeUndefined();
+    }
     // Without aliases a repeated object is written again, as yaml does.
     const twice = { a: shared, b: shared };
     expect(writeYaml(twice, { aliasDuplicateObjects: false })).toBe(
