@@ -92,25 +92,42 @@ const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-](?:[ \t]|$)|[\n:][ \t]|[ \t]\n
 /** A line starting a directive, a document or its end: `%`, `---`, `...`. */
 const DOCUMENT_MARKER = /^(?:%|---|\.\.\.)/m;
 
+/** One regular expression matching what any of `patterns` matches: one compilation, one run. */
+function oneOf(patterns: readonly RegExp[]): RegExp {
+  return new RegExp(patterns.map((p) => `(?:${p.source})`).join('|'));
+}
+
+/**
+ * Whether `text` may read as something else than a string in either schema: every implicit type
+ * starts with a digit, a sign, `.`, `~`, the first letter of `null`, `true`, `false`, `y`, `n`, `on`,
+ * `off`, or `e` (YAML 1.1's floats may lack digits before the exponent: `e0`), or is empty. Most
+ * names fail this first-character test, which spares them the patterns.
+ */
+function mayBeImplicit(text: string): boolean {
+  if (text === '') return true;
+  const c = text.charCodeAt(0);
+  return (c >= 0x30 && c <= 0x39) || '+-.~nNtTfFyYoOeE'.includes(text[0] as string);
+}
+
 /**
  * Plain scalars the YAML 1.2 core schema reads as something else than a string: null, booleans,
  * integers (decimal, `0o` octal, `0x` hex), floats, `.inf` and `.nan`.
  */
-const CORE_IMPLICIT = [
+const CORE_IMPLICIT = oneOf([
   /^(?:~|[Nn]ull|NULL)?$/,
   /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
   /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/,
   /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/,
   /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
   /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-];
+]);
 
 /**
  * The same for YAML 1.1: its wider booleans (`y`, `yes`, `on`, `off`… in three cases), integers in
  * binary, old-style octal (`0755`), hex and decimal with `_`, sexagesimal numbers (`1:30`), floats
  * with `_` and timestamps. (`yaml` leaves the merge key `<<` plain: it only merges when asked to.)
  */
-const YAML11_IMPLICIT = [
+const YAML11_IMPLICIT = oneOf([
   /^(?:~|[Nn]ull|NULL)?$/,
   /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON|N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
   /^[-+]?(?:0b[01_]+|0[0-7_]+|[0-9][0-9_]*|0x[0-9a-fA-F_]+)$/,
@@ -119,7 +136,7 @@ const YAML11_IMPLICIT = [
   /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
   /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/,
   /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]+)?(?:[ \t]*(?:Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
-];
+]);
 
 /**
  * `value` as YAML, byte-identical to `yaml`'s `stringify(value, { ...options, lineWidth: 0,
@@ -317,8 +334,9 @@ function scalarString(text: string, indent: string, style: Style, key: boolean):
   } else if (NOT_PLAIN.test(text)) {
     return quoted(text, indent, key);
   }
-  const implicit = style.v11 ? YAML11_IMPLICIT : CORE_IMPLICIT;
-  if (implicit.some((re) => re.test(text))) return quoted(text, indent, key);
+  if (mayBeImplicit(text) && (style.v11 ? YAML11_IMPLICIT : CORE_IMPLICIT).test(text)) {
+    return quoted(text, indent, key);
+  }
   return text;
 }
 
