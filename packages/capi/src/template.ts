@@ -31,10 +31,10 @@ import {
   type KubernetesVersionInfo,
   kubernetesVersionInfo,
   type ResolvedClusterConfig,
+  stringifyYaml,
 } from '@ocne/config';
 import { type EventSink, isOcneError, OcneError, type OcneErrorCode } from '@ocne/core';
 import { capiNodeIgnition, capiNodeInput, configFileInputs, serializeIgnition } from '@ocne/ignition';
-import { stringify } from 'yaml';
 import type {
   Cluster,
   KubeadmConfigTemplate,
@@ -541,9 +541,9 @@ export function objectsToYaml(objects: readonly object[]): string {
   return (
     objects
       // YAML 1.1 quoting, so names such as `no` or `on` stay strings for kubectl and Go readers.
-      .map((o) =>
-        stringify(o, { version: '1.1', lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }),
-      )
+      // Our writer (the same bytes as `yaml`, which it loads only for what it does not cover):
+      // `yaml`'s stringifier was most of what a cold `ocne cluster template` spent writing.
+      .map((o) => stringifyYaml(o, { version: '1.1', blockQuote: 'literal', aliasDuplicateObjects: false }))
       .join('---\n')
   );
 }

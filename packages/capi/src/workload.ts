@@ -5,10 +5,9 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { OciProvider } from '@ocne/config';
+import { type OciProvider, stringifyYaml } from '@ocne/config';
 import { type EventSink, isOcneError, OcneError, runStep, writeFileAtomic } from '@ocne/core';
 import type { KubeClient } from '@ocne/kubernetes';
-import { stringify } from 'yaml';
 import type { OCICluster } from './generated/types.js';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.js';
@@ -346,7 +345,7 @@ export function ociCcmSecrets(options: OciCcmSecretsOptions): OciCcmSecret[] {
     },
     vcn: settings.vcn,
   };
-  const encoded = Buffer.from(stringify(config, { indent: 4, lineWidth: 0 }), 'utf8').toString('base64');
+  const encoded = Buffer.from(stringifyYaml(config, { indent: 4 }), 'utf8').toString('base64');
   const secret = (name: string, key: string): OciCcmSecret => ({
     apiVersion: 'v1',
     kind: 'Secret',

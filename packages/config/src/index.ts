@@ -120,3 +120,6 @@ export {
 } from './upstream-yaml.js';
 export type { Architecture, Cidr, CompartmentRef, IpFamily, Ocid } from './values.js';
 export { architectureFromShape, parseCidr } from './values.js';
+export { stringifyYaml, yamlStringifyOptions } from './yaml-stringify.js';
+export type { YamlWriteOptions } from './yaml-write.js';
+export { writeYaml } from './yaml-write.js';

@@ -3,9 +3,8 @@
  * `/etc/kubernetes/kubeadm.conf`. Pure: data in, YAML out. `NODE_IP` is a placeholder that the
  * node's bootstrap script replaces with the address of its network interface.
  */
-import { kubernetesVersionInfo } from '@ocne/config';
+import { kubernetesVersionInfo, stringifyYaml } from '@ocne/config';
 import { OcneError } from '@ocne/core';
-import { stringify } from 'yaml';
 
 /** The image repository of the control-plane images (upstream hard-codes it; not `registry`). */
 export const KUBEADM_IMAGE_REPOSITORY = 'container-registry.oracle.com/olcne';
@@ -19,8 +18,10 @@ export function hostPort(host: string, port: number): string {
   return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+// `yaml`'s bytes for `{ indent: 4, indentSeq: true, lineWidth: 0, nullStr: 'null' }`, through our
+// writer: a join's Ignition then needs no YAML library loaded to write its kubeadm configuration.
 function yamlDoc(value: unknown): string {
-  return stringify(value, { indent: 4, indentSeq: true, lineWidth: 0, nullStr: 'null' });
+  return stringifyYaml(value, { indent: 4, nullStr: 'null' });
 }
 
 function withCiphers(
