@@ -90,6 +90,7 @@ export type {
   EphemeralClusterConfig,
   Images,
   LibvirtProvider,
+  LibvirtSegment,
   NamespacedName,
   Node,
   OciLoadBalancer,
