@@ -23,10 +23,7 @@ export const BRIDGE_NIC = 'enp1s0';
 /** A NIC's network-scripts file (`NetworkScriptPattern` upstream). */
 export function networkScript(nic: string, defaultRoute: boolean): string {
   const yes = defaultRoute ? 'yes' : 'no';
-  return [
-    'TYPE=Ethernet',
-    'PROXY_METHOD=none',
-    'BROWSER_ONLY=no',
+  return ifcfg(nic, [
     'BOOTPROTO=dhcp',
     `DEFROUTE=${yes}`,
     'IPV4_FAILURE_FATAL=no',
@@ -35,6 +32,16 @@ export function networkScript(nic: string, defaultRoute: boolean): string {
     `IPV6_DEFROUTE=${yes}`,
     'IPV6_FAILURE_FATAL=no',
     'IPV6_ADDR_GEN_MODE=eui64',
+  ]);
+}
+
+/** A network-scripts file: upstream's first and last lines around the addressing ones. */
+function ifcfg(nic: string, addressing: readonly string[]): string {
+  return [
+    'TYPE=Ethernet',
+    'PROXY_METHOD=none',
+    'BROWSER_ONLY=no',
+    ...addressing,
     `NAME=${nic}`,
     `DEVICE=${nic}`,
     'ONBOOT=yes',
@@ -47,21 +54,14 @@ export function networkScript(nic: string, defaultRoute: boolean): string {
  * segment has no DHCP, and never the default route (the user NIC keeps it).
  */
 export function segmentNetworkScript(nic: string, address: string, prefix: number): string {
-  return [
-    'TYPE=Ethernet',
-    'PROXY_METHOD=none',
-    'BROWSER_ONLY=no',
+  return ifcfg(nic, [
     'BOOTPROTO=none',
     `IPADDR=${address}`,
     `PREFIX=${prefix}`,
     'DEFROUTE=no',
     'IPV4_FAILURE_FATAL=no',
     'IPV6INIT=no',
-    `NAME=${nic}`,
-    `DEVICE=${nic}`,
-    'ONBOOT=yes',
-    '',
-  ].join('\n');
+  ]);
 }
 
 /** What differs between the nodes of one libvirt cluster. */

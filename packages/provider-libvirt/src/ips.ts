@@ -96,8 +96,11 @@ export interface ClusterAddress {
 
 /** Where a node segment's QEMU processes meet: a multicast group and port on the host's loopback. */
 export interface SegmentChannel {
+  /** The multicast group (`239.255.77.x`, organization-local scope). */
   group: string;
+  /** The UDP port (47000 upward), one per live cluster of the host. */
   port: number;
+  /** The segment's subnet (`providers.libvirt.segment.subnet` when the cluster was started). */
   subnet: string;
 }
 

@@ -9,7 +9,7 @@
 // start reuses the cluster, and delete leaves nothing. The join tokens are made in a real
 // kube-apiserver (the guests run no Kubernetes).
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventInput, OcneError } from '@ocne/core';
 import { decodeDataUrlText, parseIgnition } from '@ocne/ignition';
@@ -17,7 +17,7 @@ import { type ControlPlane, startControlPlane } from '@ocne/test-control-plane';
 import { type GuestReport, waitForGuest } from '@ocne/test-libvirt';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { joinLibvirtNodes, startLibvirtCluster } from '../../src/index.ts';
 import { contextFor, libvirt, libvirtConfig, readTunnel, serialLog, testProvider } from './helpers.ts';
 
@@ -94,13 +94,29 @@ const ipsRecord = async () =>
   };
 
 describe('libvirt node segment: several nodes on user networking, no bridge', () => {
-  it('keeps upstream limits when the segment is not enabled', async () => {
+  it('keeps upstream limits when the segment is not enabled, and joins only to a segment cluster', async () => {
     const plain = await libvirtConfig('lvnoseg', 'workerNodes: 2\n');
     const error = await provider.start!(contextFor(plain.config, plain.home)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OcneError);
     expect(`${(error as OcneError).code}: ${(error as OcneError).message}`).toBe(
       'OCNE_LIBVIRT_USER_NETWORK_LIMIT: Adding worker nodes to user-networking clusters is not supported',
     );
+    // A cluster started without a segment cannot take segment nodes later.
+    const late = await libvirtConfig('lvlate', '    segment:\n      enabled: true\n');
+    await mkdir(join(late.home, '.ocne'), { recursive: true });
+    await writeFile(
+      join(late.home, '.ocne', 'ips.yaml'),
+      stringify({
+        hosts: { '': { ips: {}, ports: { 6999: true } } },
+        clusters: { lvlate: { host: '', ip: '127.0.0.1', port: 6999 } },
+      }),
+    );
+    const missing = await provider.join!(contextFor(late.config, late.home), {
+      controlPlaneNodes: 0,
+      workerNodes: 1,
+      kubeconfig: '',
+    }).catch((e: unknown) => e);
+    expect((missing as OcneError).code).toBe('OCNE_LIBVIRT_SEGMENT_MISSING');
   });
 
   it('starts a control-plane node and two workers that reach it over the segment', async () => {
