@@ -42,6 +42,9 @@ export function builtinDefaults(): DefaultsConfig {
         slirpSubnet: '192.18.255.0/24',
         secureBoot: false,
         smm: false,
+        // Not upstream's (an SDK extension): off. 198.18.0.0/15 is reserved for benchmarking
+        // networks, so it meets neither the slirp subnet nor the pod and service subnets.
+        segment: { enabled: false, subnet: '198.18.0.0/24' },
       },
       oci: {
         profile: 'DEFAULT',

@@ -91,6 +91,7 @@ export type {
   EphemeralClusterConfig,
   Images,
   LibvirtProvider,
+  LibvirtSegment,
   NamespacedName,
   Node,
   OciLoadBalancer,

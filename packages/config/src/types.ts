@@ -59,6 +59,24 @@ export interface LibvirtProvider {
   secureBoot?: boolean;
   /** @default false */
   smm?: boolean;
+  /**
+   * Not upstream's: the node segment, a private layer-2 network made only of the cluster's QEMU
+   * processes (UDP multicast on the libvirt host's loopback), so a cluster on user networking can
+   * have workers. Off unless `enabled`; upstream's `ocne` ignores this key.
+   */
+  segment?: LibvirtSegment;
+}
+
+/**
+ * The node segment of a libvirt cluster (an SDK extension, not upstream's): every node keeps its
+ * user-network NIC and gets a second NIC on a virtual network of the cluster's own QEMU processes,
+ * with static addresses from `subnet`.
+ */
+export interface LibvirtSegment {
+  /** @default false */
+  enabled?: boolean;
+  /** IPv4 subnet of the segment (prefix /8 to /24): node addresses and the virtual IP. @default "198.18.0.0/24" */
+  subnet?: string;
 }
 
 /** An OCI compute shape for control-plane or worker nodes. */

@@ -18,9 +18,11 @@ import {
   checkHost,
   checkIp,
   checkOcid,
+  checkSegmentSubnet,
   checkShape,
   checkSize,
   checkSubnetList,
+  ipv4Range,
   parseCompartment,
 } from './values.js';
 
@@ -211,6 +213,28 @@ export function validateResolved(input: ValidateInput): ConfigIssue[] {
     // 0 means unset (the default applies); a negative count would reach libvirt as it is.
     if (n.cpu < 0) {
       add('OCNE_CONFIG_INVALID_VALUE', `${path}.cpu`, `expected a positive number of CPUs, found ${n.cpu}`);
+    }
+  }
+  // The node segment (an SDK extension): its subnet must not meet a network the nodes already use.
+  check('providers.libvirt.segment.subnet', lv.segment.subnet, checkSegmentSubnet);
+  const segment = lv.segment.enabled ? ipv4Range(lv.segment.subnet) : undefined;
+  if (segment !== undefined && checkSegmentSubnet(lv.segment.subnet) === undefined) {
+    for (const [key, value] of [
+      ['providers.libvirt.slirpSubnet', lv.slirpSubnet],
+      ['podSubnet', c.podSubnet],
+      ['serviceSubnet', c.serviceSubnet],
+    ] as const) {
+      const overlapping = value
+        .split(',')
+        .map((entry) => ipv4Range(entry))
+        .some((r) => r !== undefined && r.first <= segment.last && segment.first <= r.last);
+      if (overlapping) {
+        add(
+          'OCNE_CONFIG_CONFLICT',
+          'providers.libvirt.segment.subnet',
+          `the node segment's subnet ${clip(lv.segment.subnet)} overlaps ${key} ${clip(value)}: choose a subnet that meets neither the user network nor the pod and service subnets`,
+        );
+      }
     }
   }
   const eph = d.ephemeralCluster.node;

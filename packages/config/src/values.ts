@@ -50,6 +50,28 @@ export function checkSubnetList(value: string): string | undefined {
   return undefined;
 }
 
+/** The first and last address of an IPv4 CIDR as numbers; `undefined` for anything else. */
+export function ipv4Range(cidr: string): { first: number; last: number } | undefined {
+  const parsed = parseCidr(cidr.trim());
+  if (parsed === undefined || parsed.family !== 'ipv4') return undefined;
+  const n = parsed.address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const size = 2 ** (32 - parsed.prefix);
+  const first = n - (n % size);
+  return { first, last: first + size - 1 };
+}
+
+/**
+ * Checks the subnet of a libvirt node segment: one IPv4 CIDR of prefix /8 to /24, since the
+ * virtual IP is taken as upstream takes one from a network (the first address + 200 upward).
+ */
+export function checkSegmentSubnet(value: string): string | undefined {
+  const cidr = parseCidr(value);
+  if (cidr === undefined || cidr.family !== 'ipv4' || cidr.prefix < 8 || cidr.prefix > 24) {
+    return `expected an IPv4 CIDR from /8 to /24 such as 198.18.0.0/24 (the virtual IP is its first address + 200), found "${clip(value)}"`;
+  }
+  return undefined;
+}
+
 /** Checks an IP address (v4 or v6). */
 export function checkIp(value: string): string | undefined {
   return isIP(value) ? undefined : `expected an IPv4 or IPv6 address, found "${clip(value)}"`;

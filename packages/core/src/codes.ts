@@ -403,6 +403,19 @@ export const ERROR_CODES = {
     meaning:
       'Nodes beyond the first need the running cluster (a join token made through its API server), but the start was asked to skip the Kubernetes side, or the cluster has no first node.',
   },
+  // libvirt node segment (an SDK extension: multi-node clusters without a libvirt network).
+  OCNE_LIBVIRT_SEGMENT_FULL: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      'A node segment has no room left: every multicast channel of the libvirt host is held by a cluster in `~/.ocne/ips.yaml`, or the segment has no address for the node (past 89 control-plane nodes or 99 workers).',
+  },
+  OCNE_LIBVIRT_SEGMENT_MISSING: {
+    area: '@ocne/provider-libvirt',
+    severity: 'error',
+    meaning:
+      '`providers.libvirt.segment.enabled` asks for a node segment, but the running cluster was started without one (its `~/.ocne/ips.yaml` record has none), so new nodes could not reach it.',
+  },
 
   // Cluster API.
   OCNE_CAPI_EVEN_CONTROL_PLANE: {

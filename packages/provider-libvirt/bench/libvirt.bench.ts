@@ -3,19 +3,22 @@
 // and to `delete` done, for one node (the first run also uploads the base image) and for three;
 // and one node whose boot image is pulled (the default source) from the test registry on
 // 127.0.0.1 (TLS + Basic auth), extracted and uploaded.
-// User-mode networking allows one node per cluster (a multi-node cluster needs a libvirt network,
-// which is never started here), so "3 nodes" is three one-node clusters started together.
+// "3 nodes" is one cluster of a control-plane node and two workers on a node segment (no bridge:
+// the QEMU processes meet on a multicast group of the loopback); the workers' join token is made in
+// a real kube-apiserver, as the guests run no Kubernetes.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ocne/config';
+import { startControlPlane } from '@ocne/test-control-plane';
 import { pushTinyOciImage, startLibvirtDaemon, tinyBootImage, waitForGuest } from '@ocne/test-libvirt';
 import { startTestRegistry } from '@ocne/test-registry';
-import { createLibvirtProvider } from '../src/index.ts';
+import { createLibvirtProvider, joinLibvirtNodes, startLibvirtCluster } from '../src/index.ts';
 
 const image = await tinyBootImage();
 const daemon = await startLibvirtDaemon();
 const registry = await startTestRegistry({ auth: 'basic' });
+const apiServer = await startControlPlane({ name: 'libvirt-bench' });
 const work = await mkdtemp(join(tmpdir(), 'ocne-libvirt-bench-'));
 try {
   const pulling = createLibvirtProvider({
@@ -42,14 +45,33 @@ try {
     return { config, home, env, emit: () => {}, signal: new AbortController().signal };
   };
 
-  /** Starts `names` together; returns ms to the first guest's Ignition, to all of them, and to delete done. */
-  async function run(names: string[], how: { extra?: string; provider?: typeof provider } = {}) {
+  /**
+   * Starts `names` together (or one cluster with `workers` on a node segment); returns ms to the
+   * first guest's Ignition, to all of them, and to delete done.
+   */
+  async function run(
+    names: string[],
+    how: { extra?: string; provider?: typeof provider; workers?: number } = {},
+  ) {
     const contexts = await Promise.all(names.map((n) => context(n, how.extra)));
     const t0 = performance.now();
-    await Promise.all(contexts.map((c) => (how.provider ?? provider).start!(c)));
+    const domains = names.map((n) => `${n}-control-plane-1`);
+    if (how.workers) {
+      // What the provider's start does, without waiting for Kubernetes nodes the guests never run.
+      const options = { bootImage: async () => image.path, serialLogDir: daemon.logDir };
+      await startLibvirtCluster(contexts[0]!, options);
+      const joined = await joinLibvirtNodes(contexts[0]!, options, {
+        controlPlaneNodes: 0,
+        workerNodes: how.workers,
+        kubeconfig: apiServer.kubeconfig,
+      });
+      domains.push(...joined.domains);
+    } else {
+      await Promise.all(contexts.map((c) => (how.provider ?? provider).start!(c)));
+    }
     const started = performance.now() - t0;
-    const read = names.map((n) =>
-      waitForGuest(join(daemon.logDir, `${n}-control-plane-1.log`), (r) => r.ignition !== undefined, {
+    const read = domains.map((d) =>
+      waitForGuest(join(daemon.logDir, `${d}.log`), (r) => r.ignition !== undefined, {
         timeoutMs: 600_000,
       }).then(() => performance.now() - t0),
     );
@@ -69,7 +91,14 @@ try {
   for (const [label, names, how] of [
     ['1 node (uploads the base image)', ['bench-a'], {}],
     ['1 node (base image in the pool)', ['bench-b'], {}],
-    ['3 nodes (three 1-node clusters)', ['bench-c', 'bench-d', 'bench-e'], {}],
+    [
+      '3 nodes (1 + 2 workers, segment)',
+      ['bench-c'],
+      {
+        extra: `    workerNode:\n      memory: 524288Ki\n      cpu: 1\n      storage: 2Gi\n    segment:\n      enabled: true\n`,
+        workers: 2,
+      },
+    ],
     ['1 node (pulls, extracts, uploads)', ['bench-f'], { extra: pulled, provider: pulling }],
   ] as const) {
     const r = await run([...names], how);
@@ -78,6 +107,7 @@ try {
     );
   }
 } finally {
+  await apiServer.stop();
   await registry.stop();
   await daemon.stop();
   await rm(work, { recursive: true, force: true });

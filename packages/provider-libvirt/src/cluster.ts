@@ -37,11 +37,22 @@ import { type LibvirtConnection, resolveConnection } from './connection.js';
 import { firstNodeIgnition, joiningNodeIgnition, type LibvirtIgnitionInput } from './ignition.js';
 import {
   allocateVirtualIp,
+  type ClusterAddress,
   clusterAddress,
   networkAddress,
   releaseClusterAddress,
   reserveClusterAddress,
+  type SegmentChannel,
 } from './ips.js';
+import {
+  inSegment,
+  nodeIndex,
+  type SegmentSubnet,
+  segmentMac,
+  segmentNodeAddress,
+  segmentSubnet,
+  segmentVirtualIp,
+} from './segment.js';
 import {
   defaultPoolPath,
   deleteVolume,
@@ -161,8 +172,22 @@ async function openPool(s: Session): Promise<Pool> {
   );
 }
 
-/** Networking as upstream decides it: bridge when the network is defined, user-only when no network is active. */
-async function networking(s: Session): Promise<{ bridge: boolean }> {
+/** How a cluster's nodes are connected. */
+interface Networking {
+  /** On a libvirt network. */
+  bridge: boolean;
+  /** On a node segment of their own (not upstream's), when the configuration opts in. */
+  segment?: SegmentSubnet;
+}
+
+/**
+ * Networking as upstream decides it: bridge when the network is defined, user-only when no
+ * network is active; a node segment instead when `providers.libvirt.segment.enabled` opts in (then
+ * libvirt's networks are not looked at).
+ */
+async function networking(s: Session): Promise<Networking> {
+  const configured = s.config.providers.libvirt.segment;
+  if (configured.enabled) return { bridge: false, segment: segmentSubnet(configured.subnet) };
   const network = s.config.providers.libvirt.network;
   try {
     await s.client.virsh(['net-info', network], { signal: s.signal });
@@ -217,9 +242,12 @@ async function ensureBaseVolume(s: Session, pool: Pool, arch: string): Promise<s
   return base;
 }
 
-/** Upstream's limits of user-mode networking (no libvirt network): one control-plane node, no workers. */
-function checkUserNetworkLimits(bridge: boolean, extraControlPlanes: number, workers: number): void {
-  if (bridge) return;
+/**
+ * Upstream's limits of user-mode networking (no libvirt network): one control-plane node, no
+ * workers. A node segment lifts them.
+ */
+function checkUserNetworkLimits(net: Networking, extraControlPlanes: number, workers: number): void {
+  if (net.bridge || net.segment !== undefined) return;
   if (workers > 0) {
     throw new OcneError(
       'OCNE_LIBVIRT_USER_NETWORK_LIMIT',
@@ -250,6 +278,58 @@ async function bridgeApiAddress(s: Session): Promise<string | ((used: readonly s
     );
   }
   return (used) => allocateVirtualIp(address, used);
+}
+
+/**
+ * The API address of a cluster on a node segment: the virtual IP, which must lie in the segment,
+ * else (chosen under the ips.yaml lock) one allocated as upstream allocates on a network.
+ */
+function segmentApiAddress(
+  s: Session,
+  subnet: SegmentSubnet,
+): string | ((used: readonly string[]) => string) {
+  const configured = s.config.apiEndpoint.address;
+  if (configured === '') return (used) => segmentVirtualIp(subnet, used);
+  if (!inSegment(subnet, configured)) {
+    throw new OcneError(
+      'OCNE_CONFIG_CONFLICT',
+      `the virtual IP ${configured} is not in the node segment's subnet ${s.config.providers.libvirt.segment.subnet}: the nodes could not reach it`,
+    );
+  }
+  return configured;
+}
+
+/** The NICs of a node: its user NIC (forwarding the tunnel on the first node), and its segment NIC. */
+function nodeNics(
+  s: Session,
+  domain: string,
+  net: Networking,
+  record: ClusterAddress,
+  first: boolean,
+): { nics: DomainNic[]; segmentAddress?: string } {
+  const lv = s.config.providers.libvirt;
+  const user: DomainNic = {
+    type: 'user',
+    subnet: lv.slirpSubnet,
+    slot: 2,
+    forwards: first ? [{ listen: s.connection.targetIp, from: record.port, to: 6443 }] : [],
+  };
+  if (net.segment !== undefined && record.segment !== undefined) {
+    const { role, index } = nodeIndex(domain);
+    const segmentAddress = segmentNodeAddress(net.segment, role, index);
+    const segment: DomainNic = {
+      type: 'segment',
+      channel: record.segment,
+      mac: segmentMac(segmentAddress),
+      bus: 1,
+      slot: 0,
+    };
+    return { nics: [user, segment], segmentAddress };
+  }
+  if (!net.bridge) return { nics: [user] };
+  const network: DomainNic = { type: 'network', network: lv.network, bus: 1, slot: 0 };
+  // As upstream's: only the first node has a user NIC besides the network.
+  return { nics: first ? [user, network] : [network] };
 }
 
 /** One node to make: its domain name and role. */
@@ -371,6 +451,8 @@ export interface LibvirtStartResult {
   created: boolean;
   /** Whether the nodes are on a libvirt network (bridge) or on user networking only. */
   bridge: boolean;
+  /** The node segment's multicast channel and subnet, when the nodes are on one (not upstream's). */
+  segment?: SegmentChannel;
 }
 
 /** Runs `work` with a session, always disconnecting. */
@@ -424,8 +506,9 @@ export async function startFirstNode(
   const { emit, signal, home } = context;
   const files = await nodeFiles(context.config, signal);
   return withSession({ ...context, config: cluster }, options, async (s) => {
-    const { bridge } = await networking(s);
-    checkUserNetworkLimits(bridge, cluster.controlPlaneNodes - 1, cluster.workerNodes);
+    const net = await networking(s);
+    const { bridge } = net;
+    checkUserNetworkLimits(net, cluster.controlPlaneNodes - 1, cluster.workerNodes);
     if (!nodes.joinLater && cluster.controlPlaneNodes + cluster.workerNodes > 1) {
       throw new OcneError(
         'OCNE_LIBVIRT_JOIN_NEEDS_CLUSTER',
@@ -464,6 +547,7 @@ export async function startFirstNode(
           domains,
           created: false,
           bridge,
+          ...(record.segment ? { segment: record.segment } : {}),
         },
       };
     }
@@ -480,12 +564,20 @@ export async function startFirstNode(
       home,
       name: cluster.name,
       host: s.connection.host,
-      ip: bridge ? await bridgeApiAddress(s) : '127.0.0.1',
+      ip: net.segment ? segmentApiAddress(s, net.segment) : bridge ? await bridgeApiAddress(s) : '127.0.0.1',
       local: s.connection.local,
       listenAddress: s.connection.targetIp,
+      ...(net.segment ? { segmentSubnet: cluster.providers.libvirt.segment.subnet } : {}),
       signal,
     });
     const apiAddress = record.ip;
+    if (record.segment !== undefined) {
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Using virtual IP ${apiAddress} on the node segment ${cluster.providers.libvirt.segment.subnet} (multicast ${record.segment.group}:${record.segment.port} on the loopback)`,
+      });
+    }
     if (bridge && cluster.apiEndpoint.address === '') {
       emit({
         type: 'log',
@@ -530,23 +622,21 @@ export async function startFirstNode(
         internalLB: apiAddress !== '127.0.0.1' && cluster.loadBalancer === '',
         bridge,
         targetIp: s.connection.targetIp,
+        ...(net.segment ? { segmentPrefix: net.segment.prefix } : {}),
       };
+      const { nics, segmentAddress } = nodeNics(s, first, net, record, true);
       const ignition = serializeIgnition(
         firstNodeIgnition(
           input,
-          { domain: first, first: true, role: 'control-plane' },
+          {
+            domain: first,
+            first: true,
+            role: 'control-plane',
+            ...(segmentAddress ? { segmentAddress } : {}),
+          },
           { caCertPem: pki.caCertPem, caKeyPem: pki.caKeyPem, certificateKey },
         ),
       );
-      const nics: DomainNic[] = [
-        {
-          type: 'user',
-          subnet: cluster.providers.libvirt.slirpSubnet,
-          slot: 2,
-          forwards: [{ listen: s.connection.targetIp, from: record.port, to: 6443 }],
-        },
-      ];
-      if (bridge) nics.push({ type: 'network', network: cluster.providers.libvirt.network, bus: 1, slot: 0 });
       await runStep(emit, `Starting domain ${first}`, () =>
         addNode(s, pool, base, arch, hypervisor, { domain: first, role: 'control-plane', ignition, nics }),
       );
@@ -559,6 +649,7 @@ export async function startFirstNode(
           domains: [first],
           created: true,
           bridge,
+          ...(record.segment ? { segment: record.segment } : {}),
         },
         certificateKey,
       };
@@ -608,15 +699,22 @@ export async function joinLibvirtNodes(
   const cluster = context.config.cluster;
   const { emit, signal, home } = context;
   return withSession({ ...context, config: cluster }, options, async (s) => {
-    const { bridge } = await networking(s);
-    checkUserNetworkLimits(bridge, request.controlPlaneNodes, request.workerNodes);
+    const record = await clusterAddress(home, cluster.name);
+    const net = await networking(s);
+    if (net.segment !== undefined && record !== undefined && record.segment === undefined) {
+      throw new OcneError(
+        'OCNE_LIBVIRT_SEGMENT_MISSING',
+        `cluster ${cluster.name} was started without a node segment (its ips.yaml record has none): its nodes cannot join one`,
+      );
+    }
+    const { bridge } = net;
+    checkUserNetworkLimits(net, request.controlPlaneNodes, request.workerNodes);
     if (request.controlPlaneNodes > 0 && request.certificateKey === undefined) {
       throw new OcneError(
         'OCNE_NOT_IMPLEMENTED',
         'joining control-plane nodes to a running libvirt cluster needs its certificates uploaded again; this version joins control-plane nodes only while the cluster starts',
       );
     }
-    const record = await clusterAddress(home, cluster.name);
     const paths = kubeconfigPaths(home, cluster.name);
     const vm = await readFile(paths.vm, 'utf8').catch(() => undefined);
     const existing = (await s.client.domainNames()).filter((n) => isClusterDomain(n, cluster.name));
@@ -639,6 +737,7 @@ export async function joinLibvirtNodes(
       internalLB: record.ip !== '127.0.0.1' && cluster.loadBalancer === '',
       bridge,
       targetIp: s.connection.targetIp,
+      ...(net.segment ? { segmentPrefix: net.segment.prefix } : {}),
     };
     const join = {
       token,
@@ -651,19 +750,22 @@ export async function joinLibvirtNodes(
     const made: string[] = [];
     try {
       for (const node of nodes) {
+        const { nics, segmentAddress } = nodeNics(s, node.domain, net, record, false);
         const ignition = serializeIgnition(
           joiningNodeIgnition(
             input,
-            { domain: node.domain, first: false, role: node.role },
+            {
+              domain: node.domain,
+              first: false,
+              role: node.role,
+              ...(segmentAddress ? { segmentAddress } : {}),
+            },
             node.role === 'control-plane' && request.certificateKey !== undefined
               ? { ...join, certificateKey: request.certificateKey }
               : join,
           ),
         );
         made.push(node.domain);
-        const nics: DomainNic[] = [
-          { type: 'network', network: cluster.providers.libvirt.network, bus: 1, slot: 0 },
-        ];
         await runStep(emit, `Starting domain ${node.domain}`, () =>
           addNode(s, pool, base, arch, hypervisor, { ...node, ignition, nics }),
         );

@@ -23,10 +23,7 @@ export const BRIDGE_NIC = 'enp1s0';
 /** A NIC's network-scripts file (`NetworkScriptPattern` upstream). */
 export function networkScript(nic: string, defaultRoute: boolean): string {
   const yes = defaultRoute ? 'yes' : 'no';
-  return [
-    'TYPE=Ethernet',
-    'PROXY_METHOD=none',
-    'BROWSER_ONLY=no',
+  return ifcfg(nic, [
     'BOOTPROTO=dhcp',
     `DEFROUTE=${yes}`,
     'IPV4_FAILURE_FATAL=no',
@@ -35,11 +32,36 @@ export function networkScript(nic: string, defaultRoute: boolean): string {
     `IPV6_DEFROUTE=${yes}`,
     'IPV6_FAILURE_FATAL=no',
     'IPV6_ADDR_GEN_MODE=eui64',
+  ]);
+}
+
+/** A network-scripts file: upstream's first and last lines around the addressing ones. */
+function ifcfg(nic: string, addressing: readonly string[]): string {
+  return [
+    'TYPE=Ethernet',
+    'PROXY_METHOD=none',
+    'BROWSER_ONLY=no',
+    ...addressing,
     `NAME=${nic}`,
     `DEVICE=${nic}`,
     'ONBOOT=yes',
     '',
   ].join('\n');
+}
+
+/**
+ * The network-scripts file of a node's segment NIC (not upstream's): a static address, since the
+ * segment has no DHCP, and never the default route (the user NIC keeps it).
+ */
+export function segmentNetworkScript(nic: string, address: string, prefix: number): string {
+  return ifcfg(nic, [
+    'BOOTPROTO=none',
+    `IPADDR=${address}`,
+    `PREFIX=${prefix}`,
+    'DEFROUTE=no',
+    'IPV4_FAILURE_FATAL=no',
+    'IPV6INIT=no',
+  ]);
 }
 
 /** What differs between the nodes of one libvirt cluster. */
@@ -49,6 +71,8 @@ export interface LibvirtNodeSpec {
   /** True for the first control-plane node (the user NIC, `kubeadm init`). */
   first: boolean;
   role: NodeRole;
+  /** The node's static address on the cluster's node segment, when it has one. */
+  segmentAddress?: string;
 }
 
 /** What the nodes of one libvirt cluster share. */
@@ -63,6 +87,11 @@ export interface LibvirtIgnitionInput {
   bridge: boolean;
   /** Where the API server is reached from the host (an extra certificate name). */
   targetIp: string;
+  /**
+   * The node segment's prefix length, when the nodes are on one (not upstream's): every node has
+   * its user NIC and a segment NIC `enp1s0` with a static address, composed as on a libvirt network.
+   */
+  segmentPrefix?: number;
 }
 
 /** The shared node input, with the libvirt interface and API address. */
@@ -74,7 +103,7 @@ export function libvirtNodeInput(input: LibvirtIgnitionInput): ClusterNodeInput 
   });
   return {
     ...base,
-    netInterface: input.bridge ? BRIDGE_NIC : USER_NIC,
+    netInterface: input.bridge || input.segmentPrefix !== undefined ? BRIDGE_NIC : USER_NIC,
     apiAddress: input.apiAddress,
     internalLB: input.internalLB,
     noProxyExtras: [input.apiAddress, cluster.serviceSubnet, cluster.podSubnet],
@@ -88,16 +117,16 @@ export function withLibvirtFiles(
   input: LibvirtIgnitionInput,
 ): IgnitionConfig {
   const b = new IgnitionBuilder().merge(base);
-  if (input.bridge) {
+  const script = (nic: string, contents: string) =>
+    b.file(`/etc/sysconfig/network-scripts/ifcfg-${nic}`, contents, { mode: 0o444 });
+  if (input.segmentPrefix !== undefined && node.segmentAddress !== undefined) {
+    // Every node of a segment keeps its own user NIC, and the default route on it.
+    script(BRIDGE_NIC, segmentNetworkScript(BRIDGE_NIC, node.segmentAddress, input.segmentPrefix));
+    script(USER_NIC, networkScript(USER_NIC, true));
+  } else {
     // The first node's default route is its user NIC; the bridge carries only the cluster.
-    b.file(`/etc/sysconfig/network-scripts/ifcfg-${BRIDGE_NIC}`, networkScript(BRIDGE_NIC, !node.first), {
-      mode: 0o444,
-    });
-  }
-  if (node.first) {
-    b.file(`/etc/sysconfig/network-scripts/ifcfg-${USER_NIC}`, networkScript(USER_NIC, true), {
-      mode: 0o444,
-    });
+    if (input.bridge) script(BRIDGE_NIC, networkScript(BRIDGE_NIC, !node.first));
+    if (node.first) script(USER_NIC, networkScript(USER_NIC, true));
   }
   b.file('/etc/hostname', node.domain, { mode: 0o644 });
   for (const extra of input.files.extra ?? []) b.merge(extra);

@@ -44,7 +44,7 @@ export {
   ensureEphemeralCluster,
   ephemeralConfig,
 } from './ephemeral.js';
-export type { NetworkAddress } from './ips.js';
+export type { NetworkAddress, SegmentChannel } from './ips.js';
 export { allocateVirtualIp, networkAddress } from './ips.js';
 export type { LibvirtProviderOptions } from './provider.js';
 export { createLibvirtProvider, provider } from './provider.js';

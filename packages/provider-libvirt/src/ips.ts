@@ -15,7 +15,7 @@ import { parse, stringify } from 'yaml';
 /** The file's content. */
 export interface IpsFile {
   hosts: Record<string, { ips: Record<string, boolean>; ports: Record<string, boolean> }>;
-  clusters: Record<string, { host: string; ip: string; port: number }>;
+  clusters: Record<string, ClusterAddress>;
 }
 
 /** The first tunnel port upstream hands out. */
@@ -87,6 +87,48 @@ export interface ClusterAddress {
   host: string;
   ip: string;
   port: number;
+  /**
+   * The cluster's node segment (not upstream's: its `ocne` neither reads nor keeps this field):
+   * the multicast group and UDP port its QEMU processes meet on, and the segment's subnet.
+   */
+  segment?: SegmentChannel;
+}
+
+/** Where a node segment's QEMU processes meet: a multicast group and port on the host's loopback. */
+export interface SegmentChannel {
+  /** The multicast group (`239.255.77.x`, organization-local scope). */
+  group: string;
+  /** The UDP port (47000 upward), one per live cluster of the host. */
+  port: number;
+  /** The segment's subnet (`providers.libvirt.segment.subnet` when the cluster was started). */
+  subnet: string;
+}
+
+/** The first UDP port (and the group 239.255.77.1, in the organization-local scope) handed to a segment. */
+export const FIRST_SEGMENT_PORT = 47000;
+const SEGMENT_CHANNELS = 1000;
+
+/**
+ * The first multicast channel no record of `host` holds: port 47000 + n with group
+ * 239.255.77.(1 + n mod 254), so two live clusters never share one.
+ *
+ * @throws `OcneError` `OCNE_LIBVIRT_SEGMENT_FULL` when all 1000 are held
+ */
+export function allocateSegmentChannel(
+  records: Iterable<ClusterAddress>,
+  host: string,
+  subnet: string,
+): SegmentChannel {
+  const used = new Set<number>();
+  for (const r of records) if (r.host === host && r.segment) used.add(r.segment.port);
+  for (let n = 0; n < SEGMENT_CHANNELS; n++) {
+    const port = FIRST_SEGMENT_PORT + n;
+    if (!used.has(port)) return { group: `239.255.77.${1 + (n % 254)}`, port, subnet };
+  }
+  throw new OcneError(
+    'OCNE_LIBVIRT_SEGMENT_FULL',
+    `every node segment channel of ${host || 'this host'} (UDP ports ${FIRST_SEGMENT_PORT} to ${FIRST_SEGMENT_PORT + SEGMENT_CHANNELS - 1}) is held by a cluster in ~/.ocne/ips.yaml: delete a cluster first`,
+  );
 }
 
 /** The cluster's record, if any. */
@@ -106,6 +148,8 @@ export async function reserveClusterAddress(options: {
   ip: string | ((used: readonly string[]) => string);
   local: boolean;
   listenAddress: string;
+  /** The node segment's subnet, when the cluster has one: a multicast channel is handed out too. */
+  segmentSubnet?: string;
   signal?: AbortSignal;
 }): Promise<ClusterAddress> {
   const { home, name, host, local, listenAddress, signal } = options;
@@ -128,7 +172,10 @@ export async function reserveClusterAddress(options: {
       hostEntry.ports[String(port)] = true;
       // 127.0.0.1 is every user-networking cluster's address: not handed out, not recorded.
       if (ip !== '127.0.0.1') hostEntry.ips[ip] = true;
-      const record = { host, ip, port };
+      const record: ClusterAddress = { host, ip, port };
+      if (options.segmentSubnet !== undefined) {
+        record.segment = allocateSegmentChannel(Object.values(ips.clusters), host, options.segmentSubnet);
+      }
       ips.clusters[name] = record;
       return record;
     },
@@ -160,7 +207,8 @@ export interface NetworkAddress {
   prefix: number;
 }
 
-const ipv4ToInt = (ip: string): number | undefined => {
+/** An IPv4 address as a number; undefined for anything else. */
+export const ipv4ToInt = (ip: string): number | undefined => {
   const parts = ip.split('.');
   if (parts.length !== 4) return undefined;
   let n = 0;
@@ -171,7 +219,9 @@ const ipv4ToInt = (ip: string): number | undefined => {
   return n;
 };
 
-const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+/** A number as an IPv4 address. */
+export const intToIpv4 = (n: number): string =>
+  [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 /**
  * The first IPv4 `<ip>` element of a network's XML (`address` plus `netmask` or `prefix`);

@@ -108,7 +108,11 @@ export function createLibvirtProvider(options: LibvirtProviderOptions = {}): Clu
           ...(certificateKey !== undefined ? { certificateKey } : {}),
         });
       }
-      await installApplications(options, context, result.kubeconfigPaths.local, result);
+      // On a node segment the cluster network is enp1s0, as on a libvirt network.
+      await installApplications(options, context, result.kubeconfigPaths.local, {
+        apiAddress: result.apiAddress,
+        bridge: result.bridge || result.segment !== undefined,
+      });
       return { kubeconfig: result.kubeconfig };
     },
     async postStart(context, { kubeconfigPath }) {

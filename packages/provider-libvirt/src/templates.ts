@@ -6,6 +6,7 @@
  * Pure: no I/O.
  */
 import { OcneError } from '@ocne/core';
+import type { SegmentNic } from './segment.js';
 
 /** Escapes text for XML content and attribute values. */
 export function xmlEscape(text: string): string {
@@ -86,7 +87,8 @@ export type DomainNic =
       /** Host ports forwarded to the guest. */
       forwards: readonly { listen: string; from: number; to: number }[];
     }
-  | { type: 'network'; network: string; bus: number; slot: number };
+  | { type: 'network'; network: string; bus: number; slot: number }
+  | SegmentNic;
 
 /** What the domain XML needs. */
 export interface DomainXmlInput {
@@ -154,6 +156,43 @@ export function domainXml(input: DomainXmlInput): string {
 `;
     })
     .join('');
+  // The node segment (not upstream's): QEMU's multicast socket netdev, bound to the loopback, on
+  // the PCI root port libvirt names `pci.<bus>` (the explicit buses 3 and 5 make it add 1 to 5).
+  const segmentArgs = input.nics
+    .filter((n) => n.type === 'segment')
+    .map((n) => {
+      const netdev = `socket,id=ocneseg,mcast=${n.channel.group}:${n.channel.port},localaddr=127.0.0.1`;
+      // JSON, as libvirt writes its own devices: QEMU creates `-device` options in key=value form
+      // before the JSON ones, when the root port `pci.1` does not exist yet.
+      const device = JSON.stringify({
+        driver: 'virtio-net-pci',
+        netdev: 'ocneseg',
+        id: 'ocneseg0',
+        mac: n.mac,
+        bus: `pci.${n.bus}`,
+        addr: hex(n.slot),
+      });
+      return `    <qemu:arg value='-netdev'/>
+    <qemu:arg value='${xmlEscape(netdev)}'/>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='${xmlEscape(device)}'/>
+`;
+    })
+    .join('');
+  // libvirt places the devices it adds (the USB controller) and the rng on the first free root
+  // ports, bus 1 first; a libvirt network's NIC holds bus 1 and pushes them to buses 2 and 4. The
+  // segment NIC is not libvirt's, so those two are placed where they go with a network NIC.
+  const segment = input.nics.some((n) => n.type === 'segment');
+  const segmentControllers = segment
+    ? `    <controller type='usb' index='0' model='qemu-xhci'>
+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
+    </controller>
+`
+    : '';
+  const rngAddress = segment
+    ? `
+      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>`
+    : '';
   const log = input.serialLog ? `\n      <log file='${xmlEscape(input.serialLog)}' append='off'/>` : '';
   return `<domain type='${input.hypervisor}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${xmlEscape(input.name)}</name>
@@ -188,7 +227,7 @@ ${arm ? '' : `    <smm state='${input.smm ? 'on' : 'off'}'/>\n`}    <acpi/>
       <alias name='scsi0'/>
       <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>
     </controller>
-${networks}    <serial type='pty'>${log}
+${networks}${segmentControllers}    <serial type='pty'>${log}
       <target port='0'/>
     </serial>
     <console type='pty'>
@@ -208,13 +247,13 @@ ${
     </memballoon>
     <rng model='virtio'>
       <backend model='random'>/dev/urandom</backend>
-      <alias name='rng0'/>
+      <alias name='rng0'/>${rngAddress}
     </rng>
   </devices>
   <qemu:commandline>
     <qemu:arg value='-fw_cfg'/>
     <qemu:arg value='${xmlEscape(`name=opt/com.coreos/config,file=${input.ignitionPath}`)}'/>
-${userArgs}  </qemu:commandline>
+${userArgs}${segmentArgs}  </qemu:commandline>
 </domain>
 `;
 }

@@ -49,6 +49,9 @@ const CONFIG_KEYS = [
   'node',
   'password',
   'clusterDefinitionInline',
+  'segment',
+  'enabled',
+  'subnet',
 ];
 
 /** Keys that name properties of every JavaScript object. */
@@ -79,6 +82,7 @@ const scalar = fc.oneof(
       'libvirt',
       'demo',
       '10.244.0.0/16',
+      '198.18.0.0/24',
       '192.168.122.230',
       'enp1s0',
       '1.33',

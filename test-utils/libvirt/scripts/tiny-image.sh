@@ -25,14 +25,77 @@ for m in "${modules[@]}"; do
   cp "$(modinfo -k "$release" -n "$m")" "$root/modules/$m.ko"
 done
 
+# No default route: the guests talk only to their slirp gateway (the host's tunnel) and, on a node
+# segment, to each other; an address the segment does not hold must fail, never leave through slirp.
 cat >"$root/udhcpc.sh" <<'EOF'
 #!/bin/sh
 [ "$1" = bound ] || [ "$1" = renew ] || exit 0
 ifconfig "$interface" "$ip" netmask "$subnet" up
-[ -n "$router" ] && route add default gw "${router%% *}" dev "$interface"
 exit 0
 EOF
 chmod +x "$root/udhcpc.sh"
+printf '#!/bin/sh\necho hello-from-guest\n' >"$root/hello.sh"
+chmod +x "$root/hello.sh"
+
+# The node segment (the SDK's multi-node clusters without a libvirt network): a guest configures its
+# segment NIC (PCI 01:00.0) from the ifcfg-enp1s0 file of its Ignition; the first control-plane node
+# (its Ignition has keepalived's virtual IP) also takes the virtual IP and answers on 6443 until it
+# is deleted; a joining node connects to the apiServerEndpoint of its kubeadm JoinConfiguration and
+# prints the reply. Without a static address in that file, segment_main returns 1.
+cat >"$root/segment.sh" <<'EOF'
+# Sourced by /init, which sets $cfg (the Ignition from fw_cfg).
+# The decoded contents of the Ignition file at path $1 (a data URL, plain or base64, maybe gzip).
+ign_file() {
+  src=$(sed 's/{"path":/\n&/g' "$cfg" | grep -F "{\"path\":\"$1\"" |
+    sed -n 's/.*"compression":"\([a-z]*\)","source":"\([^"]*\)".*/\1 \2/p')
+  [ -n "$src" ] || return 0
+  comp=${src%% *}
+  data=${src#* }
+  case "$data" in
+    data:*\;base64,*) printf '%s' "${data#*;base64,}" | base64 -d ;;
+    data:*,*) printf "$(printf '%s' "${data#*,}" | sed 's/\\/\\\\/g; s/%/\\x/g')" ;;
+  esac | if [ "$comp" = gzip ]; then gunzip -c; else cat; fi
+}
+# The NIC at PCI address $1 (the kernel may name the bus-1 NIC eth0, before the one on bus 0).
+nic_at() {
+  for nic in /sys/class/net/*; do
+    case "$(readlink -f "$nic/device")" in */"$1"/*) echo "${nic##*/}" ;; esac
+  done
+}
+segment_main() {
+  ifcfg=$(ign_file /etc/sysconfig/network-scripts/ifcfg-enp1s0)
+  addr=$(echo "$ifcfg" | sed -n 's/^IPADDR=//p')
+  prefix=$(echo "$ifcfg" | sed -n 's/^PREFIX=//p')
+  [ -n "$addr" ] || return 1
+  nic=$(nic_at 0000:01:00.0)
+  ip link set "$nic" up
+  ip addr add "$addr/$prefix" dev "$nic"
+  echo "OCNE-TEST segment $nic $addr/$prefix"
+  vip=$(ign_file /etc/keepalived/keepalived.conf | sed -n '/virtual_ipaddress/{n;s/^ *\([0-9.]*\).*/\1/p;}')
+  endpoint=$(ign_file /etc/kubernetes/kubeadm.conf | sed -n 's/^ *apiServerEndpoint: *//p')
+  if [ -n "$endpoint" ]; then
+    echo "OCNE-TEST api-endpoint $endpoint"
+    # Control plane 1 may still be booting: about three minutes of attempts.
+    i=0
+    while [ $i -lt 45 ]; do
+      reply=$(sleep 2 | nc -w 3 "${endpoint%:*}" "${endpoint##*:}" 2>/dev/null)
+      if [ -n "$reply" ]; then
+        echo "OCNE-TEST api-reply $endpoint $reply"
+        return 0
+      fi
+      i=$((i + 1))
+      sleep 1
+    done
+    echo "OCNE-TEST api-unreachable $endpoint"
+  elif [ -n "$vip" ]; then
+    ip addr add "$vip/32" dev "$nic"
+    echo "OCNE-TEST vip $vip"
+    echo "OCNE-TEST listening 6443"
+    timeout 900 nc -ll -p 6443 -e /hello.sh
+  fi
+  return 0
+}
+EOF
 
 cat >"$root/init" <<EOF
 #!/bin/sh
@@ -50,8 +113,14 @@ else
 fi
 for nic in /sys/class/net/*; do echo "OCNE-TEST nic \${nic##*/} \$(readlink -f \$nic/device)"; done
 ifconfig lo 127.0.0.1 up
-if ifconfig eth0 up 2>/dev/null && udhcpc -i eth0 -s /udhcpc.sh -q -n -t 5 >/dev/null 2>&1; then
-  echo "OCNE-TEST address \$(ifconfig eth0 | sed -n 's/.*inet addr:\([0-9.]*\).*/\1/p')"
+. /segment.sh
+user=\$(nic_at 0000:00:02.0)
+if [ -n "\$user" ] && ifconfig "\$user" up && udhcpc -i "\$user" -s /udhcpc.sh -q -n -t 5 >/dev/null 2>&1; then
+  echo "OCNE-TEST address \$(ifconfig "\$user" | sed -n 's/.*inet addr:\([0-9.]*\).*/\1/p')"
+fi
+if [ -f "\$cfg" ] && segment_main; then
+  :
+elif [ -n "\$user" ] && ifconfig "\$user" | grep -q 'inet addr'; then
   echo "OCNE-TEST listening 6443"
   echo "hello-from-guest" | timeout 60 nc -l -p 6443 && echo "OCNE-TEST served 6443"
 fi

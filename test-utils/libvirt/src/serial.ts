@@ -1,7 +1,8 @@
 /**
  * Reading what the tiny guest prints on its serial console (`OCNE-TEST <key> <value>` lines): the
- * length and sha256 of the Ignition it read from fw_cfg, its NICs and address, and when it listens
- * on the API port and powers off.
+ * length and sha256 of the Ignition it read from fw_cfg, its NICs and address, on a node segment
+ * its segment address, virtual IP or API endpoint and the endpoint's reply, and when it listens on
+ * the API port and powers off.
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,14 @@ export interface GuestReport {
   /** `name → sysfs device path`. */
   nics: Record<string, string>;
   address?: string;
+  /** On a node segment: the NIC and the `address/prefix` the guest took from its Ignition's ifcfg-enp1s0. */
+  segment?: { nic: string; address: string };
+  /** The virtual IP the first control-plane node took (from its keepalived.conf). */
+  virtualIp?: string;
+  /** The API endpoint a joining node's kubeadm JoinConfiguration names. */
+  apiEndpoint?: string;
+  /** What that endpoint answered the joining node. */
+  apiReply?: string;
   listening: boolean;
   poweroff: boolean;
   /** Every `OCNE-TEST` line. */
@@ -38,6 +47,10 @@ export function parseGuestReport(text: string): GuestReport {
       const [name, device] = rest;
       if (name) report.nics[name] = device ?? '';
     } else if (key === 'address') report.address = value;
+    else if (key === 'segment') report.segment = { nic: rest[0] ?? '', address: rest[1] ?? '' };
+    else if (key === 'vip') report.virtualIp = value;
+    else if (key === 'api-endpoint') report.apiEndpoint = value;
+    else if (key === 'api-reply') report.apiReply = rest.slice(1).join(' ');
     else if (key === 'listening') report.listening = true;
     else if (key === 'poweroff') report.poweroff = true;
   }

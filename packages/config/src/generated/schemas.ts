@@ -202,6 +202,10 @@ export const clusterConfigSchema: JsonSchema = {
         "smm": {
           "type": "boolean",
           "default": false
+        },
+        "segment": {
+          "$ref": "#/definitions/LibvirtSegment",
+          "description": "Not upstream's: the node segment, a private layer-2 network made only of the cluster's QEMU processes (UDP multicast on the libvirt host's loopback), so a cluster on user networking can have workers. Off unless `enabled`; upstream's `ocne` ignores this key."
         }
       },
       "additionalProperties": false,
@@ -222,6 +226,22 @@ export const clusterConfigSchema: JsonSchema = {
       },
       "additionalProperties": false,
       "description": "Size of a virtual machine: memory and storage are Kubernetes quantities such as `4194304Ki` or `30Gi`."
+    },
+    "LibvirtSegment": {
+      "type": "object",
+      "properties": {
+        "enabled": {
+          "type": "boolean",
+          "default": false
+        },
+        "subnet": {
+          "type": "string",
+          "description": "IPv4 subnet of the segment (prefix /8 to /24): node addresses and the virtual IP.",
+          "default": "198.18.0.0/24"
+        }
+      },
+      "additionalProperties": false,
+      "description": "The node segment of a libvirt cluster (an SDK extension, not upstream's): every node keeps its user-network NIC and gets a second NIC on a virtual network of the cluster's own QEMU processes, with static addresses from `subnet`."
     },
     "OciProvider": {
       "type": "object",
@@ -856,6 +876,10 @@ export const defaultsConfigSchema: JsonSchema = {
         "smm": {
           "type": "boolean",
           "default": false
+        },
+        "segment": {
+          "$ref": "#/definitions/LibvirtSegment",
+          "description": "Not upstream's: the node segment, a private layer-2 network made only of the cluster's QEMU processes (UDP multicast on the libvirt host's loopback), so a cluster on user networking can have workers. Off unless `enabled`; upstream's `ocne` ignores this key."
         }
       },
       "additionalProperties": false,
@@ -876,6 +900,22 @@ export const defaultsConfigSchema: JsonSchema = {
       },
       "additionalProperties": false,
       "description": "Size of a virtual machine: memory and storage are Kubernetes quantities such as `4194304Ki` or `30Gi`."
+    },
+    "LibvirtSegment": {
+      "type": "object",
+      "properties": {
+        "enabled": {
+          "type": "boolean",
+          "default": false
+        },
+        "subnet": {
+          "type": "string",
+          "description": "IPv4 subnet of the segment (prefix /8 to /24): node addresses and the virtual IP.",
+          "default": "198.18.0.0/24"
+        }
+      },
+      "additionalProperties": false,
+      "description": "The node segment of a libvirt cluster (an SDK extension, not upstream's): every node keeps its user-network NIC and gets a second NIC on a virtual network of the cluster's own QEMU processes, with static addresses from `subnet`."
     },
     "OciProvider": {
       "type": "object",

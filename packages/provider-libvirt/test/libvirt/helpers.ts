@@ -1,6 +1,7 @@
 // Shared by the libvirt tests: a configuration on the private daemon, a provider context, and
 // the provider with the tiny boot image and a serial log per domain.
 import { mkdtemp } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ResolvedConfig } from '@ocne/config';
@@ -41,3 +42,31 @@ export function testProvider(options: LibvirtProviderOptions = {}): ClusterProvi
 }
 
 export const serialLog = (domain: string): string => join(libvirt.logDir, `${domain}.log`);
+
+/** Reads what the guest's API port answers through the tunnel, once per attempt. */
+function readOnce(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('close', () => resolve(data));
+    socket.on('error', () => resolve(data));
+    socket.setTimeout(20_000, () => socket.destroy());
+  });
+}
+
+/**
+ * The guest prints that it listens just before its nc does; until then slirp accepts the host
+ * side and closes it empty, so an empty answer is tried again.
+ */
+export async function readTunnel(port: number): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const data = await readOnce(port);
+    if (data !== '' || Date.now() > deadline) return data;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}

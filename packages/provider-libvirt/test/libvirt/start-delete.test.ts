@@ -4,7 +4,6 @@
 // `show` reports it, and `delete` leaves no domain, NVRAM, volume or record behind (the base stays).
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type { EventInput } from '@ocne/core';
 import { decodeDataUrlText, parseIgnition } from '@ocne/ignition';
@@ -13,38 +12,10 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubeconfigPaths, showLibvirtCluster, startLibvirtCluster } from '../../src/index.ts';
-import { contextFor, libvirt, libvirtConfig, serialLog, testProvider } from './helpers.ts';
+import { contextFor, libvirt, libvirtConfig, readTunnel, serialLog, testProvider } from './helpers.ts';
 
 const virsh = async (...args: string[]) => (await execa('virsh', ['-q', '-c', libvirt.uri, ...args])).stdout;
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
-
-/** Reads what the guest's API port answers through the tunnel, once per attempt. */
-function readOnce(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      data += chunk;
-    });
-    socket.on('close', () => resolve(data));
-    socket.on('error', () => resolve(data));
-    socket.setTimeout(20_000, () => socket.destroy());
-  });
-}
-
-/**
- * The guest prints that it listens just before its nc does; until then slirp accepts the host
- * side and closes it empty, so an empty answer is tried again.
- */
-async function readTunnel(port: number): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const data = await readOnce(port);
-    if (data !== '' || Date.now() > deadline) return data;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 const NAME = 'lvone';
 const DOMAIN = `${NAME}-control-plane-1`;
