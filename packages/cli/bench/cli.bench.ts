@@ -48,7 +48,7 @@ function modules(args: readonly string[]): { builtins: number; files: number } {
       "import { writeFileSync } from 'node:fs';",
       'const seen = new Set();',
       'const before = new Set(process.moduleLoadList);',
-      'registerHooks({ resolve(s, c, n) { const r = n(s, c); seen.add(r.url); return r; } });',
+      'registerHooks({ load(url, c, n) { seen.add(url); return n(url, c); } });',
       "const builtins = () => process.moduleLoadList.filter((m) => !before.has(m) && /^NativeModule (?!internal\\/)/.test(m)).map((m) => 'node:' + m.slice(13));",
       `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify([...new Set([...seen, ...builtins()])])));`,
       '',

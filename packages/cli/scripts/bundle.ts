@@ -77,6 +77,67 @@ export function getBuiltinsDirectly(code: string): string {
 }
 
 /**
+ * CommonJS packages whose code runs when first used rather than when a chunk that imports them
+ * loads. `yaml`: a command whose files the parse memo serves (see src/bin.ts) never parses or
+ * writes YAML with it (our writer writes), yet every chunk of the configuration reader imports
+ * it, and running its modules was a tenth of a cold `cluster join`. Only packages whose loading
+ * has no side effects may be listed.
+ */
+const LAZY_PACKAGES: readonly string[] = ['yaml'];
+
+/** For each chunk file name: the `require_*` function it exports for each lazy package's entry. */
+export function lazyRequires(
+  metafile: { outputs: Record<string, { inputs: Record<string, unknown>; exports: string[] }> },
+  packages: readonly string[],
+): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    const inputs = Object.keys(output.inputs);
+    if (!packages.some((p) => inputs.some((i) => i.includes(`/node_modules/${p}/`)))) continue;
+    const requires = output.exports.filter((e) => e.startsWith('require_'));
+    // One wrapper per chunk is all this can tell apart safely; a chunk with more stays as it is.
+    if (requires.length === 1) found.set(file.replace(/.*\//, ''), requires[0] as string);
+  }
+  return found;
+}
+
+/**
+ * Rewrites a chunk's `var import_x = __toESM(require_x(), 1);` of a lazy package into a proxy that
+ * runs `require_x()` on the first property read (esbuild reads every import as `import_x.name`).
+ * Each rewrite stays on its line, so the source maps stay right.
+ */
+export function evaluateOnFirstUse(code: string, lazy: ReadonlyMap<string, string>): string {
+  let out = code;
+  let changed = false;
+  for (const [chunk, exported] of lazy) {
+    const imported = new RegExp(
+      `import\\s*\\{([^}]*)\\}\\s*from\\s*"\\./${chunk.replace(/[.]/g, '\\.')}";`,
+    ).exec(out);
+    if (!imported) continue;
+    for (const binding of (imported[1] as string).split(',')) {
+      const [name, local = name] = binding.trim().split(/\s+as\s+/) as [string, string?];
+      if (name !== exported) continue;
+      const call = new RegExp(
+        `^var ([\\w$]+) = __toESM\\(${local?.replace(/\$/g, '\\$')}\\(\\), 1\\);$`,
+        'gm',
+      );
+      out = out.replace(call, (_, variable: string) => {
+        changed = true;
+        return `var ${variable} = __ocneOnFirstUse(() => __toESM(${local}(), 1));`;
+      });
+    }
+  }
+  if (!changed) return out;
+  const helper =
+    'const __ocneOnFirstUse = (load) => { let m; const get = () => (m ??= load()); return new Proxy({}, { get: (_, k) => get()[k], has: (_, k) => k in get(), ownKeys: () => Reflect.ownKeys(get()), getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(get(), k); return d && { ...d, configurable: true }; } }); };';
+  // On the banner's line: every other line keeps its number.
+  const firstLineEnd = out.indexOf('\n');
+  if (!out.startsWith('const require = '))
+    throw new Error('a chunk to rewrite does not start with the banner');
+  return `${out.slice(0, firstLineEnd)} ${helper}${out.slice(firstLineEnd)}`;
+}
+
+/**
  * Bundles the CLI into `dist` (the package's `dist/` unless told otherwise; the module-graph test
  * bundles into a folder of its own). `dist/bin.meta.json` is esbuild's metafile: which sources
  * each chunk holds.
@@ -113,9 +174,10 @@ export async function bundleCli(dist: string = join(pkg, 'dist')): Promise<void>
     });
     writeFileSync(join(staging, 'bin.meta.json'), JSON.stringify(result.metafile));
     const built = readdirSync(staging);
+    const lazy = lazyRequires(result.metafile, LAZY_PACKAGES);
     for (const name of built.filter((n) => n.endsWith('.js'))) {
       const file = join(staging, name);
-      writeFileSync(file, getBuiltinsDirectly(readFileSync(file, 'utf8')));
+      writeFileSync(file, evaluateOnFirstUse(getBuiltinsDirectly(readFileSync(file, 'utf8')), lazy));
     }
     // The bundle's identity, for the parse memo (src/bin.ts): a hash of every chunk as written.
     const id = createHash('sha256');

@@ -3,7 +3,7 @@
  * The `ocne` bin. It handles signals and turns on Node's compile cache before anything else loads
  * (the rest of the CLI is imported dynamically, after them), then runs {@link main} for the process.
  */
-import { enableCompileCache } from 'node:module';
+import { enableCompileCache, registerHooks } from 'node:module';
 import { dirname, join } from 'node:path';
 import { compileCacheDirectory } from './compile-cache.js';
 
@@ -31,6 +31,20 @@ if (cacheDirectory !== undefined && !import.meta.url.endsWith('.ts')) {
   } catch {
     // the run goes on without it
   }
+}
+// In the bundle every chunk imports its siblings as "./ocne-<name>-<hash>.js": those are resolved
+// here, beside this file, without the default resolver's file-system lookups (a few milliseconds
+// over the dozen chunks of a command). Anything else resolves as usual.
+if (!import.meta.url.endsWith('.ts') && typeof registerHooks === 'function') {
+  const here = new URL('./', import.meta.url).href;
+  registerHooks({
+    resolve(specifier, context, next) {
+      if (specifier.startsWith('./ocne-') && context.parentURL?.startsWith(here)) {
+        return { url: here + specifier.slice(2), format: 'module', shortCircuit: true };
+      }
+      return next(specifier, context);
+    },
+  });
 }
 const { main, useParseMemo } = await import('./main.js');
 // The parse memo (see `@ocne/core`): a command skips the YAML parser for the files it read in an

@@ -34,7 +34,8 @@ beforeAll(async () => {
       "import { registerHooks } from 'node:module';",
       "import { writeFileSync } from 'node:fs';",
       'const seen = new Set();',
-      'registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url); return r; } });',
+      // A load hook: the bin resolves its own chunks itself (src/bin.ts), so a resolve hook would not see them.
+      'registerHooks({ load(url, c, next) { seen.add(url); return next(url, c); } });',
       // Built-ins come from process.getBuiltinModule in the bundle, which no hook sees: those Node
       // loaded after this hook (public ones, not its internals) are listed as node: URLs.
       'const before = new Set(process.moduleLoadList);',
@@ -177,5 +178,53 @@ describe('the parse memo of the bundled bin', () => {
     expect(after.length).toBeGreaterThanOrEqual(before);
     expect(after.length).toBeGreaterThanOrEqual(3);
     expect((JSON.parse(again) as { ignition: { version: string } }).ignition.version).toMatch(/^3\./);
+  }, 60_000);
+});
+
+describe('the yaml package on the cold path', () => {
+  /** The functions of the yaml package that ran in one run of the bin, and how many it has. */
+  function yamlFunctionsRun(home: string, argv: string[]): { ran: string[]; seen: number } {
+    const coverage = mkdtempSync(join(work, 'coverage-'));
+    execFileSync(process.execPath, [bin, ...argv], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, NODE_V8_COVERAGE: coverage },
+      stdio: 'ignore',
+    });
+    const ran: string[] = [];
+    let seen = 0;
+    for (const file of readdirSync(coverage)) {
+      const { result } = JSON.parse(readFileSync(join(coverage, file), 'utf8')) as {
+        result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+      };
+      for (const script of result) {
+        if (!script.url.startsWith(`file://${dist}/`)) continue;
+        for (const fn of script.functions) {
+          // esbuild names each wrapped CommonJS module by its path: yaml's modules are these.
+          if (!fn.functionName.includes('/node_modules/yaml/')) continue;
+          seen++;
+          if ((fn.ranges[0]?.count ?? 0) > 0) ran.push(fn.functionName);
+        }
+      }
+    }
+    return { ran, seen };
+  }
+
+  it('does not run when the parse memo serves the files (the bundle loads it on first use)', () => {
+    const memoHome = join(work, 'home-yaml');
+    const commands = [
+      ['cluster', 'template', '-c', join(root, 'examples/oci/capi.yaml')],
+      ['cluster', 'join', '-w', '1', '-c', byoConfig],
+    ];
+    execFileSync(process.execPath, [bin, 'cluster', 'start', '-c', byoConfig], {
+      env: { PATH: process.env.PATH ?? '', HOME: memoHome },
+      stdio: 'ignore',
+    });
+    for (const argv of commands) {
+      // The first run parses (and runs yaml); the second is served by the memo.
+      const first = yamlFunctionsRun(memoHome, argv);
+      expect(first.ran.length, argv.join(' ')).toBeGreaterThan(0);
+      const second = yamlFunctionsRun(memoHome, argv);
+      expect(second.seen, argv.join(' ')).toBeGreaterThan(10);
+      expect(second.ran, argv.join(' ')).toEqual([]);
+    }
   }, 60_000);
 });
