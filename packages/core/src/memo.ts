@@ -5,7 +5,7 @@
  * last command.
  *
  * It is off unless a program turns it on ({@link enableParseMemo}); a library embedding the SDK
- * never writes it. Each entry is named by a SHA-256 of the code's identity, the kind of read and
+ * never writes it. Each entry is named by a 128-bit hash of the code's identity, the kind of read and
  * the text, so a new build or an edited file can never be served an old result, and the folder
  * may be deleted at any time. An entry is written atomically with mode 0600 (a configuration can
  * hold secrets), and one that cannot be read back exactly is a miss, never an error: the memo can
@@ -39,9 +39,10 @@ export interface ParseMemoOptions {
 
 /** Texts and encoded values larger than this are not memoized: the memo is for small files. */
 const MAX_BYTES = 4 * 1024 * 1024;
-const FORMAT = 1;
+const FORMAT = 2;
 
 let memo: Required<ParseMemoOptions> | undefined;
+let written = 0;
 
 /**
  * Turns the memo on for this process (or off, with `undefined`). Programs call it once at start,
@@ -59,18 +60,13 @@ export function enableParseMemo(options: ParseMemoOptions | undefined): void {
 export function memoized<T>(kind: string, text: string, compute: () => T): T {
   const m = memo;
   if (m === undefined || text.length > MAX_BYTES) return compute();
-  // node:crypto only once the memo is on: `ocne --version` never loads it.
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  const hash = createHash('sha256');
-  hash.update(`${FORMAT}\0${m.codeId}\0${kind}\0`);
-  hash.update(text);
-  const key = hash.digest('hex');
+  const key = memoKey(m.codeId, kind, text);
   const path = join(m.directory, `${key}.json`);
-  const found = readEntry(path, kind);
+  const found = readEntry(path, kind, text.length);
   if (found.hit) return found.value as T;
   const value = compute();
   const encoded = encodeValue(value);
-  if (encoded !== undefined) writeEntry(m, path, kind, encoded);
+  if (encoded !== undefined) writeEntry(m, path, kind, text.length, encoded);
   return value;
 }
 
@@ -86,7 +82,61 @@ export function memoizedFor<T>(kind: string, input: unknown, compute: () => T): 
   return memoized(kind, JSON.stringify(encoded), compute);
 }
 
-function readEntry(path: string, kind: string): { hit: true; value: unknown } | { hit: false } {
+/**
+ * An entry's name: a 128-bit hash of the code, the kind and the text. Not SHA-256: loading
+ * `node:crypto` costs a cold command about 6 ms, more than the parse it saves in some commands.
+ * The hash only has to tell apart the few hundred texts one home reads, not to resist someone who
+ * can already write the user's memo folder (who could write any entry); the entry also records the
+ * text's length, checked on every read.
+ */
+export function memoKey(codeId: string, kind: string, text: string): string {
+  // Four 32-bit lanes, each multiply-rotate per UTF-16 code unit with its own constants, then
+  // finalized and cross-mixed (murmur3's fmix32).
+  let h1 = 0x243f6a88;
+  let h2 = 0x85a308d3;
+  let h3 = 0x13198a2e;
+  let h4 = 0x03707344;
+  const feed = (part: string): void => {
+    for (let i = 0; i < part.length; i++) {
+      const k = part.charCodeAt(i);
+      h1 = Math.imul(rotl(h1 ^ k, 13), 0xcc9e2d51) + 0x6b43a9b5;
+      h2 = Math.imul(rotl(h2 ^ k, 17), 0x1b873593) + 0x3c6ef372;
+      h3 = Math.imul(rotl(h3 ^ k, 11), 0x85ebca6b) + 0xa54ff53a;
+      h4 = Math.imul(rotl(h4 ^ k, 19), 0xc2b2ae35) + 0x510e527f;
+    }
+    // The length closes each part, so ("ab", "c") and ("a", "bc") differ.
+    h1 ^= part.length;
+    h2 = Math.imul(h2 ^ part.length, 0x9e3779b1);
+  };
+  feed(`${FORMAT}`);
+  feed(codeId);
+  feed(kind);
+  feed(text);
+  h1 = fmix(h1 + h2 + h3 + h4);
+  h2 = fmix(h2 + h1);
+  h3 = fmix(h3 + h1);
+  h4 = fmix(h4 + h1);
+  h1 = fmix(h1 + h2 + h3 + h4);
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
+}
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+
+function fmix(input: number): number {
+  let h = input;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+function readEntry(
+  path: string,
+  kind: string,
+  length: number,
+): { hit: true; value: unknown } | { hit: false } {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
@@ -94,18 +144,26 @@ function readEntry(path: string, kind: string): { hit: true; value: unknown } | 
     return { hit: false };
   }
   try {
-    const entry = JSON.parse(raw) as { format?: unknown; kind?: unknown; value?: unknown };
-    if (entry.format !== FORMAT || entry.kind !== kind || !('value' in entry)) return { hit: false };
+    const entry = JSON.parse(raw) as { format?: unknown; kind?: unknown; length?: unknown; value?: unknown };
+    if (entry.format !== FORMAT || entry.kind !== kind || entry.length !== length || !('value' in entry))
+      return { hit: false };
     return { hit: true, value: decode(entry.value) };
   } catch {
     return { hit: false };
   }
 }
 
-function writeEntry(m: Required<ParseMemoOptions>, path: string, kind: string, value: unknown): void {
-  const body = JSON.stringify({ format: FORMAT, kind, value });
+function writeEntry(
+  m: Required<ParseMemoOptions>,
+  path: string,
+  kind: string,
+  length: number,
+  value: unknown,
+): void {
+  const body = JSON.stringify({ format: FORMAT, kind, length, value });
   if (body.length > MAX_BYTES) return;
-  const temporary = `${path}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`;
+  // Unique among writers (the process and a counter), and 'wx' refuses a leftover of the same name.
+  const temporary = `${path}.${process.pid}.${++written}.tmp`;
   try {
     mkdirSync(m.directory, { recursive: true, mode: 0o700 });
     writeFileSync(temporary, body, { mode: 0o600, flag: 'wx' });

@@ -8,7 +8,7 @@ import { enableParseMemo, memoized } from '@ocne/core';
 import { sameValue as same } from '@ocne/test-hostile';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decode, encodeValue } from '../src/memo.js';
+import { decode, encodeValue, memoKey } from '../src/memo.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -202,5 +202,21 @@ describe('memoized', () => {
     const count = readdirSync(directory).length;
     expect(count).toBeLessThanOrEqual(8);
     expect(memoized('cache', 'version 29', () => -1)).toBe(29);
+  });
+});
+
+describe('memoKey', () => {
+  it('names different inputs differently: 100,000 texts, and the same characters split otherwise', () => {
+    const keys = new Set<string>();
+    const texts = fc.sample(fc.string({ unit: 'binary', maxLength: 64 }), 100_000);
+    const distinct = new Set(texts);
+    for (const text of distinct) keys.add(memoKey('build', 'config', text));
+    expect(keys.size).toBe(distinct.size);
+    // One character apart, and the kind/text boundary moved.
+    expect(memoKey('b', 'config', 'name: a')).not.toBe(memoKey('b', 'config', 'name: b'));
+    expect(memoKey('b', 'configx', 'y')).not.toBe(memoKey('b', 'config', 'xy'));
+    expect(memoKey('b1', 'config', 'x')).not.toBe(memoKey('b', '1config', 'x'));
+    expect(memoKey('b', 'config', 'x')).toBe(memoKey('b', 'config', 'x'));
+    expect(memoKey('b', 'config', 'x')).toMatch(/^[0-9a-f]{32}$/);
   });
 });

@@ -124,6 +124,22 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+describe('cryptoRandom', () => {
+  test('gives the length asked for, never the same bytes twice, and every byte value about as often', () => {
+    expect(cryptoRandom.bytes(0)).toHaveLength(0);
+    expect(cryptoRandom.bytes(7)).toHaveLength(7);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add(Buffer.from(cryptoRandom.bytes(16)).toString('hex'));
+    expect(seen.size).toBe(200);
+    // 256 KiB: each of the 256 values is expected 1024 times; a source stuck on a few values, or
+    // returning zeros where a read fell short, is far outside these bounds.
+    const counts = new Array<number>(256).fill(0);
+    for (const byte of cryptoRandom.bytes(256 * 1024)) counts[byte] = (counts[byte] ?? 0) + 1;
+    expect(Math.min(...counts)).toBeGreaterThan(850);
+    expect(Math.max(...counts)).toBeLessThan(1200);
+  });
+});
+
 describe('generateBootstrapToken', () => {
   test('has the kubeadm format [a-z0-9]{6}.[a-z0-9]{16}', () => {
     for (let i = 0; i < 50; i++)
