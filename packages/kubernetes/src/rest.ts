@@ -34,7 +34,17 @@ export interface KubeRestCallOptions {
   signal?: AbortSignal | undefined;
   /** Answer `undefined` for 404 instead of throwing. */
   allowNotFound?: boolean;
+  /**
+   * Ask for the object's metadata only (`PartialObjectMetadata`: name, UID, resourceVersion,
+   * finalizers, managed fields…) instead of the whole object, for a caller that needs no more of
+   * the answer: the server does not encode the rest, nor the client parse it. A server that cannot
+   * answer so answers with the whole object.
+   */
+  metadataOnly?: boolean;
 }
+
+/** The Accept header of a call that wants only the metadata, the whole object as the fallback. */
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
 
 /** An answer that is not a success, as `retry.ts` and `wrapKubeError` read it (like client-node's `ApiException`). */
 class HttpAnswer extends Error {
@@ -112,6 +122,7 @@ export class KubeRestClient {
     path: string,
     body: string | undefined,
     contentType: string,
+    accept: string,
     signal: AbortSignal,
   ): Promise<{ status: number; text: string; headers: IncomingHttpHeaders }> {
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${path}`, this.#base);
@@ -125,7 +136,7 @@ export class KubeRestClient {
           signal,
           headers: {
             ...this.#headers,
-            Accept: 'application/json',
+            Accept: accept,
             ...(body !== undefined
               ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) }
               : {}),
@@ -166,6 +177,7 @@ export class KubeRestClient {
     const { doing } = options;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const contentType = options.merge ? 'application/merge-patch+json' : 'application/json';
+    const accept = options.metadataOnly ? METADATA_ONLY : 'application/json';
     const write = method !== 'GET' && method !== 'DELETE';
     const query = write
       ? `${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(this.#fieldManager)}`
@@ -177,7 +189,7 @@ export class KubeRestClient {
         const message = `${doing}: cannot use the kubeconfig: ${(caught as Error).message}`;
         throw new KubeError('OCNE_KUBE_INVALID_KUBECONFIG', message, { cause: caught });
       }
-      const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
+      const response = await this.#send(method, `${path}${query}`, body, contentType, accept, signal);
       if (response.status >= 200 && response.status < 300) {
         if (response.text === '') return undefined;
         try {
@@ -219,7 +231,8 @@ export class KubeRestClient {
       if (options.signal?.aborted) throw error;
       return undefined;
     });
-    return stored !== undefined && storedAsSent(sent, stored) ? { value: stored } : undefined;
+    const status = (path.split('?')[0] ?? path).endsWith('/status');
+    return stored !== undefined && storedAsSent(sent, stored, { status }) ? { value: stored } : undefined;
   }
 
   /** Every object of a collection, page by page (500 a page), with `apiVersion` and `kind` set. */

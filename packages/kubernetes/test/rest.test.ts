@@ -255,4 +255,25 @@ describe('the retry policy', () => {
     const pods = { cidrBlocks: ['10.0.0.0/16', '10.1.0.0/16'] };
     expect(storedAsSent(sent, { ...stored, spec: { ...stored.spec, clusterNetwork: { pods } } })).toBe(false);
   });
+
+  it('compares the status of a status write, and managed fields a write sets, when it checks that a PUT landed', () => {
+    const sent = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', uid: 'u1', resourceVersion: '1', managedFields: [{ manager: 'source' }] },
+      status: { ready: true },
+    };
+    const stored = { ...sent, metadata: { ...sent.metadata, resourceVersion: '2' } };
+    expect(storedAsSent(sent, stored)).toBe(true);
+    expect(storedAsSent(sent, stored, { status: true })).toBe(true);
+    // A status write that did not land: only the status differs.
+    expect(storedAsSent(sent, { ...stored, status: { ready: false } })).toBe(true);
+    expect(storedAsSent(sent, { ...stored, status: { ready: false } }, { status: true })).toBe(false);
+    // Managed fields sent explicitly are what the write set; the server's own entry means it did not land.
+    const other = { ...stored, metadata: { ...stored.metadata, managedFields: [{ manager: 'ocne-move' }] } };
+    expect(storedAsSent(sent, other)).toBe(false);
+    // Not sent: the server keeps its own, which says nothing about the write.
+    const { managedFields: _m, ...withoutFields } = sent.metadata;
+    expect(storedAsSent({ ...sent, metadata: withoutFields }, other)).toBe(true);
+  });
 });
