@@ -241,9 +241,9 @@ export interface StoredAsSentOptions {
  * (resourceVersion, generation, timestamps, managed fields) and the status (a write of the main
  * resource leaves it to the status subresource), and allowing fields the server defaulted. Used
  * after a retried PUT met 409 Conflict: true means the first attempt's write landed. A write of
- * the status subresource is compared by its status as well, and managed fields a write sets
- * explicitly (which the server then keeps as sent) are compared too: otherwise a write that did
- * not land would pass for one that did.
+ * the status subresource is compared by its status as well: otherwise a status write that did not
+ * land would pass for one that did. Managed fields are never compared: a PUT of an object as read
+ * sends them back, and the server then adds its own entry.
  */
 export function storedAsSent(sent: unknown, stored: unknown, options: StoredAsSentOptions = {}): boolean {
   if (sent === null || typeof sent !== 'object' || stored === null || typeof stored !== 'object')
@@ -252,7 +252,7 @@ export function storedAsSent(sent: unknown, stored: unknown, options: StoredAsSe
   const { status: storedStatus, metadata: storedMetadata, ...storedRest } = stored as Record<string, unknown>;
   const metadata = Object.fromEntries(
     Object.entries((sentMetadata ?? {}) as Record<string, unknown>).filter(
-      ([key, value]) => !SERVER_SET_METADATA.has(key) || (key === 'managedFields' && !isEmpty(value)),
+      ([key]) => !SERVER_SET_METADATA.has(key),
     ),
   );
   return (
