@@ -126,6 +126,25 @@ export class KubeRestClient {
     signal: AbortSignal,
   ): Promise<{ status: number; text: string; headers: IncomingHttpHeaders }> {
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${path}`, this.#base);
+    const headers = {
+      ...this.#headers,
+      Accept: accept,
+      ...(body !== undefined ? { 'Content-Type': contentType } : {}),
+    };
+    return this.#exchange(url, method, headers, body, signal).then((answer) => ({
+      ...answer,
+      text: answer.body.toString('utf8'),
+    }));
+  }
+
+  /** One request and its whole answer, through the kept-alive connections. */
+  #exchange(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; body: Buffer; headers: IncomingHttpHeaders }> {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
       const request = send(
@@ -133,13 +152,10 @@ export class KubeRestClient {
         {
           method,
           agent: this.#agent,
-          signal,
+          ...(signal !== undefined ? { signal } : {}),
           headers: {
-            ...this.#headers,
-            Accept: accept,
-            ...(body !== undefined
-              ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) }
-              : {}),
+            ...headers,
+            ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
           },
         },
         (response) => {
@@ -148,7 +164,7 @@ export class KubeRestClient {
           response.on('end', () =>
             resolve({
               status: response.statusCode ?? 0,
-              text: Buffer.concat(chunks).toString('utf8'),
+              body: Buffer.concat(chunks),
               headers: response.headers,
             }),
           );
@@ -158,6 +174,26 @@ export class KubeRestClient {
       request.on('error', reject);
       request.end(body);
     });
+  }
+
+  /**
+   * Sends one request as `@kubernetes/client-node` made it (its URL, method, headers with the
+   * credentials, and body) through this client's kept-alive connections, once: the transport of
+   * {@link KubeClient}'s own requests (their retries are {@link KubeClient}'s).
+   *
+   * @internal
+   */
+  async exchange(
+    url: string,
+    request: {
+      method: string;
+      headers: Record<string, string>;
+      body?: string | Buffer;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ status: number; body: Buffer; headers: IncomingHttpHeaders }> {
+    await this.#prepare();
+    return this.#exchange(new URL(url), request.method, request.headers, request.body, request.signal);
   }
 
   /**
