@@ -590,7 +590,7 @@ class Mover {
    * resourceVersion) as a PUT, and sends the patch itself only when the object changed since
    * (409 Conflict). The stored object is the same either way; the PUT spares the API server the
    * patch's read-modify-write (it encodes the stored object, patches it and decodes it again),
-   * which was about a third of its CPU in a move. The merge patch is kept in `object` as the
+   * about a sixth of its CPU in a move. The merge patch is kept in `object` as the
    * server would apply it ({@link mergePatched}), and the PUT's answer is only the metadata (the
    * rest is what was sent). Returns the object as stored now, or `undefined` when it is gone and
    * `allowNotFound` is set.
