@@ -69,8 +69,11 @@ try {
     const ms = performance.now() - t0;
     if (side !== undefined) {
       const client = process.cpuUsage(client0);
-      (cpu.server[side] ??= []).push(cpuMs(plane.pids.apiserver) + cpuMs(plane.pids.etcd) - server0);
-      (cpu.client[side] ??= []).push((client.user + client.system) / 1000);
+      cpu.server[side] = [
+        ...(cpu.server[side] ?? []),
+        cpuMs(plane.pids.apiserver) + cpuMs(plane.pids.etcd) - server0,
+      ];
+      cpu.client[side] = [...(cpu.client[side] ?? []), (client.user + client.system) / 1000];
     }
     return ms;
   };
