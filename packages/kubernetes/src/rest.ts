@@ -43,6 +43,13 @@ export interface KubeRestCallOptions {
   metadataOnly?: boolean;
 }
 
+/**
+ * How long a kept connection may idle before this side closes it (the agent closes only idle
+ * ones): well before the API server's 90 s, so that a request never goes out on a connection the
+ * server is closing, which would fail it with ECONNRESET (and a create is not retried after that).
+ */
+const IDLE_MS = 30_000;
+
 /** The Accept header of a call that wants only the metadata, the whole object as the fallback. */
 const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
 
@@ -99,11 +106,12 @@ export class KubeRestClient {
     if (this.kube.config.getCurrentCluster()?.proxyUrl) {
       this.#agent = options.agent as HttpsAgent;
     } else if (this.#base.protocol === 'http:') {
-      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets });
+      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets, timeout: IDLE_MS });
     } else {
       this.#agent = new HttpsAgent({
         keepAlive: true,
         maxSockets: this.#maxSockets,
+        timeout: IDLE_MS,
         ...(options.ca !== undefined ? { ca: options.ca } : {}),
         ...(options.cert !== undefined ? { cert: options.cert } : {}),
         ...(options.key !== undefined ? { key: options.key } : {}),
