@@ -14,6 +14,7 @@ import {
   deletionGroups,
   type GraphNode,
   type Kind,
+  mergePatched,
   missingKinds,
   moveKinds,
   type Obj,
@@ -366,6 +367,34 @@ describe('the copy in the target', () => {
     expect(JSON.stringify(plan.cluster.obj.status)).toContain('observedGeneration');
     const secretNode = plan.nodes.find((n) => n.kind.kind === 'Secret')!;
     expect(statusToCopy(secretNode)).toBeUndefined();
+  });
+});
+
+describe('the PUT that stands for a merge patch', () => {
+  it('is what the API server makes of the patch: objects merge, null removes, arrays and scalars replace', () => {
+    const stored = {
+      metadata: { name: 'm', annotations: { a: '1', b: '2' }, finalizers: ['f'] },
+      spec: { x: 1 },
+    };
+    const patch = {
+      metadata: { annotations: { b: null, c: '3' }, finalizers: null },
+      status: { ready: true, z: null },
+    };
+    expect(mergePatched(stored, patch)).toEqual({
+      metadata: { name: 'm', annotations: { a: '1', c: '3' } },
+      spec: { x: 1 },
+      status: { ready: true },
+    });
+    // Arrays replace whole, also what is inside them; a scalar or an array patch replaces the target.
+    expect(mergePatched({ list: [{ a: 1 }] }, { list: [{ b: null }] })).toEqual({ list: [{ b: null }] });
+    expect(mergePatched({ a: 1 }, [1])).toEqual([1]);
+    expect(mergePatched('text', { a: { b: null } })).toEqual({ a: {} });
+    // The inputs stay as they were, and a key named __proto__ stays a key.
+    expect(stored.metadata.annotations).toEqual({ a: '1', b: '2' });
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+    const merged = mergePatched({}, hostile) as Record<string, unknown>;
+    expect(Object.keys(merged)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

@@ -34,7 +34,24 @@ export interface KubeRestCallOptions {
   signal?: AbortSignal | undefined;
   /** Answer `undefined` for 404 instead of throwing. */
   allowNotFound?: boolean;
+  /**
+   * Ask for the object's metadata only (`PartialObjectMetadata`: name, UID, resourceVersion,
+   * finalizers, managed fields…) instead of the whole object, for a caller that needs no more of
+   * the answer: the server does not encode the rest, nor the client parse it. A server that cannot
+   * answer so answers with the whole object.
+   */
+  metadataOnly?: boolean;
 }
+
+/**
+ * How long a kept connection may idle before this side closes it (the agent closes only idle
+ * ones): well before the API server's 90 s, so that a request never goes out on a connection the
+ * server is closing, which would fail it with ECONNRESET (and a create is not retried after that).
+ */
+const IDLE_MS = 30_000;
+
+/** The Accept header of a call that wants only the metadata, the whole object as the fallback. */
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
 
 /** An answer that is not a success, as `retry.ts` and `wrapKubeError` read it (like client-node's `ApiException`). */
 class HttpAnswer extends Error {
@@ -89,11 +106,12 @@ export class KubeRestClient {
     if (this.kube.config.getCurrentCluster()?.proxyUrl) {
       this.#agent = options.agent as HttpsAgent;
     } else if (this.#base.protocol === 'http:') {
-      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets });
+      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets, timeout: IDLE_MS });
     } else {
       this.#agent = new HttpsAgent({
         keepAlive: true,
         maxSockets: this.#maxSockets,
+        timeout: IDLE_MS,
         ...(options.ca !== undefined ? { ca: options.ca } : {}),
         ...(options.cert !== undefined ? { cert: options.cert } : {}),
         ...(options.key !== undefined ? { key: options.key } : {}),
@@ -112,9 +130,29 @@ export class KubeRestClient {
     path: string,
     body: string | undefined,
     contentType: string,
+    accept: string,
     signal: AbortSignal,
   ): Promise<{ status: number; text: string; headers: IncomingHttpHeaders }> {
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${path}`, this.#base);
+    const headers = {
+      ...this.#headers,
+      Accept: accept,
+      ...(body !== undefined ? { 'Content-Type': contentType } : {}),
+    };
+    return this.#exchange(url, method, headers, body, signal).then((answer) => ({
+      ...answer,
+      text: answer.body.toString('utf8'),
+    }));
+  }
+
+  /** One request and its whole answer, through the kept-alive connections. */
+  #exchange(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; body: Buffer; headers: IncomingHttpHeaders }> {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
       const request = send(
@@ -122,13 +160,10 @@ export class KubeRestClient {
         {
           method,
           agent: this.#agent,
-          signal,
+          ...(signal !== undefined ? { signal } : {}),
           headers: {
-            ...this.#headers,
-            Accept: 'application/json',
-            ...(body !== undefined
-              ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) }
-              : {}),
+            ...headers,
+            ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
           },
         },
         (response) => {
@@ -137,7 +172,7 @@ export class KubeRestClient {
           response.on('end', () =>
             resolve({
               status: response.statusCode ?? 0,
-              text: Buffer.concat(chunks).toString('utf8'),
+              body: Buffer.concat(chunks),
               headers: response.headers,
             }),
           );
@@ -147,6 +182,26 @@ export class KubeRestClient {
       request.on('error', reject);
       request.end(body);
     });
+  }
+
+  /**
+   * Sends one request as `@kubernetes/client-node` made it (its URL, method, headers with the
+   * credentials, and body) through this client's kept-alive connections, once: the transport of
+   * {@link KubeClient}'s own requests (their retries are {@link KubeClient}'s).
+   *
+   * @internal
+   */
+  async exchange(
+    url: string,
+    request: {
+      method: string;
+      headers: Record<string, string>;
+      body?: string | Buffer;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ status: number; body: Buffer; headers: IncomingHttpHeaders }> {
+    await this.#prepare();
+    return this.#exchange(new URL(url), request.method, request.headers, request.body, request.signal);
   }
 
   /**
@@ -166,6 +221,7 @@ export class KubeRestClient {
     const { doing } = options;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const contentType = options.merge ? 'application/merge-patch+json' : 'application/json';
+    const accept = options.metadataOnly ? METADATA_ONLY : 'application/json';
     const write = method !== 'GET' && method !== 'DELETE';
     const query = write
       ? `${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(this.#fieldManager)}`
@@ -177,7 +233,7 @@ export class KubeRestClient {
         const message = `${doing}: cannot use the kubeconfig: ${(caught as Error).message}`;
         throw new KubeError('OCNE_KUBE_INVALID_KUBECONFIG', message, { cause: caught });
       }
-      const response = await this.#send(method, `${path}${query}`, body, contentType, signal);
+      const response = await this.#send(method, `${path}${query}`, body, contentType, accept, signal);
       if (response.status >= 200 && response.status < 300) {
         if (response.text === '') return undefined;
         try {
@@ -219,7 +275,8 @@ export class KubeRestClient {
       if (options.signal?.aborted) throw error;
       return undefined;
     });
-    return stored !== undefined && storedAsSent(sent, stored) ? { value: stored } : undefined;
+    const status = (path.split('?')[0] ?? path).endsWith('/status');
+    return stored !== undefined && storedAsSent(sent, stored, { status }) ? { value: stored } : undefined;
   }
 
   /** Every object of a collection, page by page (500 a page), with `apiVersion` and `kind` set. */

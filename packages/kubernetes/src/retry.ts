@@ -230,25 +230,34 @@ function contains(sent: unknown, stored: unknown): boolean {
   return sent === stored;
 }
 
+/** Options of {@link storedAsSent}. */
+export interface StoredAsSentOptions {
+  /** The write went to the status subresource: the status is what it wrote, so it must match too. */
+  status?: boolean;
+}
+
 /**
  * Whether the object the server stores is the one a write sent, ignoring what the server sets
  * (resourceVersion, generation, timestamps, managed fields) and the status (a write of the main
  * resource leaves it to the status subresource), and allowing fields the server defaulted. Used
- * after a retried PUT met 409 Conflict: true means the first attempt's write landed.
+ * after a retried PUT met 409 Conflict: true means the first attempt's write landed. A write of
+ * the status subresource is compared by its status as well: otherwise a status write that did not
+ * land would pass for one that did. Managed fields are never compared: a PUT of an object as read
+ * sends them back, and the server then adds its own entry.
  */
-export function storedAsSent(sent: unknown, stored: unknown): boolean {
+export function storedAsSent(sent: unknown, stored: unknown, options: StoredAsSentOptions = {}): boolean {
   if (sent === null || typeof sent !== 'object' || stored === null || typeof stored !== 'object')
     return false;
-  const { status: _sentStatus, metadata: sentMetadata, ...sentRest } = sent as Record<string, unknown>;
-  const {
-    status: _storedStatus,
-    metadata: storedMetadata,
-    ...storedRest
-  } = stored as Record<string, unknown>;
+  const { status: sentStatus, metadata: sentMetadata, ...sentRest } = sent as Record<string, unknown>;
+  const { status: storedStatus, metadata: storedMetadata, ...storedRest } = stored as Record<string, unknown>;
   const metadata = Object.fromEntries(
     Object.entries((sentMetadata ?? {}) as Record<string, unknown>).filter(
       ([key]) => !SERVER_SET_METADATA.has(key),
     ),
   );
-  return contains(sentRest, storedRest) && contains(metadata, storedMetadata ?? {});
+  return (
+    contains(sentRest, storedRest) &&
+    contains(metadata, storedMetadata ?? {}) &&
+    (!options.status || contains(sentStatus ?? {}, storedStatus ?? {}))
+  );
 }

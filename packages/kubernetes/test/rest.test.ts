@@ -255,4 +255,22 @@ describe('the retry policy', () => {
     const pods = { cidrBlocks: ['10.0.0.0/16', '10.1.0.0/16'] };
     expect(storedAsSent(sent, { ...stored, spec: { ...stored.spec, clusterNetwork: { pods } } })).toBe(false);
   });
+
+  it('compares the status of a status write when it checks that a PUT landed', () => {
+    const sent = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', uid: 'u1', resourceVersion: '1', managedFields: [{ manager: 'source' }] },
+      status: { ready: true },
+    };
+    const stored = { ...sent, metadata: { ...sent.metadata, resourceVersion: '2' } };
+    expect(storedAsSent(sent, stored)).toBe(true);
+    expect(storedAsSent(sent, stored, { status: true })).toBe(true);
+    // A status write that did not land: only the status differs.
+    expect(storedAsSent(sent, { ...stored, status: { ready: false } })).toBe(true);
+    expect(storedAsSent(sent, { ...stored, status: { ready: false } }, { status: true })).toBe(false);
+    // Managed fields sent back as read: the server adds its own entry, which says nothing.
+    const other = { ...stored, metadata: { ...stored.metadata, managedFields: [{ manager: 'ocne-move' }] } };
+    expect(storedAsSent(sent, other, { status: true })).toBe(true);
+  });
 });

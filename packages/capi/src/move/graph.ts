@@ -510,6 +510,23 @@ export function targetObject(node: GraphNode, targetUids: ReadonlyMap<GraphNode,
 }
 
 /**
+ * What a JSON merge patch (RFC 7386) makes of `target`: objects merge member by member, `null`
+ * removes a member, anything else (arrays too) replaces. The move writes with a PUT what the API
+ * server would have made of its merge patch, so the stored object is the same either way. Objects
+ * are built without a prototype: a key `__proto__` stays a key.
+ */
+export function mergePatched(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = Object.create(null);
+  if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.assign(out, target);
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatched(out[key], value);
+  }
+  return out;
+}
+
+/**
  * The status to write through the status subresource of the copy: the source's, without its
  * observed generations; `undefined` when the kind has no status subresource or the status is empty.
  */

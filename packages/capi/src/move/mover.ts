@@ -27,6 +27,7 @@ import {
   type Kind,
   kindsOf,
   type MoveObject,
+  mergePatched,
   missingKinds,
   moveKinds,
   type Obj,
@@ -280,6 +281,12 @@ function summary(
   dryRun: boolean,
 ): Omit<MoveResult, 'notReady' | 'attempts' | 'durationMs'> {
   return { namespace, name, dryRun, ...summarize(plan), created: 0, updated: 0, deleted: 0 };
+}
+
+/** Metadata to send back in a PUT that leaves the managed fields as they are (the server keeps its own when none are sent). */
+function withoutManagedFields(metadata: Obj['metadata']): Obj['metadata'] {
+  const { managedFields: _managedFields, ...rest } = metadata;
+  return rest;
 }
 
 /** One move, with what it changed so far (for the rollback). */
@@ -540,23 +547,27 @@ class Mover {
         this.#created++;
       }
       const uid = written?.metadata.uid;
-      if (uid === undefined) throw new Error(`the API server answered without the object's UID`);
+      if (written === undefined || uid === undefined)
+        throw new Error(`the API server answered without the object's UID`);
       if (!existing) this.#attempted.set(node, uid);
       this.#newUids.set(node, uid);
+      let current: Obj = written;
       const status = statusToCopy(node);
       if (status !== undefined) {
-        await target.call('PATCH', `${path}/status`, {
-          merge: true,
-          body: { status },
-          doing: `writing the status of ${what} in the target cluster`,
-          signal,
-        });
+        current =
+          (await this.#replace(target, `${path}/status`, {
+            // The status subresource takes only the status: the managed fields need not travel.
+            object: { ...current, metadata: withoutManagedFields(current.metadata) },
+            patch: { status },
+            doing: `writing the status of ${what} in the target cluster`,
+            signal,
+          })) ?? current;
       }
       const managedFields = node.obj.metadata.managedFields;
       if (managedFields !== undefined && managedFields.length > 0) {
-        await target.call('PATCH', path, {
-          merge: true,
-          body: { metadata: { managedFields } },
+        await this.#replace(target, path, {
+          object: current,
+          patch: { metadata: { managedFields } },
           doing: `restoring the managed fields of ${what} in the target cluster`,
           signal,
         });
@@ -575,32 +586,76 @@ class Mover {
   }
 
   /**
+   * Writes what the merge patch `patch` makes of `object` (the object as last read, with its
+   * resourceVersion) as a PUT, and sends the patch itself only when the object changed since
+   * (409 Conflict). The stored object is the same either way; the PUT spares the API server the
+   * patch's read-modify-write (it encodes the stored object, patches it and decodes it again),
+   * about a sixth of its CPU in a move. The merge patch is kept in `object` as the
+   * server would apply it ({@link mergePatched}), and the PUT's answer is only the metadata (the
+   * rest is what was sent). Returns the object as stored now, or `undefined` when it is gone and
+   * `allowNotFound` is set.
+   */
+  async #replace(
+    api: Api,
+    path: string,
+    request: {
+      object: Obj;
+      patch: Record<string, unknown>;
+      doing: string;
+      signal?: AbortSignal | undefined;
+      allowNotFound?: boolean;
+    },
+  ): Promise<Obj | undefined> {
+    const { object, patch, ...options } = request;
+    const body = mergePatched(object, patch) as Obj;
+    try {
+      const answer = await api.call('PUT', path, { ...options, body, metadataOnly: true });
+      return answer === undefined ? undefined : { ...body, metadata: answer.metadata };
+    } catch (error) {
+      if (!this.#ctx.k.hasReason(error, 'Conflict')) throw error;
+    }
+    return api.call('PATCH', path, { ...options, merge: true, body: patch });
+  }
+
+  /**
    * Deletes an object of the graph, as clusterctl does but in fewer requests: one patch adds the
    * delete-for-move annotation (which tells CAPI controllers and webhooks that this is no real
    * deletion; Secrets and ConfigMaps have no reader of it and skip it) and removes the finalizers,
    * so that the delete (for that UID only) is immediate. Should a controller put a finalizer back
    * meanwhile, the delete's answer shows it and it is removed again. False when the object was
-   * gone already (or another object has its name now).
+   * gone already (or another object has its name now). `current` is the object as last read in
+   * that cluster: the first write is then a PUT of it, which the API server serves with less work
+   * than the patch ({@link Mover.#replace}).
    */
-  async #forceDelete(api: Api, node: GraphNode, uid: string | undefined, where: string): Promise<boolean> {
+  async #forceDelete(
+    api: Api,
+    node: GraphNode,
+    uid: string | undefined,
+    where: string,
+    current?: Obj,
+  ): Promise<boolean> {
     const { namespace } = this.#ctx;
     const name = node.obj.metadata.name;
     const path = objectPath(node.kind, namespace, name);
     const what = `${describe({ kind: node.kind.kind, namespace, name })} in the ${where} cluster`;
     const hasReason = this.#ctx.k.hasReason;
     // With the UID in a patch, the server refuses (Conflict) an object of that name that is not ours.
-    const patch = (metadata: Record<string, unknown>, doing: string) =>
-      api
-        .call('PATCH', path, {
-          merge: true,
-          body: { metadata: { ...metadata, ...(uid !== undefined ? { uid } : {}) } },
-          doing,
-          allowNotFound: true,
-        })
-        .catch((error: unknown) => {
-          if (uid !== undefined && hasReason(error, 'Conflict')) return undefined;
-          throw error;
-        });
+    const patch = (metadata: Record<string, unknown>, doing: string, object?: Obj) => {
+      const body = { metadata: { ...metadata, ...(uid !== undefined ? { uid } : {}) } };
+      const options = { doing, allowNotFound: true };
+      return (
+        object === undefined
+          ? api.call('PATCH', path, { ...options, merge: true, body, metadataOnly: true })
+          : this.#replace(api, path, {
+              ...options,
+              object: { ...object, metadata: withoutManagedFields(object.metadata) },
+              patch: body,
+            })
+      ).catch((error: unknown) => {
+        if (uid !== undefined && hasReason(error, 'Conflict')) return undefined;
+        throw error;
+      });
+    };
     const annotate = node.kind.group !== '';
     const finalizers = (node.obj.metadata.finalizers?.length ?? 0) > 0;
     if (annotate || finalizers) {
@@ -610,6 +665,7 @@ class Mover {
           ...(finalizers ? { finalizers: null } : {}),
         },
         `${annotate ? 'annotating' : 'removing the finalizers of'} ${what}${annotate ? ' for deletion' : ''}`,
+        current,
       );
       if (patched === undefined) return false;
     }
@@ -624,6 +680,8 @@ class Mover {
         },
         doing: `deleting ${what}`,
         allowNotFound: true,
+        // Only its finalizers are read.
+        metadataOnly: true,
       });
     } catch (error) {
       // A precondition failure: another object of that name now; ours is gone.
@@ -665,7 +723,7 @@ class Mover {
         concurrency,
         async (node) => {
           try {
-            if (await this.#forceDelete(source, node, node.uid, 'source')) deleted++;
+            if (await this.#forceDelete(source, node, node.uid, 'source', node.obj)) deleted++;
           } catch (error) {
             failedOn.set(error, node);
             throw error;

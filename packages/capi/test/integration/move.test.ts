@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { EventInput } from '@ocne/core';
 import { connect, type KubeClient } from '@ocne/kubernetes';
-import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
+import { request } from '@ocne/test-control-plane';
+import { controlPlanesFromInject, type InjectedControlPlane } from '@ocne/test-control-plane/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapiMoveError, type MoveResult, moveCluster } from '../../src/index.js';
 import { installCapiCrds, installCrds, simpleCrd } from '../crds.ts';
@@ -590,6 +591,74 @@ describe('moveCluster', () => {
     }
   });
 
+  it('writes with PUTs (no merge patch for the API servers to apply), and a patch only for an object someone changed meanwhile', async () => {
+    const namespace = await newNamespace('put');
+    const workers = 3;
+    const graph = await createClusterGraph(source.kubeconfig, { namespace, name: 'mu', workers });
+    const machines = workers + 1;
+    // Played controllers: right before the move's first PUT of a status in the target and its first
+    // PUT in the source, another writer labels that very object, so both PUTs meet a newer object.
+    const controller = { 'example.com/touched': 'yes' };
+    const touched: string[] = [];
+    const interfering = (kube: KubeClient, test: (method: string, path: string) => boolean): KubeClient =>
+      ({
+        rest: (options: Parameters<KubeClient['rest']>[0]) => {
+          const api = kube.rest(options);
+          const call = api.call.bind(api);
+          api.call = (async (method: string, path: string, callOptions: Parameters<typeof call>[2]) => {
+            if (touched.length < 2 && test(method, path) && !touched.some((t) => t.startsWith(kube.server))) {
+              const object = path.replace(/\/status$/, '');
+              touched.push(`${kube.server} ${object}`);
+              await call('PATCH', object, {
+                merge: true,
+                body: { metadata: { labels: controller } },
+                doing: 'playing a controller',
+              });
+            }
+            return call(method, path, callOptions);
+          }) as typeof api.call;
+          return api;
+        },
+      }) as unknown as KubeClient;
+    const isMachine = (path: string) => path.includes('/machines/');
+    const [sourceBefore, targetBefore] = await Promise.all([
+      requestCounts(source),
+      requestCounts(destination),
+    ]);
+
+    const result = await moveCluster({
+      from: interfering(from, (method, path) => method === 'PUT' && isMachine(path)),
+      to: interfering(to, (method, path) => method === 'PUT' && isMachine(path) && path.endsWith('/status')),
+      namespace,
+      name: 'mu',
+    });
+
+    expect(result.objects).toHaveLength(graph.length);
+    expect(touched).toHaveLength(2);
+    const [fromSource, fromTarget] = await Promise.all([
+      requestCounts(source).then((after) => served(sourceBefore, after)),
+      requestCounts(destination).then((after) => served(targetBefore, after)),
+    ]);
+    // The target: per Machine a create, a PUT of the status and one of the managed fields; the
+    // status the played controller raced with went as a patch after its PUT's conflict.
+    expect(fromTarget('POST machines')).toBe(machines);
+    expect(fromTarget('PUT machines/status')).toBe(machines);
+    expect(fromTarget('PUT machines')).toBe(machines);
+    expect(fromTarget('PATCH machines/status')).toBe(1);
+    expect(fromTarget('PATCH machines')).toBe(1); // the played controller's own label
+    // The source: per Machine a PUT (annotation, no finalizers) and a delete; one patch after a conflict.
+    expect(fromSource('PUT machines')).toBe(machines);
+    expect(fromSource('DELETE machines')).toBe(machines);
+    expect(fromSource('PATCH machines')).toBe(2); // the played controller's label and the move's patch
+    // Nothing of what the controllers wrote was lost, and the move is complete.
+    const target = await snapshot(to, namespace);
+    expect([...target.keys()].sort()).toEqual(keys(graph));
+    const raced = [...target.values()].filter((o) => o.metadata?.labels?.['example.com/touched'] === 'yes');
+    expect(raced).toHaveLength(1);
+    expect(raced[0]?.status).toMatchObject({ phase: 'Running', bootstrapReady: true });
+    expect([...(await snapshot(from, namespace)).keys()]).toEqual([]);
+  });
+
   it('refuses to move a cluster onto its own management cluster, or one that does not exist', async () => {
     const namespace = await newNamespace('same');
     await createClusterGraph(source.kubeconfig, { namespace, name: 'iota', workers: 0 });
@@ -602,6 +671,25 @@ describe('moveCluster', () => {
     expect((await from.get<Obj>(ref('Cluster', namespace, 'iota')))?.spec?.paused).toBeUndefined();
   });
 });
+
+/** The requests a control plane has served so far, by `VERB resource[/subresource]` (its metrics). */
+async function requestCounts(plane: InjectedControlPlane): Promise<Map<string, number>> {
+  const { status, body } = await request(`${plane.url}/metrics`, { ca: plane.ca, token: plane.token });
+  expect(status).toBe(200);
+  const counts = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+/** The requests served between two {@link requestCounts}. */
+function served(before: Map<string, number>, after: Map<string, number>): (key: string) => number {
+  return (key) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+}
 
 function ref(kind: string, namespace: string, name: string, apiVersion?: string) {
   return {
