@@ -90,28 +90,35 @@ export function memoizedFor<T>(kind: string, input: unknown, compute: () => T): 
  * text's length, checked on every read.
  */
 export function memoKey(codeId: string, kind: string, text: string): string {
-  // Four 32-bit lanes, each multiply-rotate per UTF-16 code unit with its own constants, then
-  // finalized and cross-mixed (murmur3's fmix32).
+  // One pass over the parts joined by a separator that cannot occur in a kind or a build id, with
+  // the lengths of the first three closing the header, so ("ab", "c") and ("a", "bc") differ.
+  const input = `${FORMAT}\u0000${codeId}\u0000${kind}\u0000${codeId.length}:${kind.length}\u0000${text}`;
+  // Four 32-bit lanes, each a multiply-rotate per pair of UTF-16 code units with its own constants,
+  // then finalized and cross-mixed (murmur3's fmix32). Plain locals in one loop: V8 keeps them in
+  // registers (a closure over them made this ten times slower).
   let h1 = 0x243f6a88;
   let h2 = 0x85a308d3;
   let h3 = 0x13198a2e;
   let h4 = 0x03707344;
-  const feed = (part: string): void => {
-    for (let i = 0; i < part.length; i++) {
-      const k = part.charCodeAt(i);
-      h1 = Math.imul(rotl(h1 ^ k, 13), 0xcc9e2d51) + 0x6b43a9b5;
-      h2 = Math.imul(rotl(h2 ^ k, 17), 0x1b873593) + 0x3c6ef372;
-      h3 = Math.imul(rotl(h3 ^ k, 11), 0x85ebca6b) + 0xa54ff53a;
-      h4 = Math.imul(rotl(h4 ^ k, 19), 0xc2b2ae35) + 0x510e527f;
-    }
-    // The length closes each part, so ("ab", "c") and ("a", "bc") differ.
-    h1 ^= part.length;
-    h2 = Math.imul(h2 ^ part.length, 0x9e3779b1);
-  };
-  feed(`${FORMAT}`);
-  feed(codeId);
-  feed(kind);
-  feed(text);
+  const n = input.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const k = input.charCodeAt(i) | (input.charCodeAt(i + 1) << 16);
+    let x = h1 ^ k;
+    h1 = (Math.imul((x << 13) | (x >>> 19), 0xcc9e2d51) + 0x6b43a9b5) | 0;
+    x = h2 ^ k;
+    h2 = (Math.imul((x << 17) | (x >>> 15), 0x1b873593) + 0x3c6ef372) | 0;
+    x = h3 ^ k;
+    h3 = (Math.imul((x << 11) | (x >>> 21), 0x85ebca6b) + 0xa54ff53a) | 0;
+    x = h4 ^ k;
+    h4 = (Math.imul((x << 19) | (x >>> 13), 0xc2b2ae35) + 0x510e527f) | 0;
+  }
+  // An odd last code unit, then the length (so a trailing NUL is not the same as none).
+  const last = i < n ? input.charCodeAt(i) | 0x10000 : 0;
+  h1 ^= last;
+  h2 ^= n;
+  h3 ^= last;
+  h4 ^= n;
   h1 = fmix(h1 + h2 + h3 + h4);
   h2 = fmix(h2 + h1);
   h3 = fmix(h3 + h1);
@@ -119,8 +126,6 @@ export function memoKey(codeId: string, kind: string, text: string): string {
   h1 = fmix(h1 + h2 + h3 + h4);
   return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
 }
-
-const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
 
 function fmix(input: number): number {
   let h = input;
