@@ -139,8 +139,9 @@ const YAML11_IMPLICIT = oneOf([
 ]);
 
 /**
- * `value` as YAML, byte-identical to `yaml`'s `stringify(value, { ...options, lineWidth: 0,
- * indentSeq: true })`, or `undefined` when the writer is not certain to match it (then call `yaml`).
+ * `value` as YAML, byte-identical to what `yaml`'s `stringify` writes with these options plus
+ * `lineWidth: 0` and `indentSeq: true`, or `undefined` when the writer is not certain to match it
+ * (then call `yaml`).
  *
  * @param value - A plain object or array of JSON-like data.
  * @example
