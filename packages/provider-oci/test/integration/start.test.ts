@@ -16,7 +16,7 @@ import { controlPlanesFromInject } from '@ocne/test-control-plane/vitest';
 import { type OciApiServer, readTarGz, startOciApiServer } from '@ocne/test-oci-api';
 import { startTestRegistry, type TestRegistry } from '@ocne/test-registry';
 import { testTool } from '@ocne/test-tools';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createOciProvider,
   type EnsureImagesRequest,
@@ -200,6 +200,14 @@ beforeAll(async () => {
     onError: (error) => playerErrors.push(String(error)),
   });
 }, 120_000);
+
+// A start that times out waiting on the played controllers says why they did nothing.
+afterEach((context) => {
+  if (context.task.result?.state !== 'fail') return;
+  console.error(
+    `played controllers: last round error ${String(player?.lastError)}; last cluster errors:\n${playerErrors.slice(-5).join('\n')}`,
+  );
+});
 
 afterAll(async () => {
   await player?.stop();
