@@ -202,10 +202,32 @@ beforeAll(async () => {
 }, 120_000);
 
 // A start that times out waiting on the played controllers says why they did nothing.
-afterEach((context) => {
+afterEach(async (context) => {
   if (context.task.result?.state !== 'fail') return;
+  const clusters = await Promise.all(
+    [mgmt, workload].map((kube) =>
+      kube
+        ?.list<{ metadata?: { namespace?: string; name?: string }; spec?: unknown; status?: unknown }>(
+          'cluster.x-k8s.io/v1beta1',
+          'Cluster',
+        )
+        .then(({ items }) =>
+          items
+            .filter((c) => c.metadata?.namespace?.startsWith(NAMESPACE_PREFIX))
+            .map(
+              (c) =>
+                `${c.metadata?.namespace}/${c.metadata?.name} spec ${JSON.stringify(c.spec)} status ${JSON.stringify(c.status)}`,
+            ),
+        )
+        .catch((error: unknown) => [`listing failed: ${String(error)}`]),
+    ),
+  );
   console.error(
-    `played controllers: last round error ${String(player?.lastError)}; last cluster errors:\n${playerErrors.slice(-5).join('\n')}`,
+    [
+      `played controllers: ${player?.rounds} rounds, the last ${player?.lastRoundMs.toFixed(0)} ms; last round error ${String(player?.lastError)}`,
+      `last cluster errors:\n${playerErrors.slice(-5).join('\n')}`,
+      `clusters (management, then workload):\n${clusters.flat().join('\n')}`,
+    ].join('\n'),
   );
 });
 

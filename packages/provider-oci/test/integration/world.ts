@@ -152,6 +152,9 @@ export interface PlayOptions {
 export interface Player {
   /** The last error of a round, if any (for a test that wants to know why nothing happened). */
   readonly lastError: unknown;
+  /** Rounds finished, and how long the last one took (a stuck or slow player shows here). */
+  readonly rounds: number;
+  readonly lastRoundMs: number;
   stop(): Promise<void>;
 }
 
@@ -159,8 +162,11 @@ export interface Player {
 export function playControllers(options: PlayOptions): Player {
   let running = true;
   let lastError: unknown;
+  let rounds = 0;
+  let lastRoundMs = 0;
   const loop = (async () => {
     while (running) {
+      const started = performance.now();
       for (const kube of options.clusters) {
         try {
           await round(kube, options);
@@ -168,12 +174,20 @@ export function playControllers(options: PlayOptions): Player {
           lastError = error; // a conflict or an object half-made: the next round sees it again
         }
       }
+      rounds++;
+      lastRoundMs = performance.now() - started;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return {
     get lastError() {
       return lastError;
+    },
+    get rounds() {
+      return rounds;
+    },
+    get lastRoundMs() {
+      return lastRoundMs;
     },
     stop: async () => {
       running = false;
