@@ -427,7 +427,17 @@ async function ensureMachine(
           apiVersion: 'cluster.x-k8s.io/v1beta1',
           kind: 'Machine',
           metadata: { name, namespace: ns, labels: { [LABEL]: cluster }, ownerReferences: [owner as never] },
-          spec: { clusterName: cluster, bootstrap: { dataSecretName: `${name}-bootstrap` } },
+          // infrastructureRef: the reference CRDs another test file may have installed require it.
+          spec: {
+            clusterName: cluster,
+            bootstrap: { dataSecretName: `${name}-bootstrap` },
+            infrastructureRef: {
+              apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+              kind: 'OCIMachine',
+              name,
+              namespace: ns,
+            },
+          },
         } as KubernetesObject,
       ],
       { mode: 'create', fieldManager: 'capi-test' },
