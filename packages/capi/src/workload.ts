@@ -3,7 +3,6 @@
  * waiting for the kubeconfig Secret CAPI writes into the management cluster, saving it, and the
  * OCI cloud controller manager (`oci-ccm`) settings and Secrets derived from the `OCICluster`.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type OciProvider, stringifyYaml } from '@ocne/config';
 import { type EventSink, isOcneError, OcneError, runStep, writeFileAtomic } from '@ocne/core';
@@ -11,6 +10,9 @@ import type { KubeClient } from '@ocne/kubernetes';
 import type { OCICluster } from './generated/types.js';
 import { CLUSTER_NAME_LABEL } from './objects.js';
 import { EMPTY_PASSPHRASE_PLACEHOLDER, type OciCredentials } from './providers.js';
+
+/** The user's home folder; `node:os` is loaded only when no home is given (the CLI gives `HOME`). */
+const homedir = (): string => process.getBuiltinModule('node:os').homedir();
 
 /** Upstream's waiter text while the kubeconfig Secret is awaited. */
 export const WAITING_FOR_KUBECONFIG = 'Waiting for kubeconfig';

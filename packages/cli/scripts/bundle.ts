@@ -104,33 +104,65 @@ export function lazyRequires(
 /**
  * Rewrites a chunk's `var import_x = __toESM(require_x(), 1);` of a lazy package into a proxy that
  * runs `require_x()` on the first property read (esbuild reads every import as `import_x.name`).
- * Each rewrite stays on its line, so the source maps stay right.
+ * When that was all the chunk took from the package's chunk, its import goes too and the proxy
+ * loads that chunk itself (`require()` of an ES module, synchronous, the same module instance as
+ * an import), so a command that never uses the package does not even read its file. Each rewrite
+ * stays on its lines, so the source maps stay right.
  */
 export function evaluateOnFirstUse(code: string, lazy: ReadonlyMap<string, string>): string {
   let out = code;
   let changed = false;
   for (const [chunk, exported] of lazy) {
+    // A bare import (esbuild keeps one for evaluation order) of a chunk whose top level only
+    // defines the package's lazy wrappers does nothing a first use would not do.
+    const bare = new RegExp(`^import "\\./${chunk.replace(/[.]/g, '\\.')}";$`, 'gm');
+    if (bare.test(out)) {
+      out = out.replace(bare, '');
+      changed = true;
+    }
     const imported = new RegExp(
       `import\\s*\\{([^}]*)\\}\\s*from\\s*"\\./${chunk.replace(/[.]/g, '\\.')}";`,
     ).exec(out);
     if (!imported) continue;
-    for (const binding of (imported[1] as string).split(',')) {
-      const [name, local = name] = binding.trim().split(/\s+as\s+/) as [string, string?];
-      if (name !== exported) continue;
+    const bindings = (imported[1] as string)
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== '');
+    for (const binding of bindings) {
+      const [name, local = name] = binding.split(/\s+as\s+/) as [string, string?];
+      if (name !== exported || local === undefined) continue;
       const call = new RegExp(
-        `^var ([\\w$]+) = __toESM\\(${local?.replace(/\$/g, '\\$')}\\(\\), 1\\);$`,
+        `^var ([\\w$]+) = __toESM\\(${local.replace(/\$/g, '\\$')}\\(\\), 1\\);$`,
         'gm',
       );
-      out = out.replace(call, (_, variable: string) => {
-        changed = true;
-        return `var ${variable} = __ocneOnFirstUse(() => __toESM(${local}(), 1));`;
-      });
+      let rewritten = out.replace(
+        call,
+        (_, variable: string) => `var ${variable} = __ocneOnFirstUse(() => __toESM(${local}(), 1));`,
+      );
+      if (rewritten === out) continue;
+      changed = true;
+      // The package's chunk read on first use too: only when nothing else of this chunk names it.
+      const rest = rewritten.replace(imported[0], '');
+      const named = new RegExp(`(?<![\\w$.])${local.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+      const uses = rest.match(named)?.length ?? 0;
+      const lazyUses = rest.split(`__toESM(${local}(), 1)`).length - 1;
+      if (bindings.length === 1 && uses === lazyUses) {
+        const load = `require(${JSON.stringify(`./${chunk}`)}).${exported}`;
+        rewritten = rewritten
+          .replace(imported[0], '\n'.repeat(imported[0].split('\n').length - 1))
+          .replaceAll(
+            `__ocneOnFirstUse(() => __toESM(${local}(), 1))`,
+            `__ocneOnFirstUse(() => __toESM(${load}(), 1))`,
+          );
+      }
+      out = rewritten;
     }
   }
   if (!changed) return out;
   const helper =
     'const __ocneOnFirstUse = (load) => { let m; const get = () => (m ??= load()); return new Proxy({}, { get: (_, k) => get()[k], has: (_, k) => k in get(), ownKeys: () => Reflect.ownKeys(get()), getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(get(), k); return d && { ...d, configurable: true }; } }); };';
   // On the banner's line: every other line keeps its number.
+  if (!out.includes('__ocneOnFirstUse')) return out;
   const firstLineEnd = out.indexOf('\n');
   if (!out.startsWith('const require = '))
     throw new Error('a chunk to rewrite does not start with the banner');

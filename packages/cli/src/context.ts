@@ -9,6 +9,7 @@ import type { ClusterConfig, DefaultsConfig } from '@ocne/config';
 import type { OcneEvent } from '@ocne/core';
 import type { Command } from 'commander';
 import { type LogFormat, type LogLevel, logLine, renderEvent, shown } from './render.js';
+import { DirectOutput } from './stdio.js';
 
 /** What a command's module (`commands/*.ts`) exports: the table in `main.ts` loads it on first use. */
 export interface CommandModule {
@@ -42,8 +43,9 @@ export class Exit extends Error {
 export interface ContextOptions {
   /** What `console` passes on to the command on the node: `process.stdin` when undefined (read only then). */
   stdin: NodeJS.ReadableStream | undefined;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  /** A stream, or the process's descriptor written directly (see {@link DirectOutput}). */
+  stdout: NodeJS.WritableStream | DirectOutput;
+  stderr: NodeJS.WritableStream | DirectOutput;
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stderr is a terminal. */
   tty: boolean;
@@ -71,8 +73,6 @@ export interface OpenFlags {
 
 /** The I/O of one CLI run, shared by its commands. */
 export class CliContext {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly tty: boolean;
   /** `{ signal }` when the run can be cancelled: spread into every operation's options. */
@@ -82,13 +82,15 @@ export class CliContext {
   /** Set from `-l/--log-level` before a command runs. */
   level: LogLevel = 'info';
   readonly #stdin: NodeJS.ReadableStream | undefined;
+  readonly #stdout: NodeJS.WritableStream | DirectOutput;
+  readonly #stderr: NodeJS.WritableStream | DirectOutput;
   readonly #home: string | undefined;
   readonly #signal: AbortSignal | undefined;
 
   constructor(options: ContextOptions) {
     this.#stdin = options.stdin;
-    this.stdout = options.stdout;
-    this.stderr = options.stderr;
+    this.#stdout = options.stdout;
+    this.#stderr = options.stderr;
     this.env = options.env;
     this.tty = options.tty;
     this.#signal = options.signal;
@@ -101,22 +103,37 @@ export class CliContext {
     return this.#stdin ?? process.stdin;
   }
 
+  /** The CLI's stdout as a stream, for a command that pipes into it (the text goes through {@link out}). */
+  get stdout(): NodeJS.WritableStream {
+    return this.#stdout instanceof DirectOutput ? this.#stdout.stream : this.#stdout;
+  }
+
+  /** The CLI's stderr as a stream, for a command that pipes into it. */
+  get stderr(): NodeJS.WritableStream {
+    return this.#stderr instanceof DirectOutput ? this.#stderr.stream : this.#stderr;
+  }
+
+  /** Writes text as it is (commander's help and usage errors), without waiting for it. */
+  write(to: 'stdout' | 'stderr', text: string): void {
+    (to === 'stdout' ? this.#stdout : this.#stderr).write(text);
+  }
+
   /** Writes one log line on stderr, in the current format (text lines below the log level are left out). */
   log(level: 'info' | 'error', message: string): void {
     if (this.format === 'text' && !shown(level, this.level)) return;
     if (this.format === 'json') {
-      this.stderr.write(
+      this.#stderr.write(
         `${JSON.stringify({ type: 'log', level, message, timestamp: new Date().toISOString() })}\n`,
       );
     } else {
-      this.stderr.write(logLine(level, message, new Date().toISOString(), this.tty));
+      this.#stderr.write(logLine(level, message, new Date().toISOString(), this.tty));
     }
   }
 
   /** Renders an operation's events on stderr (those already emitted first) until it settles. */
   async follow<T>(operation: Operation<T>): Promise<T> {
     const render = (event: OcneEvent) =>
-      renderEvent(event, { stream: this.stderr, format: this.format, tty: this.tty, level: this.level });
+      renderEvent(event, { stream: this.#stderr, format: this.format, tty: this.tty, level: this.level });
     for (const event of operation.events) render(event);
     const off = operation.onEvent(render);
     try {
@@ -134,7 +151,7 @@ export class CliContext {
   async out(text: string): Promise<void> {
     const failure = await new Promise<unknown>((resolve) => {
       try {
-        this.stdout.write(text, resolve);
+        this.#stdout.write(text, resolve);
       } catch (error) {
         resolve(error);
       }
@@ -150,7 +167,7 @@ export class CliContext {
   /** Reports a failure on stderr and returns `exit`, the exit code to end with. */
   fail(message: string, code: string, exit = 1): number {
     if (this.format === 'json') {
-      this.stderr.write(
+      this.#stderr.write(
         `${JSON.stringify({ type: 'error', code, message, timestamp: new Date().toISOString() })}\n`,
       );
     } else {

@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CommandModule, Exit } from './context.js';
 import { choice } from './option-values.js';
 import { LOG_LEVELS } from './render.js';
+import { DirectOutput, isTerminal } from './stdio.js';
 
 /** Where the CLI reads and writes; the defaults are the process's. */
 export interface MainOptions {
@@ -17,12 +18,17 @@ export interface MainOptions {
   argv: readonly string[];
   /** What `cluster console` passes on to the command on the node. @defaultValue `process.stdin` */
   stdin?: NodeJS.ReadableStream;
-  /** Where command output goes; like every Node stream, it calls the callback of each write. */
+  /**
+   * Where command output goes; like every Node stream, it calls the callback of each write.
+   * @defaultValue the process's standard output, written to its descriptor (`process.stdout` only
+   * for a command that pipes a stream into it)
+   */
   stdout?: NodeJS.WritableStream;
+  /** Where log lines and failures go. @defaultValue the process's standard error, as for `stdout` */
   stderr?: NodeJS.WritableStream;
   /** Environment (`OCNE_DEFAULTS`, `HOME`). @defaultValue `process.env` */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Whether stderr is a terminal. @defaultValue `process.stderr.isTTY` */
+  /** Whether stderr is a terminal. @defaultValue whether descriptor 2 is one */
   tty?: boolean;
   /** Cancels the running command (the bin wires SIGINT to it). */
   signal?: AbortSignal;
@@ -207,8 +213,8 @@ function program(context: CliContext): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => context.stdout.write(s),
-      writeErr: (s) => context.stderr.write(s),
+      writeOut: (s) => context.write('stdout', s),
+      writeErr: (s) => context.write('stderr', s),
     })
     .hook('preAction', (_, action) => {
       context.format = choice(action.optsWithGlobals(), 'logFormat', LOG_FORMATS);
@@ -270,13 +276,13 @@ function guard(stream: NodeJS.WritableStream): void {
  * Runs the CLI and resolves to its exit code: 0 ok, 1 the operation failed, 2 usage error.
  */
 export async function main(options: MainOptions): Promise<number> {
-  for (const stream of [options.stdout ?? process.stdout, options.stderr ?? process.stderr]) guard(stream);
+  for (const stream of [options.stdout, options.stderr]) if (stream !== undefined) guard(stream);
   const context = new CliContext({
     stdin: options.stdin,
-    stdout: options.stdout ?? process.stdout,
-    stderr: options.stderr ?? process.stderr,
+    stdout: options.stdout ?? new DirectOutput(1),
+    stderr: options.stderr ?? new DirectOutput(2),
     env: options.env ?? process.env,
-    tty: options.tty ?? Boolean(process.stderr.isTTY),
+    tty: options.tty ?? isTerminal(2),
     signal: options.signal,
   });
   try {

@@ -3,6 +3,7 @@
  * writes to the terminal; the library hands it events.
  */
 import type { OcneEvent } from '@ocne/core';
+import type { TextOutput } from './stdio.js';
 
 /** Output format of log lines. */
 export type LogFormat = 'text' | 'json';
@@ -14,7 +15,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where and how to render. */
 export interface RenderOptions {
-  stream: NodeJS.WritableStream;
+  stream: TextOutput;
   format: LogFormat;
   /** A terminal gets `INFO[time] msg` and coloured `: ok`; anything else logrus's key=value lines. */
   tty: boolean;

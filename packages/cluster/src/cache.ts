@@ -9,7 +9,7 @@
  * read-modify-write (upstream locks the read and the write separately, so two CLIs can lose an
  * update).
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   CONFIG_LIMITS,
@@ -428,7 +428,7 @@ export class ClusterCache {
   async delete(name: string, options: ClusterCacheCallOptions = {}): Promise<boolean> {
     const signal = this.#combine(options.signal);
     signal?.throwIfAborted();
-    if (!(await this.#folderExists())) return false;
+    if (!this.#folderExists()) return false;
     return this.#locked(signal, options.onLockWait, () => this.#deleteEntry(name, signal));
   }
 
@@ -517,9 +517,10 @@ export class ClusterCache {
     return AbortSignal.any([this.#signal, signal]);
   }
 
-  async #folderExists(): Promise<boolean> {
+  /** A synchronous `stat`: microseconds, where an asynchronous one waits for the thread pool. */
+  #folderExists(): boolean {
     try {
-      return (await stat(this.#folder)).isDirectory();
+      return statSync(this.#folder, { throwIfNoEntry: false })?.isDirectory() ?? false;
     } catch {
       return false;
     }
@@ -535,7 +536,7 @@ export class ClusterCache {
   ): Promise<{ clusters: Map<string, CachedCluster> } | undefined> {
     const signal = this.#combine(options.signal);
     signal?.throwIfAborted();
-    if (!(await this.#folderExists())) return undefined;
+    if (!this.#folderExists()) return undefined;
     return this.#locked(signal, options.onLockWait, async () => {
       const text = await this.#readText(signal);
       const clusters = memoized(`cluster-cache\0${this.path}`, text, () => this.#parse(text).clusters);

@@ -3,8 +3,11 @@
  * use them. It never prompts, never opens a browser and never writes to the terminal: long
  * calls return an {@link Operation} whose events say what happens.
  */
-import { access, readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+
+/** `node:fs/promises`, loaded on first use (it loads readline and more). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
+
 import { join } from 'node:path';
 import {
   LayerKind,
@@ -33,6 +36,9 @@ import {
 } from '@ocne/core';
 import { type CachedCluster, ClusterCache, type ClusterCacheCallOptions } from './cache.js';
 import { loadProvider, registeredProviders } from './provider.js';
+
+/** The user's home folder; `node:os` is loaded only when no home is given (the CLI gives `HOME`). */
+const homedir = (): string => process.getBuiltinModule('node:os').homedir();
 
 /**
  * Options of {@link Cluster.open}: where the configuration comes from, as for `loadConfig`
@@ -172,7 +178,7 @@ const info = (c: CachedCluster): ClusterInfo => ({
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    await fsp().access(path);
     return true;
   } catch {
     return false;
@@ -317,7 +323,10 @@ export class Cluster {
           await claim.add({ config: cluster, kubeconfig: kubeconfigPath }, { signal });
         } catch (error) {
           // Not cancellable: a kubeconfig without a cache entry is what the next start trips over.
-          if (wrote) await rm(kubeconfigPath, { force: true }).catch(() => {});
+          if (wrote)
+            await fsp()
+              .rm(kubeconfigPath, { force: true })
+              .catch(() => {});
           throw error;
         }
         return {
@@ -420,7 +429,7 @@ export class Cluster {
       await claim.delete({ signal });
       if (await exists(kubeconfigPath)) {
         emit({ type: 'log', level: 'info', message: `Deleting file ${kubeconfigPath}` });
-        await rm(kubeconfigPath, { force: true });
+        await fsp().rm(kubeconfigPath, { force: true });
       }
     }, options);
   }
@@ -554,7 +563,16 @@ function requireOperation<O extends ProviderOperation>(
  */
 async function readKubeconfig(path: string, signal: AbortSignal, message: string): Promise<string> {
   try {
-    return await readFile(path, { encoding: 'utf8', signal });
+    signal.throwIfAborted();
+    // A regular file is read with synchronous calls (microseconds; an asynchronous call waits for
+    // the thread pool). Anything else (`<(...)`, a pipe) may take its time: asynchronously.
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      if (fstatSync(fd).isFile()) return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+    return await fsp().readFile(path, { encoding: 'utf8', signal });
   } catch (error) {
     signal.throwIfAborted();
     throw new OcneError('OCNE_KUBECONFIG_MISSING', message, { cause: error });

@@ -12,12 +12,14 @@
  * expands `~`: it is an ordinary path segment, as upstream's Go readers take it.
  */
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join } from 'node:path';
 import { OcneError, type OcneErrorCode, type OcneErrorOptions } from '@ocne/core';
 import { type InlineTextOrigin, inlineTextOrigin } from './inline-origin.js';
 import type { Provenance } from './layers.js';
 import type { ResolvedClusterConfig } from './resolved.js';
+
+/** `node:fs/promises`, loaded by the first read here (it loads readline and more: a cold command that reads none of these files does without). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /** The configuration keys that name files. */
 export type ConfigFileKey = 'sshPublicKeyPath' | 'extraIgnition' | 'clusterDefinition';
@@ -204,7 +206,7 @@ async function readRegularFile(
   signal?.throwIfAborted();
   try {
     // Checked first: reading a pipe or a device could block or never end.
-    const info = await stat(path);
+    const info = await fsp().stat(path);
     if (!info.isFile()) {
       throw new ConfigFileError(
         'OCNE_CONFIG_NOT_A_FILE',
@@ -212,7 +214,7 @@ async function readRegularFile(
         { key, file: path },
       );
     }
-    return { path, text: await readFile(path, { encoding: 'utf8', signal }) };
+    return { path, text: await fsp().readFile(path, { encoding: 'utf8', signal }) };
   } catch (error) {
     throw error instanceof ConfigFileError ? error : failure(key, path, error, signal);
   }
@@ -222,8 +224,8 @@ async function readExtraIgnition(path: string, signal: AbortSignal | undefined):
   const key = 'extraIgnition';
   let names: string[] | undefined;
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) names = await readdir(path);
+    const info = await fsp().stat(path);
+    if (info.isDirectory()) names = await fsp().readdir(path);
     else if (!info.isFile()) {
       throw new ConfigFileError(
         'OCNE_CONFIG_NOT_A_FILE_OR_FOLDER',
@@ -281,9 +283,9 @@ async function readSource(source: string): Promise<string | undefined> {
   if (!isAbsolute(source)) return undefined;
   try {
     // A pipe or a device (`-c /dev/stdin`) cannot be read twice, and would block.
-    const info = await stat(source);
+    const info = await fsp().stat(source);
     if (!info.isFile() || info.size > SOURCE_MAX_BYTES) return undefined;
-    return await readFile(source, 'utf8');
+    return await fsp().readFile(source, 'utf8');
   } catch {
     // Only the positions of an error depend on it: without the file they fall back to the value's.
     return undefined;

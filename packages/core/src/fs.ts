@@ -1,8 +1,23 @@
 /**
  * File-system primitives of the state under ~/.ocne and ~/.kube: atomic writes (for kubeconfigs,
  * the cluster cache, anything holding keys) and upstream's PID lock file.
+ *
+ * The lock's steps are synchronous system calls on a file of a few bytes in the user's home: each
+ * takes microseconds, where an asynchronous one waits for libuv's thread pool (about a tenth of a
+ * millisecond each on a busy machine, and a lock takes a dozen). `node:fs/promises` (which loads
+ * readline and more) is loaded only by a write.
  */
-import { mkdir, open, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { OcneError } from './errors.js';
 
@@ -28,8 +43,11 @@ function rethrowAbort(error: unknown, signal: AbortSignal | undefined): void {
   }
 }
 
+const fsp = () => process.getBuiltinModule('node:fs/promises');
+
 /** Flushes a folder's entries (the rename) to disk. Not every platform can open a folder; that is not an error. */
 async function syncFolder(folder: string): Promise<void> {
+  const { open } = fsp();
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(folder, 'r');
@@ -57,6 +75,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const { mode = 0o600, signal } = options;
   signal?.throwIfAborted();
+  const { mkdir, open, realpath, rename, rm } = fsp();
   let target = path;
   try {
     target = await realpath(path);
@@ -155,9 +174,9 @@ function isAlive(pid: number): boolean {
 const COMMAND_MAX = 200;
 
 /** The command line of a process, where `/proc` shows it; `undefined` elsewhere. */
-async function commandOf(pid: number): Promise<string | undefined> {
+function commandOf(pid: number): string | undefined {
   try {
-    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     const command = raw.replace(/\0+$/, '').replaceAll('\0', ' ').trim();
     if (command === '') return undefined;
     return command.length > COMMAND_MAX ? `${command.slice(0, COMMAND_MAX)}…` : command;
@@ -173,9 +192,10 @@ const USER_HZ = 100;
  * When a process started, in epoch milliseconds, from Linux's `/proc` (boot time plus the start
  * tick); `undefined` where there is no `/proc`. Precise to about a second (boot time is whole seconds).
  */
-async function startedAt(pid: number): Promise<number | undefined> {
+function startedAt(pid: number): number | undefined {
   try {
-    const [stat, boot] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), bootTime()]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const boot = bootTime();
     // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[19]); // field 22, starttime
@@ -186,18 +206,21 @@ async function startedAt(pid: number): Promise<number | undefined> {
   }
 }
 
-let boot: Promise<number | undefined> | undefined;
+let boot: { at: number | undefined } | undefined;
 
 /** The boot time in epoch milliseconds (`btime` of `/proc/stat`), read once: the file is long on big machines. */
-function bootTime(): Promise<number | undefined> {
-  boot ??= readFile('/proc/stat', 'utf8').then(
-    (text) => {
-      const seconds = Number(/^btime (\d+)$/m.exec(text)?.[1]);
-      return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
-    },
-    () => undefined,
-  );
-  return boot;
+function bootTime(): number | undefined {
+  if (boot === undefined) {
+    let at: number | undefined;
+    try {
+      const seconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+      at = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+    } catch {
+      at = undefined;
+    }
+    boot = { at };
+  }
+  return boot.at;
 }
 
 /**
@@ -213,21 +236,29 @@ interface LockFileState {
 }
 
 /** The lock file's PID and times, or `undefined` when there is no lock file. */
-async function inspect(path: string): Promise<LockFileState | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+function inspect(path: string): LockFileState | undefined {
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw error;
   }
   try {
     // Content and times of the same file, even if it is replaced meanwhile.
-    const info = await handle.stat();
-    const text = await handle.readFile('utf8');
+    const info = fstatSync(fd);
+    const text = readFileSync(fd, 'utf8');
     return { pid: parsePid(text), mtimeMs: info.mtimeMs, ino: info.ino };
   } finally {
-    await handle.close().catch(() => {});
+    closeQuietly(fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already, or a close error on a file only read: nothing to do
   }
 }
 
@@ -239,12 +270,12 @@ async function inspect(path: string): Promise<LockFileState | undefined> {
  * with the same PID, as in a restarted container); or it has no PID and is older than the grace
  * time (upstream creates the file first and writes the PID after).
  */
-async function isStale(state: LockFileState): Promise<boolean> {
+function isStale(state: LockFileState): boolean {
   const now = Date.now();
   if (state.pid === undefined) return now - state.mtimeMs > UNREADABLE_GRACE_MS;
   if (state.pid === process.pid) return state.mtimeMs < processStart() - 1000;
   if (!isAlive(state.pid)) return true;
-  const started = await startedAt(state.pid);
+  const started = startedAt(state.pid);
   return started !== undefined && started > state.mtimeMs + REUSED_MARGIN_MS;
 }
 
@@ -253,17 +284,21 @@ async function isStale(state: LockFileState): Promise<boolean> {
  * it, and since when. `undefined` when there is no lock file or it holds no PID.
  */
 export async function pidLockHolder(path: string): Promise<PidLockHolder | undefined> {
+  return holderOf(path);
+}
+
+function holderOf(path: string): PidLockHolder | undefined {
   let state: LockFileState | undefined;
   try {
-    state = await inspect(path);
+    state = inspect(path);
   } catch {
     return undefined;
   }
   return state?.pid === undefined ? undefined : describeHolder(state as LockFileState & { pid: number });
 }
 
-async function describeHolder(state: LockFileState & { pid: number }): Promise<PidLockHolder> {
-  const command = await commandOf(state.pid);
+function describeHolder(state: LockFileState & { pid: number }): PidLockHolder {
+  const command = commandOf(state.pid);
   return { pid: state.pid, ...(command !== undefined ? { command } : {}), since: new Date(state.mtimeMs) };
 }
 
@@ -274,24 +309,32 @@ export function formatPidLockHolder(holder: PidLockHolder): string {
 }
 
 /** Creates the file exclusively with our PID. Returns its inode, or `undefined` when it exists. */
-async function tryCreate(path: string): Promise<number | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+function tryCreate(path: string): number | undefined {
+  let fd: number;
   try {
-    handle = await open(path, 'wx', 0o600);
+    fd = openSync(path, 'wx', 0o600);
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return undefined;
     throw error;
   }
   try {
-    await handle.chmod(0o600);
-    await handle.writeFile(String(process.pid));
-    const { ino } = await handle.stat();
-    await handle.close();
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, String(process.pid));
+    const { ino } = fstatSync(fd);
+    closeSync(fd);
     return ino;
   } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(path, { force: true }).catch(() => {});
+    closeQuietly(fd);
+    removeQuietly(path);
     throw error;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // it stays: a later lock judges it stale
   }
 }
 
@@ -300,26 +343,26 @@ async function tryCreate(path: string): Promise<number | undefined> {
  * `<path>.break` (itself a PID lock file), so two processes can never both take over the same
  * stale lock and then remove each other's new one. Returns true when the lock file is gone.
  */
-async function breakStaleLock(path: string): Promise<boolean> {
-  const state = await inspect(path);
+function breakStaleLock(path: string): boolean {
+  const state = inspect(path);
   if (state === undefined) return true;
-  if (!(await isStale(state))) return false;
+  if (!isStale(state)) return false;
   const breaker = `${path}.break`;
-  if ((await tryCreate(breaker)) === undefined) {
+  if (tryCreate(breaker) === undefined) {
     // Another process is breaking the lock now, or crashed while doing it.
-    const other = await inspect(breaker);
-    if (other !== undefined && (await isStale(other))) await rm(breaker, { force: true });
+    const other = inspect(breaker);
+    if (other !== undefined && isStale(other)) rmSync(breaker, { force: true });
     return false;
   }
   try {
     // Judge again while holding the breaker: nobody else can remove or replace a stale lock now.
-    const again = await inspect(path);
+    const again = inspect(path);
     if (again === undefined) return true;
-    if (!(await isStale(again))) return false;
-    await rm(path, { force: true });
+    if (!isStale(again)) return false;
+    rmSync(path, { force: true });
     return true;
   } finally {
-    await rm(breaker, { force: true }).catch(() => {});
+    removeQuietly(breaker);
   }
 }
 
@@ -337,9 +380,9 @@ class HeldPidLock implements PidLock {
     if (this.#released) return;
     this.#released = true;
     try {
-      const state = await inspect(this.path);
+      const state = inspect(this.path);
       if (state === undefined || state.pid !== process.pid || state.ino !== this.#ino) return;
-      await unlink(this.path);
+      unlinkSync(this.path);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return;
       throw new OcneError(
@@ -358,8 +401,8 @@ class HeldPidLock implements PidLock {
 }
 
 /** The message of a lock that stayed held: who holds it and what the user can do. */
-async function timeoutMessage(path: string): Promise<string> {
-  const holder = await pidLockHolder(path);
+function timeoutMessage(path: string): string {
+  const holder = holderOf(path);
   const base = `Could not get pidfile lock at ${path}`;
   if (holder === undefined) return `${base}: it holds no PID yet; if it stays so, remove ${path}`;
   return `${base}: ${formatPidLockHolder(holder)}. If that is an ocne command or a program using the SDK, wait for it to finish; if it is not, remove ${path}`;
@@ -380,19 +423,21 @@ async function timeoutMessage(path: string): Promise<string> {
 export async function acquirePidLock(path: string, options: AcquirePidLockOptions = {}): Promise<PidLock> {
   const { timeoutMs = 10_000, pollMs = 10, signal, onWait } = options;
   signal?.throwIfAborted();
-  const deadline = performance.now() + timeoutMs;
+  // A monotonic clock that needs no module (`performance` is one, loaded on first use).
+  const now = () => Number(process.hrtime.bigint()) / 1e6;
+  const deadline = now() + timeoutMs;
   let told = onWait === undefined;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     for (;;) {
-      const ino = await tryCreate(path);
+      const ino = tryCreate(path);
       if (ino !== undefined) return new HeldPidLock(path, ino);
-      if (await breakStaleLock(path)) continue;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new OcneError('OCNE_LOCK_TIMEOUT', await timeoutMessage(path));
+      if (breakStaleLock(path)) continue;
+      const left = deadline - now();
+      if (left <= 0) throw new OcneError('OCNE_LOCK_TIMEOUT', timeoutMessage(path));
       if (!told) {
         told = true;
-        const holder = await pidLockHolder(path);
+        const holder = holderOf(path);
         if (holder !== undefined) onWait?.(holder);
       }
       // node:timers/promises only when a lock is contended, and node:crypto only on a write: a

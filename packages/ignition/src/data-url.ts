@@ -3,7 +3,9 @@
  * does: percent-escaped text, base64, or gzip (best compression) then base64. Pure: gzip output
  * is deterministic (no timestamp in the header).
  */
-import { gunzipSync, gzipSync, constants as zlib } from 'node:zlib';
+
+/** `node:zlib`, loaded by the first gzip (it loads the stream modules). */
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** A `data:` URL and the `compression` value Ignition needs to read it. */
 export interface DataUrl {
@@ -75,7 +77,7 @@ function encode(bytes: Uint8Array, allowCompression: boolean): DataUrl {
   const base64 = `data:;base64,${Buffer.from(bytes).toString('base64')}`;
   if (base64.length < source.length) source = base64;
   if (allowCompression) {
-    const gz = `data:;base64,${gzipSync(bytes, { level: zlib.Z_BEST_COMPRESSION }).toString('base64')}`;
+    const gz = `data:;base64,${zlib().gzipSync(bytes, { level: zlib().constants.Z_BEST_COMPRESSION }).toString('base64')}`;
     if (gz.length + 'gzip'.length < source.length) return { source: gz, compression: 'gzip' };
   }
   return { source, compression: '' };
@@ -92,7 +94,7 @@ export function decodeDataUrl(source: string, compression?: string | null): Uint
   const meta = source.slice(5, comma);
   const data = source.slice(comma + 1);
   let bytes: Uint8Array = meta.endsWith(';base64') ? Buffer.from(data, 'base64') : percentDecode(data);
-  if (compression === 'gzip') bytes = gunzipSync(bytes);
+  if (compression === 'gzip') bytes = zlib().gunzipSync(bytes);
   return bytes;
 }
 
