@@ -22,17 +22,23 @@ const fs = () => process.getBuiltinModule('node:fs');
  * non-blocking), or once {@link stream} was taken, the rest goes through the stream, in order.
  */
 export class DirectOutput implements TextOutput {
-  readonly #fd: 1 | 2;
-  #stream: NodeJS.WriteStream | undefined;
+  readonly #fd: number;
+  readonly #open: () => NodeJS.WritableStream;
+  #stream: NodeJS.WritableStream | undefined;
 
-  constructor(fd: 1 | 2) {
+  /**
+   * @param fd - The descriptor: 1 or 2 (or another one, with the stream to fall back to).
+   * @param stream - Makes the descriptor's stream when it is needed. @defaultValue `process.stdout` for 1, else `process.stderr`
+   */
+  constructor(fd: number, stream?: () => NodeJS.WritableStream) {
     this.#fd = fd;
+    this.#open = stream ?? (() => (fd === 1 ? process.stdout : process.stderr));
   }
 
-  /** `process.stdout` or `process.stderr`; every later write goes through it. */
-  get stream(): NodeJS.WriteStream {
+  /** The descriptor's stream (`process.stdout`, `process.stderr`); every later write goes through it. */
+  get stream(): NodeJS.WritableStream {
     if (this.#stream === undefined) {
-      const stream = this.#fd === 1 ? process.stdout : process.stderr;
+      const stream = this.#open();
       // A failed write is reported through its callback; the 'error' event after it, unheard,
       // would end the process with a stack trace.
       stream.on('error', () => {});

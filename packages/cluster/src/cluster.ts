@@ -3,7 +3,7 @@
  * use them. It never prompts, never opens a browser and never writes to the terminal: long
  * calls return an {@link Operation} whose events say what happens.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 
 /** `node:fs/promises`, loaded on first use (it loads readline and more). */
 const fsp = () => process.getBuiltinModule('node:fs/promises');
@@ -565,12 +565,15 @@ async function readKubeconfig(path: string, signal: AbortSignal, message: string
   try {
     signal.throwIfAborted();
     // A regular file is read with synchronous calls (microseconds; an asynchronous call waits for
-    // the thread pool). Anything else (`<(...)`, a pipe) may take its time: asynchronously.
-    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    try {
-      if (fstatSync(fd).isFile()) return readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
+    // the thread pool). Anything else (`<(...)`, a named pipe) may take its time: asynchronously,
+    // and never opened twice (a writer waiting for a reader would meet the first and lose its text).
+    if (statSync(path).isFile()) {
+      const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      try {
+        if (fstatSync(fd).isFile()) return readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
     }
     return await fsp().readFile(path, { encoding: 'utf8', signal });
   } catch (error) {

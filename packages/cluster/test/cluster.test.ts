@@ -1,8 +1,10 @@
 // The Cluster facade and Operation<T>, as an embedding program uses them.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { Cluster, registerProvider, startOperation } from '@ocne/cluster';
 import type { ResolvedConfig } from '@ocne/config';
 import { type ClusterProvider, isOcneError, type OcneEvent } from '@ocne/core';
@@ -10,6 +12,25 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const byoYaml = join(here, '../../../examples/byo/byo.yaml');
+/** The text of a file of an Ignition config, decoded from its data URL. */
+function ignitionFile(ignition: string | undefined, path: string): string {
+  const files = (
+    JSON.parse(ignition ?? '{}') as {
+      storage?: { files?: { path: string; contents?: { source?: string; compression?: string } }[] };
+    }
+  ).storage?.files;
+  const contents = files?.find((f) => f.path === path)?.contents;
+  if (contents?.source === undefined) throw new Error(`no ${path} in the Ignition`);
+  const comma = contents.source.indexOf(',');
+  const meta = contents.source.slice(5, comma);
+  const data = contents.source.slice(comma + 1);
+  const bytes = meta.endsWith(';base64')
+    ? Buffer.from(data, 'base64')
+    : Buffer.from(decodeURIComponent(data));
+  return (contents.compression === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+const kubeadmConf = (ignition: string | undefined) => ignitionFile(ignition, '/etc/kubernetes/kubeadm.conf');
+
 let home: string;
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'ocne-facade-'));
@@ -114,6 +135,24 @@ describe('Cluster (byo)', () => {
     expect(await Cluster.list({ home })).toEqual([]);
     expect(() => statSync(result.kubeconfigPath)).toThrow();
   });
+
+  it('join reads a kubeconfig given as a pipe (`-k <(...)`) as it reads the file', async () => {
+    const cluster = await Cluster.open({ configPath: byoYaml, home, defaults: false });
+    const { kubeconfigPath } = await cluster.start();
+    const fromFile = await cluster.join({ workerNodes: 1 });
+    const fifo = join(home, 'kubeconfig.pipe');
+    execFileSync('mkfifo', [fifo]);
+    // A writer that opens the pipe only after the join has started reading it.
+    const writer = spawn('sh', ['-c', 'sleep 0.2; cat "$0" > "$1"', kubeconfigPath, fifo]);
+    const written = new Promise((resolve) => writer.on('close', resolve));
+    const fromPipe = await cluster.join({ workerNodes: 1, kubeconfigPath: fifo });
+    expect(await written).toBe(0);
+    // The CA hash of the join configuration comes from the kubeconfig: the same either way.
+    const caHashes = (ignition: string | undefined) =>
+      /caCertHashes:\n(\s+- sha256:[0-9a-f]{64}\n)+/.exec(kubeadmConf(ignition))?.[0];
+    expect(caHashes(fromPipe.ignition)).toBeDefined();
+    expect(caHashes(fromPipe.ignition)).toBe(caHashes(fromFile.ignition));
+  }, 15_000);
 
   it('start and join read the files the configuration names; a clusterDefinition stays unread', async () => {
     writeFileSync(join(home, 'key.pub'), 'ssh-ed25519 AAAAC3NzaFILE file@test\n');
