@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectOutput, isTerminal } from '../src/stdio.js';
+import { DirectOutput } from '../src/stdio.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ocne-stdio-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
