@@ -134,7 +134,47 @@ export class ProvenanceRecorder implements Provenance {
   entries(): Array<[string, ValueSource]> {
     return [...this.#entries.keys()].map((p) => [p, this.sourceOf(p)!]);
   }
+
+  /**
+   * What was recorded, as plain data: each layer as its index in `layers` (`undefined` when a
+   * recorded layer is not among them). {@link ProvenanceRecorder.restore} rebuilds the recorder.
+   * @internal For the parse memo of `loadConfig`.
+   */
+  save(layers: readonly ConfigLayer[]): RecordedProvenance | undefined {
+    const saved: RecordedProvenance = [];
+    for (const [path, { layer, path: layerPath }] of this.#entries) {
+      if ('derived' in layer) {
+        saved.push([path, structuredClone(layer), layerPath]);
+        continue;
+      }
+      const index = layers.indexOf(layer);
+      if (index < 0) return undefined;
+      saved.push([path, index, layerPath]);
+    }
+    return saved;
+  }
+
+  /**
+   * A recorder holding what {@link ProvenanceRecorder.save} saved, with the same `layers`.
+   * @internal For the parse memo of `loadConfig`.
+   */
+  static restore(saved: RecordedProvenance, layers: readonly ConfigLayer[]): ProvenanceRecorder {
+    const recorder = new ProvenanceRecorder();
+    for (const [path, origin, layerPath] of saved) {
+      const layer = typeof origin === 'number' ? layers[origin] : origin;
+      if (layer === undefined) throw new RangeError(`no layer ${String(origin)}`);
+      recorder.set(path, layer, layerPath);
+    }
+    return recorder;
+  }
 }
+
+/**
+ * A {@link ProvenanceRecorder}'s entries as plain data: the path, the layer's index (or the
+ * derived origin) and the path in the layer.
+ * @internal
+ */
+export type RecordedProvenance = Array<[string, number | DerivedOrigin, string]>;
 
 /** Origin of a derived value: the rule, and where the value it was derived from stands. */
 export interface DerivedOrigin {

@@ -4,10 +4,10 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type ReadRegularFileResult, readRegularFile } from '@ocne/core';
+import { type MemoCodec, memoizedFor, type ReadRegularFileResult, readRegularFile } from '@ocne/core';
 import { builtinDefaults, DEFAULTS_ENV } from './defaults.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { type ConfigLayer, LayerKind } from './layers.js';
+import { type ConfigLayer, LayerKind, ProvenanceRecorder, type RecordedProvenance } from './layers.js';
 import { CONFIG_LIMITS, formatBytes } from './limits.js';
 import { layerFromObject, type ParsedLayer, parseClusterConfig, parseDefaultsConfig } from './parse.js';
 import { resolveConfig } from './resolve.js';
@@ -99,56 +99,54 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** What a configuration is resolved from, once its files are read: plain data, the parse memo's key. */
+interface LoadInputs {
+  /** `<home>/.ssh/id_rsa.pub` when that file exists (the built-ins name it then). */
+  sshKey: string | undefined;
+  defaults: { object: DefaultsConfig } | { file: string; text: string } | undefined;
+  configOverrides: DefaultsConfig | undefined;
+  cluster: { file: string; text: string } | { text: string } | { object: ClusterConfig } | undefined;
+  overrides: ClusterConfig | undefined;
+  defaultProvider: string | undefined;
+  extraProviders: readonly string[] | undefined;
+}
+
 /**
  * Loads, layers, derives and validates configuration as `ocne cluster start` does, and returns
  * it with provenance. Throws a {@link ConfigError} listing every problem; warnings (unknown keys
  * in the cluster file, settings without effect) are in the result's `warnings`.
+ *
+ * With the parse memo on (see `@ocne/core`; the CLI turns it on), the files are read as always and
+ * a resolution of the very same inputs (texts, objects and options) comes from the memo.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   const { signal } = options;
   signal?.throwIfAborted();
   const home = options.home ?? homedir();
   const env = options.env ?? process.env;
-  const parsed: ParsedLayer[] = [];
 
   // Built-ins, with the ssh key path when the file exists (GetDefaultConfig does the same).
-  const builtin = builtinDefaults();
   const sshKey = join(home, '.ssh', 'id_rsa.pub');
-  if (await exists(sshKey)) builtin.sshPublicKeyPath = sshKey;
-  parsed.push({
-    layer: {
-      kind: LayerKind.Builtin,
-      source: '<built-in defaults>',
-      data: builtin as Record<string, unknown>,
-    },
-    warnings: [],
-  });
 
   // The defaults file.
-  const defaults = options.defaults;
-  if (typeof defaults === 'object') {
-    parsed.push(layerFromObject(LayerKind.DefaultsFile, defaults, '<defaults object>'));
-  } else if (typeof defaults === 'string') {
-    const path = resolve(defaults);
-    const text = await readText(path, 'the defaults file', signal);
-    parsed.push(parseDefaultsConfig(text, { file: path }));
-  } else if (defaults === undefined) {
+  let defaults: LoadInputs['defaults'];
+  const given = options.defaults;
+  if (typeof given === 'object') {
+    defaults = { object: given };
+  } else if (typeof given === 'string') {
+    const path = resolve(given);
+    defaults = { file: path, text: await readText(path, 'the defaults file', signal) };
+  } else if (given === undefined) {
     const fromEnv = env[DEFAULTS_ENV];
     const path = resolve(
       fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(home, '.ocne', 'defaults.yaml'),
     );
     // Upstream silently uses the built-ins when the file is missing.
-    if (await exists(path)) {
-      const text = await readText(path, 'the defaults file', signal);
-      parsed.push(parseDefaultsConfig(text, { file: path }));
-    }
-  }
-  if (options.configOverrides !== undefined) {
-    parsed.push(layerFromObject(LayerKind.ConfigOverrides, options.configOverrides, '<config overrides>'));
+    if (await exists(path))
+      defaults = { file: path, text: await readText(path, 'the defaults file', signal) };
   }
 
   // The cluster file.
-  let clusterFileDirectory: string | undefined;
   if (options.configPath !== undefined && options.config !== undefined) {
     throw new ConfigError([
       {
@@ -159,26 +157,114 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
       },
     ]);
   }
+  let cluster: LoadInputs['cluster'];
   if (options.configPath !== undefined) {
     const path = resolve(options.configPath);
-    const text = await readText(path, 'the cluster configuration file', signal);
-    parsed.push(parseClusterConfig(text, { file: path }));
-    clusterFileDirectory = dirname(path);
+    cluster = { file: path, text: await readText(path, 'the cluster configuration file', signal) };
   } else if (typeof options.config === 'string') {
-    parsed.push(parseClusterConfig(options.config, { file: '<cluster config text>' }));
+    cluster = { text: options.config };
   } else if (options.config !== undefined) {
-    parsed.push(layerFromObject(LayerKind.ClusterFile, options.config, '<cluster config object>'));
+    cluster = { object: options.config };
   }
-  if (options.overrides !== undefined) {
-    parsed.push(layerFromObject(LayerKind.ClusterOverrides, options.overrides, '<cluster overrides>'));
+
+  const inputs: LoadInputs = {
+    sshKey: (await exists(sshKey)) ? sshKey : undefined,
+    defaults,
+    configOverrides: options.configOverrides,
+    cluster,
+    overrides: options.overrides,
+    defaultProvider: options.defaultProvider,
+    extraProviders: options.extraProviders,
+  };
+  return memoizedFor('load-config', inputs, () => resolveInputs(inputs), RESOLVED_CODEC);
+}
+
+/** Parses, layers, derives and validates read inputs: pure. */
+function resolveInputs(inputs: LoadInputs): ResolvedConfig {
+  const parsed: ParsedLayer[] = [];
+  const builtin = builtinDefaults();
+  if (inputs.sshKey !== undefined) builtin.sshPublicKeyPath = inputs.sshKey;
+  parsed.push({
+    layer: {
+      kind: LayerKind.Builtin,
+      source: '<built-in defaults>',
+      data: builtin as Record<string, unknown>,
+    },
+    warnings: [],
+  });
+  const { defaults, cluster } = inputs;
+  if (defaults !== undefined) {
+    parsed.push(
+      'object' in defaults
+        ? layerFromObject(LayerKind.DefaultsFile, defaults.object, '<defaults object>')
+        : parseDefaultsConfig(defaults.text, { file: defaults.file }),
+    );
+  }
+  if (inputs.configOverrides !== undefined) {
+    parsed.push(layerFromObject(LayerKind.ConfigOverrides, inputs.configOverrides, '<config overrides>'));
+  }
+  let clusterFileDirectory: string | undefined;
+  if (cluster !== undefined) {
+    if ('object' in cluster) {
+      parsed.push(layerFromObject(LayerKind.ClusterFile, cluster.object, '<cluster config object>'));
+    } else if ('file' in cluster) {
+      parsed.push(parseClusterConfig(cluster.text, { file: cluster.file }));
+      clusterFileDirectory = dirname(cluster.file);
+    } else {
+      parsed.push(parseClusterConfig(cluster.text, { file: '<cluster config text>' }));
+    }
+  }
+  if (inputs.overrides !== undefined) {
+    parsed.push(layerFromObject(LayerKind.ClusterOverrides, inputs.overrides, '<cluster overrides>'));
   }
 
   const layers: ConfigLayer[] = parsed.map((p) => p.layer);
   const warnings: ConfigIssue[] = parsed.flatMap((p) => p.warnings);
   const result = resolveConfig(layers, {
-    ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
+    ...(inputs.defaultProvider !== undefined ? { defaultProvider: inputs.defaultProvider } : {}),
     ...(clusterFileDirectory !== undefined ? { clusterFileDirectory } : {}),
-    ...(options.extraProviders !== undefined ? { extraProviders: options.extraProviders } : {}),
+    ...(inputs.extraProviders !== undefined ? { extraProviders: inputs.extraProviders } : {}),
   });
   return { ...result, warnings: [...warnings, ...result.warnings] };
 }
+
+/** A resolved configuration as the parse memo keeps it: the provenance by layer index. */
+interface SavedResolved {
+  cluster: unknown;
+  defaults: unknown;
+  warnings: unknown;
+  layers: unknown;
+  provenance: RecordedProvenance;
+  defaultsProvenance: RecordedProvenance;
+}
+
+const RESOLVED_CODEC: MemoCodec<ResolvedConfig> = {
+  save(value) {
+    const { provenance, defaultsProvenance } = value;
+    if (!(provenance instanceof ProvenanceRecorder) || !(defaultsProvenance instanceof ProvenanceRecorder))
+      return undefined;
+    const saved = {
+      cluster: value.cluster,
+      defaults: value.defaults,
+      warnings: value.warnings,
+      layers: value.layers,
+      provenance: provenance.save(value.layers),
+      defaultsProvenance: defaultsProvenance.save(value.layers),
+    };
+    return saved.provenance && saved.defaultsProvenance ? saved : undefined;
+  },
+  load(saved) {
+    const s = saved as SavedResolved;
+    const layers = s.layers as ConfigLayer[];
+    if (!Array.isArray(layers) || !Array.isArray(s.provenance) || !Array.isArray(s.defaultsProvenance))
+      throw new TypeError('not a saved configuration');
+    return {
+      cluster: s.cluster as ResolvedConfig['cluster'],
+      defaults: s.defaults as ResolvedConfig['defaults'],
+      warnings: s.warnings as ResolvedConfig['warnings'],
+      layers,
+      provenance: ProvenanceRecorder.restore(s.provenance, layers),
+      defaultsProvenance: ProvenanceRecorder.restore(s.defaultsProvenance, layers),
+    };
+  },
+};

@@ -36,7 +36,7 @@ export type {
 export { runStep } from './events.js';
 export type { AcquirePidLockOptions, PidLock, PidLockHolder, WriteFileAtomicOptions } from './fs.js';
 export { acquirePidLock, formatPidLockHolder, pidLockHolder, writeFileAtomic } from './fs.js';
-export type { ParseMemoOptions } from './memo.js';
+export type { MemoCodec, ParseMemoOptions } from './memo.js';
 export { enableParseMemo, memoized, memoizedFor } from './memo.js';
 export { commonJsExports, importOptional, isModuleMissing } from './modules.js';
 export type { Operation, OperationContext, OperationOptions } from './operation.js';

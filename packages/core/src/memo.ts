@@ -55,19 +55,41 @@ export function enableParseMemo(options: ParseMemoOptions | undefined): void {
 /**
  * The result of `compute(text)`, from the memo when an entry for this code, `kind` and exact
  * `text` exists, else computed (and kept when it can be rebuilt exactly). `compute` must be a pure
- * function of `text` and `kind`; what it throws is thrown, and not kept.
+ * function of `text` and `kind`; what it throws is thrown, and not kept. A value that is not plain
+ * data is kept through `codec`.
  */
-export function memoized<T>(kind: string, text: string, compute: () => T): T {
+export function memoized<T>(kind: string, text: string, compute: () => T, codec?: MemoCodec<T>): T {
   const m = memo;
   if (m === undefined || text.length > MAX_BYTES) return compute();
   const key = memoKey(m.codeId, kind, text);
   const path = join(m.directory, `${key}.json`);
   const found = readEntry(path, kind, text.length);
-  if (found.hit) return found.value as T;
+  if (found.hit) {
+    if (codec === undefined) return found.value as T;
+    try {
+      return codec.load(found.value);
+    } catch {
+      // an entry the codec cannot read back is a miss
+    }
+  }
   const value = compute();
-  const encoded = encodeValue(value);
+  const saved = codec === undefined ? value : codec.save(value);
+  const encoded = saved === undefined ? undefined : encodeValue(saved);
   if (encoded !== undefined) writeEntry(m, path, kind, text.length, encoded);
   return value;
+}
+
+/**
+ * How a memoized value that is more than plain data (class instances, references between its
+ * parts) is kept: `save` turns it into what the memo can keep exactly (or `undefined`: not kept),
+ * `load` rebuilds the value from that. `load(save(v))` must be indistinguishable from `v`; a
+ * `load` that throws makes the entry a miss.
+ */
+export interface MemoCodec<T> {
+  /** What the memo keeps of `value` (plain data), or `undefined` to keep nothing. */
+  save(value: T): unknown;
+  /** The value rebuilt from what `save` returned. */
+  load(saved: unknown): T;
 }
 
 /**
@@ -75,11 +97,11 @@ export function memoized<T>(kind: string, text: string, compute: () => T): T {
  * layers to merge): the key is the value's exact encoding. A value the memo cannot encode, or a
  * memo that is off, just computes.
  */
-export function memoizedFor<T>(kind: string, input: unknown, compute: () => T): T {
+export function memoizedFor<T>(kind: string, input: unknown, compute: () => T, codec?: MemoCodec<T>): T {
   if (memo === undefined) return compute();
   const encoded = encodeValue(input);
   if (encoded === undefined) return compute();
-  return memoized(kind, JSON.stringify(encoded), compute);
+  return memoized(kind, JSON.stringify(encoded), compute, codec);
 }
 
 /**

@@ -195,6 +195,41 @@ describe('memoized', () => {
     chmodSync(join(directory, '..', 'blocker'), 0o600);
   });
 
+  it('keeps a class instance through a codec, and takes an entry the codec refuses for a miss', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const directory = memoFolder();
+    enableParseMemo({ directory, codeId: 'build-1' });
+    let runs = 0;
+    let refuse = false;
+    const codec = {
+      save: (p: Point) => (p.x < 0 ? undefined : [p.x, p.y]),
+      load: (saved: unknown) => {
+        if (refuse) throw new Error('cannot read it');
+        const [x, y] = saved as [number, number];
+        return new Point(x, y);
+      },
+    };
+    const compute = () => new Point(++runs, 2);
+    memoized('point', 'p', compute, codec);
+    const served = memoized('point', 'p', compute, codec);
+    expect(runs).toBe(1);
+    expect(served).toBeInstanceOf(Point);
+    expect(served).toEqual(new Point(1, 2));
+    refuse = true;
+    expect(memoized('point', 'p', compute, codec)).toEqual(new Point(2, 2));
+    refuse = false;
+    // What save refuses is not kept: computed every time.
+    const negative = () => new Point(-++runs, 0);
+    memoized('point', 'n', negative, codec);
+    memoized('point', 'n', negative, codec);
+    expect(runs).toBe(4);
+  });
+
   it('keeps at most maxEntries entries, removing the oldest', () => {
     const directory = memoFolder();
     enableParseMemo({ directory, codeId: 'build-1', maxEntries: 8 });
