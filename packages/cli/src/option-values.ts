@@ -6,7 +6,21 @@
  * node counts and `-c` paths.
  */
 import { type Stats, statSync } from 'node:fs';
-import { InvalidArgumentError, type OptionValues } from 'commander';
+import type { OptionValues } from 'commander';
+
+/**
+ * A flag value that is not valid: what commander's `InvalidArgumentError` is (commander reports an
+ * error of this `code` as `option '<flags>' argument '<value>' is invalid. <message>`, exit 2 here),
+ * without loading commander for a command line the CLI parses itself (`fast.ts`).
+ */
+export class InvalidArgumentError extends Error {
+  readonly code = 'commander.invalidArgument';
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}
 
 /** Parses a node count: a whole number from 0 to 65535. */
 export const count = (value: string): number => {

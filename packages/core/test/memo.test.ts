@@ -197,10 +197,12 @@ describe('memoized', () => {
 
   it('keeps a class instance through a codec, and takes an entry the codec refuses for a miss', () => {
     class Point {
-      constructor(
-        readonly x: number,
-        readonly y: number,
-      ) {}
+      readonly x: number;
+      readonly y: number;
+      constructor(x: number, y: number) {
+        this.x = x;
+        this.y = y;
+      }
     }
     const directory = memoFolder();
     enableParseMemo({ directory, codeId: 'build-1' });

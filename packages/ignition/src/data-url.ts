@@ -4,7 +4,9 @@
  * is deterministic (no timestamp in the header).
  */
 
-/** `node:zlib`, loaded by the first gzip (it loads the stream modules). */
+import { gzip } from './gzip.js';
+
+/** `node:zlib`, loaded to read a gzip'd URL (it loads the stream modules): writing one does without it. */
 const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** A `data:` URL and the `compression` value Ignition needs to read it. */
@@ -24,6 +26,13 @@ function percentEncode(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += PLAIN[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
   return out;
+}
+
+/** The length of {@link percentEncode}'s result, without making it. */
+function percentEncodedLength(bytes: Uint8Array): number {
+  let length = bytes.length;
+  for (let i = 0; i < bytes.length; i++) if (PLAIN[bytes[i] as number] === 0) length += 2;
+  return length;
 }
 
 /** Percent-escapes are bytes, not UTF-8 sequences: decode them one by one. */
@@ -73,14 +82,23 @@ export function makeDataUrl(contents: string | Uint8Array, options: DataUrlOptio
 const recent = new Map<string, DataUrl>();
 
 function encode(bytes: Uint8Array, allowCompression: boolean): DataUrl {
-  let source = `data:,${percentEncode(bytes)}`;
-  const base64 = `data:;base64,${Buffer.from(bytes).toString('base64')}`;
-  if (base64.length < source.length) source = base64;
+  // The lengths first: only the shortest form is made, and gzip only when it can be shorter.
+  const escapedLength = 'data:,'.length + percentEncodedLength(bytes);
+  const base64Length = 'data:;base64,'.length + 4 * Math.ceil(bytes.length / 3);
+  const best = Math.min(escapedLength, base64Length);
   if (allowCompression) {
-    const gz = `data:;base64,${zlib().gzipSync(bytes, { level: zlib().constants.Z_BEST_COMPRESSION }).toString('base64')}`;
-    if (gz.length + 'gzip'.length < source.length) return { source: gz, compression: 'gzip' };
+    // gzip wins when 'data:;base64,' + its base64 + 'gzip' is shorter than the best.
+    const most = 3 * (Math.ceil((best - 'data:;base64,'.length - 'gzip'.length) / 4) - 1);
+    const gz = most > 0 ? gzip(bytes, most) : undefined;
+    if (gz !== undefined) {
+      const source = `data:;base64,${Buffer.from(gz).toString('base64')}`;
+      if (source.length + 'gzip'.length < best) return { source, compression: 'gzip' };
+    }
   }
-  return { source, compression: '' };
+  // On a tie the escaped form, as Butane's MakeDataURL.
+  if (base64Length < escapedLength)
+    return { source: `data:;base64,${Buffer.from(bytes).toString('base64')}`, compression: '' };
+  return { source: `data:,${percentEncode(bytes)}`, compression: '' };
 }
 
 /**
