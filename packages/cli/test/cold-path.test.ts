@@ -152,6 +152,25 @@ describe('the cold path of the bundled bin', () => {
   }, 60_000);
 });
 
+describe('eager compilation with the compile cache', () => {
+  /** The public built-ins a run of `--version` loads in `runHome`. */
+  const builtinsOf = (runHome: string): string[] => {
+    const list = join(work, 'modules-version.json');
+    execFileSync(process.execPath, ['--import', hook, bin, '--version'], {
+      env: { PATH: process.env.PATH ?? '', HOME: runHome, OCNE_MODULES: list },
+      stdio: 'ignore',
+    });
+    return (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((u) => u.startsWith('node:'));
+  };
+
+  it('is left to V8 on a first run (a fresh home), and asked for (node:v8, --no-lazy) once the cache is there', () => {
+    const fresh = join(work, 'home-fresh');
+    expect(builtinsOf(fresh)).not.toContain('node:v8');
+    expect(existsSync(join(fresh, '.cache', 'ocne', 'node-compile-cache'))).toBe(true);
+    expect(builtinsOf(fresh)).toContain('node:v8');
+  }, 60_000);
+});
+
 describe('the parse memo of the bundled bin', () => {
   const run = (home: string, env: Record<string, string>, ...argv: string[]): string =>
     execFileSync(process.execPath, [bin, ...argv], {

@@ -16,23 +16,23 @@ export interface DataUrl {
   compression: '' | 'gzip';
 }
 
-// Bytes that stay as they are in the escaped form: RFC 3986 unreserved characters.
-const PLAIN = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~')
-  PLAIN[c.charCodeAt(0)] = 1;
+// The escaped form keeps RFC 3986's unreserved characters (A-Z a-z 0-9 - _ . ~) and escapes every other byte.
 const HEX = '0123456789ABCDEF';
 
+/** Bytes as one character each (Latin-1), so that native string functions do the per-byte work. */
+const latin1 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
 function percentEncode(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += PLAIN[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
-  return out;
+  return latin1(bytes).replace(
+    /[^A-Za-z0-9\-_.~]/g,
+    (c) => `%${HEX[c.charCodeAt(0) >> 4]}${HEX[c.charCodeAt(0) & 15]}`,
+  );
 }
 
 /** The length of {@link percentEncode}'s result, without making it. */
 function percentEncodedLength(bytes: Uint8Array): number {
-  let length = bytes.length;
-  for (let i = 0; i < bytes.length; i++) if (PLAIN[bytes[i] as number] === 0) length += 2;
-  return length;
+  return bytes.length + 2 * latin1(bytes).replace(/[A-Za-z0-9\-_.~]+/g, '').length;
 }
 
 /** Percent-escapes are bytes, not UTF-8 sequences: decode them one by one. */

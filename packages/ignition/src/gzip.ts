@@ -49,10 +49,12 @@ for (let code = 0; code < LENGTH_BASE.length; code++) {
 // 258 has its own code (285), not the last of 227..258 of code 284.
 LENGTH_CODE[MAX_MATCH] = LENGTH_BASE.length - 1;
 
+/** The distance code (0..29) of a distance 1..32768: two codes per power of two past 4. */
 function distCode(distance: number): number {
-  let code = 0;
-  while (code + 1 < DIST_BASE.length && (DIST_BASE[code + 1] as number) <= distance) code++;
-  return code;
+  const d = distance - 1;
+  if (d < 4) return d;
+  const bits = 31 - Math.clz32(d);
+  return 2 * bits + ((d >> (bits - 1)) & 1);
 }
 
 let crcTable: Uint32Array | undefined;
