@@ -44,17 +44,6 @@ export function useParseMemo(options: ParseMemoOptions): void {
   parseMemo = options;
 }
 
-/** What commander throws (with `exitOverride`): its `CommanderError`, told without loading commander. */
-function isCommanderError(error: unknown): error is { code: string; exitCode: number } {
-  const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
-  return (
-    error instanceof Error &&
-    typeof code === 'string' &&
-    code.startsWith('commander.') &&
-    typeof exitCode === 'number'
-  );
-}
-
 /** Streams that have the CLI's `'error'` listener. */
 const guarded = new WeakSet<object>();
 
@@ -82,14 +71,17 @@ export async function main(options: MainOptions): Promise<number> {
     tty: options.tty ?? isTerminal(2),
     signal: options.signal,
   });
+  // What commander throws (with `exitOverride`), once it is loaded: a plain command line never loads it.
+  let CommanderError: typeof import('commander')['CommanderError'] | undefined;
   try {
     if (await runPlain(options.argv, context, parseMemo)) return 0;
-    const { program } = await import('./program.js');
-    await program(context, parseMemo).parseAsync([...options.argv], { from: 'user' });
+    const commander = await import('./program.js');
+    CommanderError = commander.CommanderError;
+    await commander.program(context, parseMemo).parseAsync([...options.argv], { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof Exit) return error.code;
-    if (isCommanderError(error)) {
+    if (CommanderError !== undefined && error instanceof CommanderError) {
       // --help and --version end here too, with code 0.
       return error.exitCode === 0 ||
         error.code === 'commander.helpDisplayed' ||

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ParseMemoOptions } from '@ocne/core';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandEntry, LOG_FORMATS, UPSTREAM_COMMANDS } from './command-table.js';
 import type { CliContext } from './context.js';
 import { choice } from './option-values.js';
@@ -133,3 +133,6 @@ export function program(context: CliContext, parseMemo?: ParseMemoOptions): Comm
 async function enableParseMemo(options: ParseMemoOptions): Promise<void> {
   (await import('@ocne/core')).enableParseMemo(options);
 }
+
+/** What commander throws with `exitOverride` (usage errors, help and version included). */
+export { CommanderError };
