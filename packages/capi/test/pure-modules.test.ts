@@ -1,5 +1,6 @@
 // `@ocne/capi/templates` and `@ocne/ignition` are pure: no module they are made of reads files.
-// The import graph is walked from the sources (static and dynamic imports, re-exports), following
+// The import graph is walked from the sources (static and dynamic imports, re-exports, built-ins
+// taken with process.getBuiltinModule), following
 // relative imports and workspace packages; `@ocne/config` and `@ocne/core` are where the walk stops,
 // as they hold the edges on purpose (`load.ts`, `files.ts`; atomic writes and the lock).
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,8 +36,13 @@ function importGraph(entries: readonly string[]): Map<string, string[]> {
   const queue = [...entries];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     if (graph.has(file)) continue;
-    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    const specifiers = importedFiles.map((f) => f.fileName);
+    const text = readFileSync(file, 'utf8');
+    const { importedFiles } = ts.preProcessFile(text, true, true);
+    // Built-ins read when used (`process.getBuiltinModule('node:fs')`) are imports too.
+    const builtins = [...text.matchAll(/getBuiltinModule\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+      (m) => m[1] as string,
+    );
+    const specifiers = [...importedFiles.map((f) => f.fileName), ...builtins];
     graph.set(file, specifiers);
     for (const specifier of specifiers) {
       if (specifier.startsWith('.')) queue.push(join(dirname(file), specifier.replace(/\.js$/, '.ts')));

@@ -56,5 +56,6 @@ export type {
   ProviderStartResult,
 } from './provider.js';
 export { assertClusterProvider } from './provider.js';
+export { systemRandomBytes } from './random.js';
 export type { NonRegularFileType, ReadRegularFileOptions, ReadRegularFileResult } from './read.js';
 export { readRegularFile } from './read.js';

@@ -11,7 +11,7 @@
 
 import type { KeyObject, webcrypto, X509Certificate } from 'node:crypto';
 import { isIPv6 } from '@ocne/config';
-import { commonJsExports, memoized, OcneError } from '@ocne/core';
+import { commonJsExports, memoized, OcneError, systemRandomBytes } from '@ocne/core';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /**
@@ -37,36 +37,11 @@ export interface RandomSource {
 }
 
 /**
- * A {@link RandomSource} backed by the operating system's CSPRNG: `/dev/urandom` where there is one
- * (the kernel's generator, as `node:crypto` uses it, without loading `node:crypto`, which costs a
- * cold `ocne cluster join` more than all of its token work), else `node:crypto`.
+ * A {@link RandomSource} backed by the operating system's CSPRNG (`systemRandomBytes` of
+ * `@ocne/core`: `/dev/urandom` where there is one, else `node:crypto`).
  */
 export const cryptoRandom: RandomSource = {
-  bytes(length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    if (length === 0) return out;
-    const fs = process.getBuiltinModule('node:fs');
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync('/dev/urandom', 'r');
-      // A character device that is not the kernel's generator (a container that bound something
-      // else there) would still read: only take it when it is one.
-      if (fs.fstatSync(fd).isCharacterDevice()) {
-        let filled = 0;
-        while (filled < length) {
-          const n = fs.readSync(fd, out, filled, length - filled, null);
-          if (n <= 0) break;
-          filled += n;
-        }
-        if (filled === length) return out;
-      }
-    } catch {
-      // no /dev/urandom (Windows) or it cannot be read: node:crypto below
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
-    }
-    return nodeCrypto().randomFillSync(out);
-  },
+  bytes: (length: number): Uint8Array => systemRandomBytes(length),
 };
 
 function invalid(message: string, cause?: unknown): OcneError {
