@@ -332,14 +332,19 @@ class BitWriter {
   }
 }
 
-/** The fixed Huffman code lengths of RFC 1951 3.2.6. */
+let fixedCodeLengths: { litlen: Uint8Array; dist: Uint8Array } | undefined;
+
+/** The fixed Huffman code lengths of RFC 1951 3.2.6 (made once). */
 function fixedLengths(): { litlen: Uint8Array; dist: Uint8Array } {
-  const litlen = new Uint8Array(288);
-  litlen.fill(8, 0, 144);
-  litlen.fill(9, 144, 256);
-  litlen.fill(7, 256, 280);
-  litlen.fill(8, 280, 288);
-  return { litlen, dist: new Uint8Array(30).fill(5) };
+  if (fixedCodeLengths === undefined) {
+    const litlen = new Uint8Array(288);
+    litlen.fill(8, 0, 144);
+    litlen.fill(9, 144, 256);
+    litlen.fill(7, 256, 280);
+    litlen.fill(8, 280, 288);
+    fixedCodeLengths = { litlen, dist: new Uint8Array(30).fill(5) };
+  }
+  return fixedCodeLengths;
 }
 
 /** Run-length encoding of the two code-length lists (symbols 0..18 with their extra bits). */
