@@ -4,9 +4,7 @@
  * is deterministic (no timestamp in the header).
  */
 
-import { gzip } from './gzip.js';
-
-/** `node:zlib`, loaded to read a gzip'd URL (it loads the stream modules): writing one does without it. */
+/** `node:zlib`, loaded by the first gzip (a file too short for gzip to win never loads it). */
 const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** A `data:` URL and the `compression` value Ignition needs to read it. */
@@ -82,15 +80,15 @@ export function makeDataUrl(contents: string | Uint8Array, options: DataUrlOptio
 const recent = new Map<string, DataUrl>();
 
 function encode(bytes: Uint8Array, allowCompression: boolean): DataUrl {
-  // The lengths first: only the shortest form is made, and gzip only when it can be shorter.
+  // The lengths first: only the shortest form is made, and gzip only when it could be shorter.
   const escapedLength = 'data:,'.length + percentEncodedLength(bytes);
   const base64Length = 'data:;base64,'.length + 4 * Math.ceil(bytes.length / 3);
   const best = Math.min(escapedLength, base64Length);
   if (allowCompression) {
     // gzip wins when 'data:;base64,' + its base64 + 'gzip' is shorter than the best.
     const most = 3 * (Math.ceil((best - 'data:;base64,'.length - 'gzip'.length) / 4) - 1);
-    const gz = most > 0 ? gzip(bytes, most) : undefined;
-    if (gz !== undefined) {
+    const gz = most > 0 ? zlib().gzipSync(bytes, { level: zlib().constants.Z_BEST_COMPRESSION }) : undefined;
+    if (gz !== undefined && gz.length <= most) {
       const source = `data:;base64,${Buffer.from(gz).toString('base64')}`;
       if (source.length + 'gzip'.length < best) return { source, compression: 'gzip' };
     }
