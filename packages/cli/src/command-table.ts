@@ -3,6 +3,7 @@
  * module is loaded. Shared by the commander program (`program.ts`) and the CLI's own parser of a
  * plain command line (`fast.ts`).
  */
+import type { ParseMemoOptions } from '@ocne/core';
 import type { CommandModule } from './context.js';
 
 /** `--log-format`'s values. */
@@ -96,3 +97,19 @@ export const UPSTREAM_COMMANDS: Readonly<Record<string, readonly string[]>> = {
   ],
   'ocne image': ['create', 'info', 'upload'],
 };
+
+/**
+ * Loads the module of a command the command line reached and, beside it, turns on the parse memo
+ * when the bin asked for it (the module loads `@ocne/core` anyway; `--help` and `--version` load
+ * none of it). Both parsers (`fast.ts`, `program.ts`) reach commands through here.
+ */
+export async function loadCommand(
+  entry: CommandEntry,
+  parseMemo: ParseMemoOptions | undefined,
+): Promise<CommandModule> {
+  const [module] = await Promise.all([
+    entry.load(),
+    parseMemo && import('@ocne/core').then((core) => core.enableParseMemo(parseMemo)),
+  ]);
+  return module;
+}

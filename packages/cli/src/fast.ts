@@ -12,7 +12,7 @@
  */
 import type { ParseMemoOptions } from '@ocne/core';
 import type { Command, OptionValues } from 'commander';
-import { COMMANDS } from './command-table.js';
+import { COMMANDS, loadCommand } from './command-table.js';
 import type { CliContext } from './context.js';
 import { LOG_LEVELS } from './render.js';
 
@@ -168,10 +168,7 @@ export async function runPlain(
   if (group === undefined || !Object.hasOwn(group.commands, commandWord)) return false;
   const entry = group.commands[commandWord];
   if (entry === undefined) return false;
-  const [module] = await Promise.all([
-    entry.load(),
-    parseMemo && import('@ocne/core').then((core) => core.enableParseMemo(parseMemo)),
-  ]);
+  const module = await loadCommand(entry, parseMemo);
   const declared = declare(module.configure, context);
   if (!declared.plain || declared.action === undefined) return false;
   const parsed = parsePlain(declared.flags, words);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParseMemoOptions } from '@ocne/core';
 import { Command, CommanderError, Option } from 'commander';
-import { COMMANDS, type CommandEntry, LOG_FORMATS, UPSTREAM_COMMANDS } from './command-table.js';
+import { COMMANDS, type CommandEntry, LOG_FORMATS, loadCommand, UPSTREAM_COMMANDS } from './command-table.js';
 import type { CliContext } from './context.js';
 import { choice } from './option-values.js';
 import { LOG_LEVELS } from './render.js';
@@ -108,30 +108,26 @@ export function program(context: CliContext, parseMemo?: ParseMemoOptions): Comm
       context.level = logLevelOf(action);
     });
   addLogLevel(ocne);
-  const loaders = new Map<Command, CommandEntry['load']>();
+  const entries = new Map<Command, CommandEntry>();
   for (const [name, group] of Object.entries(COMMANDS)) {
     // With positional options each command parses its own flags: every command below the root takes -l too.
     const parent = addLogLevel(ocne.command(name).description(group.description).exitOverride());
     for (const [word, entry] of Object.entries(group.commands)) {
       const command = parent.command(word).description(entry.description);
       for (const alias of entry.aliases ?? []) command.alias(alias);
-      loaders.set(command, entry.load);
+      entries.set(command, entry);
     }
     // The command line has reached one command: its module adds its flags and action, then -l.
     parent.hook('preSubcommand', async (_, command) => {
-      const load = loaders.get(command);
-      if (load === undefined) return;
-      loaders.delete(command);
-      const [module] = await Promise.all([load(), parseMemo && enableParseMemo(parseMemo)]);
+      const entry = entries.get(command);
+      if (entry === undefined) return;
+      entries.delete(command);
+      const module = await loadCommand(entry, parseMemo);
       module.configure(command, context);
       addLogLevel(command);
     });
   }
   return ocne;
-}
-
-async function enableParseMemo(options: ParseMemoOptions): Promise<void> {
-  (await import('@ocne/core')).enableParseMemo(options);
 }
 
 /** What commander throws with `exitOverride` (usage errors, help and version included). */

@@ -3,9 +3,9 @@
  * with upstream's flags. `-k` is accepted and unused: upstream needs a cluster for its builder pod,
  * the SDK does not.
  */
-import { type Command, InvalidArgumentError, type OptionValues } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { CliContext } from '../context.js';
-import { choice, configPath, text } from '../option-values.js';
+import { choice, configPath, InvalidArgumentError, text } from '../option-values.js';
 
 const TYPES = ['oci', 'ostree', 'olvm'] as const;
 const ARCHITECTURES = ['amd64', 'arm64'] as const;

@@ -5,9 +5,9 @@
  * files. `--type oci` goes to Oracle Cloud through `@ocne/provider-oci` ({@link imageUploadOci}:
  * Object Storage, then a custom image); `olvm` says it is not available.
  */
-import { type Command, InvalidArgumentError, Option, type OptionValues } from 'commander';
+import { type Command, Option, type OptionValues } from 'commander';
 import type { CliContext } from '../context.js';
-import { choice, requiredText, text } from '../option-values.js';
+import { choice, InvalidArgumentError, requiredText, text } from '../option-values.js';
 import { imageUploadOci } from './image-upload-oci.js';
 
 const TYPES = ['oci', 'ostree', 'olvm'] as const;
