@@ -4,10 +4,6 @@
  * calls return an {@link Operation} whose events say what happens.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-
-/** `node:fs/promises`, loaded on first use (it loads readline and more). */
-const fsp = () => process.getBuiltinModule('node:fs/promises');
-
 import { join } from 'node:path';
 import {
   LayerKind,
@@ -36,6 +32,9 @@ import {
 } from '@ocne/core';
 import { type CachedCluster, ClusterCache, type ClusterCacheCallOptions } from './cache.js';
 import { loadProvider, registeredProviders } from './provider.js';
+
+/** `node:fs/promises`, loaded on first use (it loads readline and more). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /** The user's home folder; `node:os` is loaded only when no home is given (the CLI gives `HOME`). */
 const homedir = (): string => process.getBuiltinModule('node:os').homedir();

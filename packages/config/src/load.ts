@@ -91,7 +91,7 @@ async function readText(path: string, what: string, signal: AbortSignal | undefi
 }
 
 /** Whether a regular file is there (a synchronous `stat`: microseconds, where an asynchronous one waits for the thread pool). */
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
     return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
@@ -142,8 +142,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
       fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(home, '.ocne', 'defaults.yaml'),
     );
     // Upstream silently uses the built-ins when the file is missing.
-    if (await exists(path))
-      defaults = { file: path, text: await readText(path, 'the defaults file', signal) };
+    if (exists(path)) defaults = { file: path, text: await readText(path, 'the defaults file', signal) };
   }
 
   // The cluster file.
@@ -168,7 +167,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   }
 
   const inputs: LoadInputs = {
-    sshKey: (await exists(sshKey)) ? sshKey : undefined,
+    sshKey: exists(sshKey) ? sshKey : undefined,
     defaults,
     configOverrides: options.configOverrides,
     cluster,

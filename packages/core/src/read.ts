@@ -56,7 +56,8 @@ function typeOf(info: {
  *
  * Its system calls are synchronous: a configuration or the cluster cache is read in microseconds,
  * where each asynchronous call would wait for libuv's thread pool (about a tenth of a millisecond
- * on a busy machine). The signal is checked before each chunk.
+ * on a busy machine). So the read does not yield: an abort is seen before it starts, not during
+ * it (a file is at most `maxBytes + 1` bytes read).
  *
  * @throws the file system's error (`ENOENT`, `EACCES`, ...) as it is; the signal's reason when aborted.
  */
